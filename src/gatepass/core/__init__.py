@@ -1,0 +1,1 @@
+"""The session core: session logic (``sessions``), signing keys (``keyring``) and the CDI HTTP app."""

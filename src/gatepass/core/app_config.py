@@ -1,0 +1,98 @@
+"""Per-app session lifetimes, under upstream's config names and units.
+
+``access_token_validity`` is in seconds, ``refresh_token_validity`` in minutes and
+``access_token_dynamic_signing_key_update_interval`` in hours (alias ``access_token_signing_key_update_interval``).
+Values may arrive as numbers or numeric strings (the upstream test harnesses send strings). Tiny values are
+allowed (a 1 s access token, a key interval of 0.0004 h) because test suites rely on them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gatepass.errors import ConfigurationError
+from gatepass.tokens.key_schedule import KeyTimes
+
+log = logging.getLogger("gatepass.core")
+
+KEY_INTERVAL_NAMES = (
+    "access_token_dynamic_signing_key_update_interval",
+    "access_token_signing_key_update_interval",
+)
+MIN_KEY_INTERVAL_HOURS = 1 / 3600  # one second
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    access_token_validity: float = 3600  # seconds
+    refresh_token_validity: float = 144000  # minutes
+    access_token_dynamic_signing_key_update_interval: float = 168  # hours
+
+    @property
+    def access_validity_ms(self) -> int:
+        return int(self.access_token_validity * 1000)
+
+    @property
+    def refresh_validity_ms(self) -> int:
+        return int(self.refresh_token_validity * 60_000)
+
+    @property
+    def key_times(self) -> KeyTimes:
+        interval_ms = int(self.access_token_dynamic_signing_key_update_interval * 3_600_000)
+        return KeyTimes(update_interval_ms=interval_ms, access_validity_ms=self.access_validity_ms)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number") from None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a number")
+    return float(value)
+
+
+def build_app_config(values: Mapping[str, Any], base: AppConfig | None = None) -> AppConfig:
+    """Validate ``values`` (a coreConfig object) on top of ``base``; unknown keys are logged and ignored."""
+    current = asdict(base or AppConfig())
+    for name, raw in values.items():
+        if raw is None:
+            continue
+        if name in KEY_INTERVAL_NAMES:
+            current["access_token_dynamic_signing_key_update_interval"] = _number(name, raw)
+        elif name in ("access_token_validity", "refresh_token_validity"):
+            current[name] = _number(name, raw)
+        else:
+            log.info("ignoring unsupported core config key %r", name)
+    config = AppConfig(**current)
+    validate_app_config(config)
+    return config
+
+
+def validate_app_config(config: AppConfig) -> None:
+    if not 1 <= config.access_token_validity <= 86_400_000:
+        raise ConfigurationError("access_token_validity must be between 1 and 86400000 seconds")
+    if config.refresh_token_validity * 60 <= config.access_token_validity:
+        raise ConfigurationError("refresh_token_validity (minutes) must be longer than access_token_validity")
+    if config.refresh_token_validity > 10 * 365 * 24 * 60:
+        raise ConfigurationError("refresh_token_validity must be at most ten years")
+    interval = config.access_token_dynamic_signing_key_update_interval
+    if not MIN_KEY_INTERVAL_HOURS <= interval <= 10 * 365 * 24:
+        raise ConfigurationError(
+            "access_token_dynamic_signing_key_update_interval must be between 1 second and ten years (in hours)"
+        )
+
+
+def app_config_from_json(text: str) -> AppConfig:
+    return AppConfig(**json.loads(text))

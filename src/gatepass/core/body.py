@@ -1,0 +1,82 @@
+"""Typed access to a CDI request's JSON body and query string; a wrong or missing field is a 400 that says which."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gatepass.errors import BadRequest
+
+
+def _invalid(name: str) -> BadRequest:
+    return BadRequest(f"Field name '{name}' is invalid in JSON input")
+
+
+class JsonBody:
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def has(self, name: str) -> bool:
+        return self._data.get(name) is not None
+
+    def str(self, name: str) -> str:
+        value = self._data.get(name)
+        if not isinstance(value, str):
+            raise _invalid(name)
+        return value
+
+    def optional_str(self, name: str) -> str | None:
+        value = self._data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _invalid(name)
+        return value
+
+    def bool(self, name: str, default: bool | None = None) -> bool:
+        value = self._data.get(name)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, bool):
+            raise _invalid(name)
+        return value
+
+    def object(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+        value = self._data.get(name)
+        if value is None and default is not None:
+            return dict(default)
+        if not isinstance(value, dict):
+            raise _invalid(name)
+        return value
+
+    def optional_object(self, name: str) -> dict[str, Any] | None:
+        return self.object(name) if self.has(name) else None
+
+    def str_list(self, name: str) -> list[str]:
+        value = self._data.get(name)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _invalid(name)
+        return value
+
+    def number(self, name: str) -> float:
+        value = self._data.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _invalid(name)
+        return float(value)
+
+
+class Query:
+    def __init__(self, params: Mapping[str, str]) -> None:
+        self._params = params
+
+    def str(self, name: str) -> str:
+        value = self._params.get(name)
+        if value is None or value == "":
+            raise BadRequest(f"Field name '{name}' is missing in GET request")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self._params.get(name)
+        if value is None:
+            return default
+        if value.lower() not in ("true", "false"):
+            raise BadRequest(f"Field name '{name}' must be true or false")
+        return value.lower() == "true"

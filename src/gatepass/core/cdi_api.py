@@ -1,0 +1,212 @@
+"""The CDI 5.4 endpoints: request validation and the call into the session service, one function per API.
+
+Handlers are synchronous and run in one worker-thread hop each. They return the JSON body; domain outcomes are
+HTTP 200 with a ``status`` string, bad input raises ``BadRequest`` (400) before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatepass.core.apps import AppContext
+from gatepass.core.body import JsonBody, Query
+from gatepass.core.runtime import CoreRuntime
+from gatepass.errors import BadRequest
+from gatepass.tokens import access_token
+from gatepass.tokens.encoding import b64url_encode, compact_json
+
+SUPPORTED_CDI_VERSIONS = ("5.0", "5.1", "5.2", "5.3", "5.4")
+JWT_RESERVED_CLAIMS = access_token.PROTECTED_CLAIMS - {"sub", "iat", "exp"}
+
+
+@dataclass
+class Call:
+    runtime: CoreRuntime
+    ctx: AppContext
+    tenant_id: str
+    body: JsonBody
+    query: Query
+
+
+@dataclass
+class Reply:
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], Reply]
+
+
+def _ok(body: dict[str, Any]) -> Reply:
+    return Reply(body)
+
+
+def api_version(call: Call) -> Reply:
+    return _ok({"versions": list(SUPPORTED_CDI_VERSIONS)})
+
+
+def user_id(call: Call) -> Reply:
+    call.query.str("userId")
+    return _ok({"status": "UNKNOWN_USER_ID_ERROR"})
+
+
+def jwks(call: Call) -> Reply:
+    keys, max_age = call.ctx.keyring.jwks(call.ctx.config.key_times)
+    return Reply({"keys": keys}, {"Cache-Control": f"max-age={max_age}, must-revalidate"})
+
+
+def create_session(call: Call) -> Reply:
+    b = call.body
+    return _ok(
+        call.runtime.sessions.create(
+            call.ctx,
+            call.tenant_id,
+            user_id=b.str("userId"),
+            payload=b.object("userDataInJWT", default={}),
+            session_data=b.object("userDataInDatabase", default={}),
+            use_dynamic_key=b.bool("useDynamicSigningKey", default=True),
+            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
+        )
+    )
+
+
+def verify_session(call: Call) -> Reply:
+    b = call.body
+    return _ok(
+        call.runtime.sessions.verify(
+            call.ctx,
+            token=b.str("accessToken"),
+            anti_csrf_token=b.optional_str("antiCsrfToken"),
+            do_anti_csrf_check=b.bool("doAntiCsrfCheck"),
+            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
+            check_database=b.bool("checkDatabase", default=False),
+        )
+    )
+
+
+def refresh_session(call: Call) -> Reply:
+    b = call.body
+    return _ok(
+        call.runtime.sessions.refresh(
+            call.ctx,
+            token=b.str("refreshToken"),
+            anti_csrf_token=b.optional_str("antiCsrfToken"),
+            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
+            use_dynamic_key=b.bool("useDynamicSigningKey"),
+        )
+    )
+
+
+def regenerate_session(call: Call) -> Reply:
+    b = call.body
+    return _ok(
+        call.runtime.sessions.regenerate(
+            call.ctx, token=b.str("accessToken"), payload=b.optional_object("userDataInJWT")
+        )
+    )
+
+
+def session_information(call: Call) -> Reply:
+    handle = call.query.str("sessionHandle")
+    return _ok(call.runtime.sessions.information(call.ctx, handle))
+
+
+def update_session_data(call: Call) -> Reply:
+    b = call.body
+    return _ok(
+        call.runtime.sessions.update_session_data(
+            call.ctx, b.str("sessionHandle"), b.object("userDataInDatabase")
+        )
+    )
+
+
+def update_jwt_data(call: Call) -> Reply:
+    b = call.body
+    return _ok(call.runtime.sessions.update_jwt_payload(call.ctx, b.str("sessionHandle"), b.object("userDataInJWT")))
+
+
+def remove_sessions(call: Call) -> Reply:
+    b = call.body
+    if b.has("userId") == b.has("sessionHandles"):
+        raise BadRequest("Exactly one of 'userId' or 'sessionHandles' must be given")
+    if b.has("sessionHandles"):
+        return _ok(call.runtime.sessions.revoke_handles(call.ctx, b.str_list("sessionHandles")))
+    across = b.bool("revokeAcrossAllTenants", default=True)
+    b.bool("revokeSessionsForLinkedAccounts", default=True)  # no account linking here; validated only
+    tenant = None if across else call.tenant_id
+    return _ok(call.runtime.sessions.revoke_user(call.ctx, b.str("userId"), tenant))
+
+
+def handles_for_user(call: Call) -> Reply:
+    across = call.query.bool("fetchAcrossAllTenants", default=True)
+    call.query.bool("fetchSessionsForAllLinkedAccounts", default=True)
+    tenant = None if across else call.tenant_id
+    return _ok(call.runtime.sessions.handles_for_user(call.ctx, call.query.str("userId"), tenant))
+
+
+def create_jwt(call: Call) -> Reply:
+    """The JWT recipe: sign an arbitrary payload (no session claims) with the static or current dynamic key."""
+    b = call.body
+    if b.str("algorithm").upper() != "RS256":
+        return _ok({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
+    payload = b.object("payload")
+    reserved = sorted(JWT_RESERVED_CLAIMS.intersection(payload))
+    if reserved:
+        raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
+    validity = b.number("validity")
+    if validity <= 0:
+        raise BadRequest("Field name 'validity' must be positive")
+    key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.bool("useStaticSigningKey", False))
+    now_s = int(time.time())
+    claims = {**payload, "iss": b.str("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}
+    header = {"alg": key.algorithm, "typ": "JWT", "kid": key.kid}
+    signing_input = b64url_encode(compact_json(header)) + "." + b64url_encode(compact_json(claims))
+    token = signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
+    return _ok({"status": "OK", "jwt": token})
+
+
+def create_or_update_app(call: Call) -> Reply:
+    b = call.body
+    created = call.runtime.apps.create_or_update_app(b.str("appId"), b.object("coreConfig", default={}))
+    return _ok({"status": "OK", "createdNew": created})
+
+
+def remove_app(call: Call) -> Reply:
+    existed = call.runtime.apps.remove_app(call.body.str("appId"))
+    return _ok({"status": "OK", "didExist": existed})
+
+
+def create_or_update_tenant(call: Call) -> Reply:
+    tenant = call.body.str("tenantId")
+    created = call.runtime.apps.create_tenant(call.ctx, tenant)
+    return _ok({"status": "OK", "createdNew": created})
+
+
+@dataclass(frozen=True)
+class Api:
+    handler: Handler
+    needs_api_key: bool = True
+    needs_version: bool = True
+
+
+ROUTES: dict[str, dict[str, Api]] = {
+    "/apiversion": {"GET": Api(api_version, needs_version=False)},
+    "/.well-known/jwks.json": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
+    "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
+    "/user/id": {"GET": Api(user_id)},
+    "/recipe/session": {"POST": Api(create_session), "GET": Api(session_information)},
+    "/recipe/session/verify": {"POST": Api(verify_session)},
+    "/recipe/session/refresh": {"POST": Api(refresh_session)},
+    "/recipe/session/regenerate": {"POST": Api(regenerate_session)},
+    "/recipe/session/data": {"PUT": Api(update_session_data)},
+    "/recipe/jwt/data": {"PUT": Api(update_jwt_data)},
+    "/recipe/session/remove": {"POST": Api(remove_sessions)},
+    "/recipe/session/user": {"GET": Api(handles_for_user)},
+    "/recipe/jwt": {"POST": Api(create_jwt)},
+    "/recipe/multitenancy/app/v2": {"PUT": Api(create_or_update_app)},
+    "/recipe/multitenancy/app/remove": {"POST": Api(remove_app)},
+    "/recipe/multitenancy/tenant/v2": {"PUT": Api(create_or_update_tenant)},
+}

@@ -1,0 +1,131 @@
+"""The core's HTTP shell: a Starlette app that routes CDI paths, checks the API key and ``cdi-version``, reads a
+bounded JSON body and runs the handler in one worker-thread hop.
+
+Status contract (as upstream): domain outcomes 200 + ``status``; malformed input 400 (text); bad API key 401;
+unknown path 404; wrong method 405; database unavailable 503; anything unexpected 500 ``Internal Error`` (logged
+without request bodies, which carry tokens).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from gatepass.core.body import JsonBody, Query
+from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Reply
+from gatepass.core.routing import split_path
+from gatepass.core.runtime import CoreRuntime
+from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
+from gatepass.tokens.encoding import EncodingError, json_object
+
+log = logging.getLogger("gatepass.core")
+
+MAX_BODY_BYTES = 1024 * 1024
+_VERSION = re.compile(r"[0-9]+\.[0-9]+")
+
+
+def api_key_accepted(configured: Sequence[str], request: Request) -> bool:
+    """Constant-time check of ``api-key`` (or ``Authorization: Bearer``) against every configured key."""
+    if not configured:
+        return True
+    presented = request.headers.get("api-key")
+    if presented is None:
+        auth = request.headers.get("authorization", "")
+        presented = auth[7:] if auth.lower().startswith("bearer ") else auth or None
+    if presented is None:
+        return False
+    candidate = presented.strip().encode("utf-8")
+    accepted = False
+    for key in configured:
+        accepted |= hmac.compare_digest(key.encode("utf-8"), candidate)
+    return accepted
+
+
+def check_cdi_version(request: Request) -> None:
+    version = request.headers.get("cdi-version")
+    if version is None:
+        return  # upstream treats a missing header as the newest version
+    version = version.strip()
+    if not _VERSION.fullmatch(version) or version not in SUPPORTED_CDI_VERSIONS:
+        raise BadRequest(f"cdi-version {version[:20]} not supported")
+
+
+async def read_json_body(request: Request) -> JsonBody:
+    if request.method == "GET":
+        return JsonBody({})
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return JsonBody({})
+    try:
+        return JsonBody(json_object(raw))
+    except EncodingError:
+        raise BadRequest("Invalid JSON input: the body must be a JSON object") from None
+
+
+def _json_response(reply: Reply) -> Response:
+    content = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
+
+
+class CoreHttpApp:
+    def __init__(self, runtime: CoreRuntime, api_keys: Sequence[str] = ()) -> None:
+        self.runtime = runtime
+        self.api_keys = tuple(api_keys)
+        self.starlette = Starlette(
+            routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+        )
+
+    def _resolve(self, request: Request) -> tuple[Api, str, str, str]:
+        route = split_path(request.url.path, ROUTES)
+        if route is None:
+            raise NotFound()
+        api = ROUTES[route.api_path].get(request.method)
+        if api is None:
+            raise MethodNotAllowed()
+        return api, route.app_id, route.tenant_id, route.api_path
+
+    async def dispatch(self, request: Request) -> Response:
+        path = request.url.path.lower().rstrip("/")
+        if path in ("", "/hello") or path.endswith("/hello"):
+            return PlainTextResponse("Hello")
+        try:
+            api, app_id, tenant_id, _ = self._resolve(request)
+            if api.needs_api_key and not api_key_accepted(self.api_keys, request):
+                raise InvalidApiKey()
+            if api.needs_version:
+                check_cdi_version(request)
+            body = await read_json_body(request)
+            query = Query(request.query_params)
+            reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
+            return _json_response(reply)
+        except GatepassError as exc:
+            if exc.http_status >= 500:
+                log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+            return PlainTextResponse(exc.message, status_code=exc.http_status)
+        except Exception:
+            log.exception("%s %s failed with an internal error", request.method, request.url.path)
+            return PlainTextResponse("Internal Error", status_code=500)
+
+    def _call(self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query) -> Reply:
+        ctx = self.runtime.apps.get(app_id)
+        self.runtime.apps.require_tenant(ctx, tenant_id)
+        return api.handler(Call(self.runtime, ctx, tenant_id, body, query))

@@ -1,0 +1,73 @@
+"""One exception tree for gatepass.
+
+Every error carries a stable short ``code`` and the HTTP status a server should answer with. Messages never
+contain token bodies, secrets or passwords. Expected domain outcomes (an expired token, a stolen refresh
+token) are return values, not exceptions; these classes are for faults and for bad input.
+"""
+
+from __future__ import annotations
+
+
+class GatepassError(Exception):
+    """Base of every error gatepass raises on purpose."""
+
+    code = "gatepass_error"
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(GatepassError):
+    """The caller sent something malformed: the answer is a 400 and nothing was written."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class UnknownAppOrTenant(BadRequest):
+    """The path names an app or tenant that does not exist (upstream answers 400 with this prefix)."""
+
+    code = "unknown_app_or_tenant"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"AppId or tenantId not found => {what}")
+
+
+class InvalidApiKey(GatepassError):
+    code = "invalid_api_key"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Invalid API key")
+
+
+class NotFound(GatepassError):
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self) -> None:
+        super().__init__("Not found")
+
+
+class MethodNotAllowed(GatepassError):
+    code = "method_not_allowed"
+    http_status = 405
+
+    def __init__(self) -> None:
+        super().__init__("Method not supported")
+
+
+class ConfigurationError(GatepassError):
+    """A setting is wrong; raised at start-up or when an app's config is submitted."""
+
+    code = "configuration_error"
+    http_status = 400
+
+
+class StorageError(GatepassError):
+    """The database failed or cannot be reached. The operation was rolled back."""
+
+    code = "storage_unavailable"
+    http_status = 503

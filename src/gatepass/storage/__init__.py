@@ -1,0 +1,1 @@
+"""Persistence: one contract (``contract``), two backends (``sqlite``, ``postgres``), opened by URL (``url``)."""

@@ -1,0 +1,210 @@
+"""SuperTokens v5 access tokens: RS256 JWS in compact form (RFC 7515), minted and verified without I/O.
+
+Header ``{"alg":"RS256","typ":"JWT","kid":<kid>,"version":"5"}``. Payload: the generated claims below (always
+present; ``parentRefreshTokenHash1`` and ``antiCsrfToken`` as JSON null when unset) plus the custom claims
+flattened at the top level. Verification follows RFC 8725: size cap before any decoding, canonical base64url,
+strict JSON, ``typ`` exactly "JWT", ``version`` >= 3, no ``crit``, ``jku``/``x5u``/``jwk``/``x5c`` never used,
+the algorithm taken from the key record (the header's ``alg`` must merely agree), integer time claims.
+
+Signing and verification call ``cryptography`` directly: JOSE libraries are lenient about base64 spelling and
+duplicate JSON members, so the strict parse is ours, and after it the signature check is one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, compact_json, json_object
+from gatepass.tokens.keys import SigningKey
+
+MAX_TOKEN_BYTES = 8 * 1024
+TOKEN_VERSION = "5"
+MAX_TIME_CLAIM = 253402300799  # 9999-12-31T23:59:59Z
+
+PROTECTED_CLAIMS = frozenset(
+    {
+        "sub",
+        "iat",
+        "exp",
+        "sessionHandle",
+        "parentRefreshTokenHash1",
+        "refreshTokenHash1",
+        "antiCsrfToken",
+        "rsub",
+        "tId",
+        "stt",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    """The generated claims of one access token (times in seconds)."""
+
+    user_id: str
+    session_handle: str
+    tenant_id: str
+    refresh_token_hash1: str
+    parent_refresh_token_hash1: str | None
+    anti_csrf_token: str | None
+    issued_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class VerifiedAccessToken:
+    claims: SessionClaims
+    custom_claims: dict[str, Any]
+    payload: dict[str, Any]
+    kid: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Why a token failed; ``unknown_kid`` tells the caller a key reload might help."""
+
+    reason: str
+    unknown_kid: bool = False
+    expired: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedToken:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def protected_claims_in(custom: Mapping[str, Any]) -> list[str]:
+    return sorted(PROTECTED_CLAIMS.intersection(custom))
+
+
+def custom_claims_of(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
+
+
+def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> str:
+    """Sign a v5 access token. ``custom`` must not contain protected claims (callers validate input)."""
+    payload: dict[str, Any] = dict(custom)
+    payload.update(
+        {
+            "sub": claims.user_id,
+            "exp": claims.expires_at,
+            "iat": claims.issued_at,
+            "tId": claims.tenant_id,
+            "rsub": claims.user_id,
+            "sessionHandle": claims.session_handle,
+            "refreshTokenHash1": claims.refresh_token_hash1,
+            "parentRefreshTokenHash1": claims.parent_refresh_token_hash1,
+            "antiCsrfToken": claims.anti_csrf_token,
+        }
+    )
+    header = {"alg": key.algorithm, "typ": "JWT", "kid": key.kid, "version": TOKEN_VERSION}
+    signing_input = b64url_encode(compact_json(header)) + "." + b64url_encode(compact_json(payload))
+    signature = key.sign(signing_input.encode("ascii"))
+    return signing_input + "." + b64url_encode(signature)
+
+
+def parse(token: str) -> ParsedToken | Rejected:
+    """Split and decode without trusting anything; no signature check yet."""
+    if len(token) > MAX_TOKEN_BYTES:
+        return Rejected("token too large")
+    parts = token.split(".")
+    if len(parts) != 3:
+        return Rejected("not a JWS in compact form")
+    try:
+        header = json_object(b64url_decode(parts[0]))
+        payload = json_object(b64url_decode(parts[1]))
+        signature = b64url_decode(parts[2])
+    except EncodingError as exc:
+        return Rejected(f"malformed token: {exc}")
+    return ParsedToken(header, payload, (parts[0] + "." + parts[1]).encode("ascii"), signature)
+
+
+def _header_problem(header: Mapping[str, Any]) -> str | None:
+    if header.get("typ") != "JWT":
+        return "wrong token type"
+    version = header.get("version")
+    if not isinstance(version, str) or not version.isdigit() or int(version) < 3:
+        return "unsupported token version"
+    if "crit" in header:
+        return "unsupported critical header"
+    if not isinstance(header.get("kid"), str) or not isinstance(header.get("alg"), str):
+        return "missing kid or alg"
+    return None
+
+
+def _is_time(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_TIME_CLAIM
+
+
+def _claims_problem(payload: Mapping[str, Any]) -> str | None:
+    for name in ("sub", "sessionHandle", "refreshTokenHash1", "tId", "rsub"):
+        if not isinstance(payload.get(name), str):
+            return f"claim {name} missing or not a string"
+    for name in ("parentRefreshTokenHash1", "antiCsrfToken"):
+        if name not in payload or not (payload[name] is None or isinstance(payload[name], str)):
+            return f"claim {name} missing or invalid"
+    if not _is_time(payload.get("exp")) or not _is_time(payload.get("iat")):
+        return "exp and iat must be integer seconds"
+    if "nbf" in payload and not _is_time(payload["nbf"]):
+        return "nbf must be integer seconds"
+    stt = payload.get("stt", 0)
+    if type(stt) is not int or stt != 0:
+        return "not a session access token"
+    return None
+
+
+def verify(
+    token: str,
+    find_key: Callable[[str], SigningKey | None],
+    now_s: int,
+    *,
+    leeway_s: int = 0,
+    allow_expired: bool = False,
+) -> VerifiedAccessToken | Rejected:
+    """Verify signature and claims of an access token. ``find_key`` maps a kid to our key record."""
+    parsed = parse(token)
+    if isinstance(parsed, Rejected):
+        return parsed
+    problem = _header_problem(parsed.header)
+    if problem:
+        return Rejected(problem)
+    kid: str = parsed.header["kid"]
+    key = find_key(kid)
+    if key is None:
+        return Rejected("unknown signing key", unknown_kid=True)
+    if parsed.header["alg"] != key.algorithm:
+        return Rejected("algorithm does not match the key")
+    try:
+        key.public_key.verify(parsed.signature, parsed.signing_input, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return Rejected("invalid signature")
+    payload = parsed.payload
+    problem = _claims_problem(payload)
+    if problem:
+        return Rejected(problem)
+    if payload["iat"] > now_s + leeway_s:
+        return Rejected("token issued in the future")
+    if "nbf" in payload and payload["nbf"] > now_s + leeway_s:
+        return Rejected("token not yet valid")
+    if payload["exp"] <= now_s - leeway_s and not allow_expired:
+        return Rejected("token expired", expired=True)
+    claims = SessionClaims(
+        user_id=payload["sub"],
+        session_handle=payload["sessionHandle"],
+        tenant_id=payload["tId"],
+        refresh_token_hash1=payload["refreshTokenHash1"],
+        parent_refresh_token_hash1=payload["parentRefreshTokenHash1"],
+        anti_csrf_token=payload["antiCsrfToken"],
+        issued_at=payload["iat"],
+        expires_at=payload["exp"],
+    )
+    return VerifiedAccessToken(claims, custom_claims_of(payload), payload, kid)

@@ -1,0 +1,82 @@
+"""Strict encodings shared by every token format.
+
+Rules (RFC 7515 §2, RFC 8725 §3.3 and §3.7): base64url without padding, canonical only (no ``=``, ``+``, ``/``,
+whitespace or non-zero trailing bits), so that a token has exactly one spelling; JSON objects in UTF-8 with no
+duplicate member names and no NaN/Infinity. The stdlib decoders are lenient on all of these points, which is why
+the checks are written here rather than taken from a library.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from typing import Any
+
+_B64URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+
+
+class EncodingError(ValueError):
+    """Input is not in the one canonical form we accept."""
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode canonical unpadded base64url; anything else raises EncodingError."""
+    if not _B64URL_ALPHABET.fullmatch(text) or len(text) % 4 == 1:
+        raise EncodingError("not canonical base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise EncodingError("not canonical base64url") from exc
+    # Non-zero trailing bits decode to the same bytes; re-encoding exposes them.
+    if b64url_encode(data) != text:
+        raise EncodingError("not canonical base64url")
+    return data
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise EncodingError("duplicate member name")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise EncodingError(f"{name} is not JSON")
+
+
+def json_object(data: bytes) -> dict[str, Any]:
+    """Parse strict JSON that must be an object."""
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise EncodingError("not a JSON object in UTF-8") from exc
+    if not isinstance(value, dict):
+        raise EncodingError("not a JSON object")
+    return value
+
+
+def compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def sha256_hex(text: str) -> str:
+    """``H(x)`` of the protocol: lowercase hex SHA-256 of the UTF-8 string."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def secret_equals(a: str | None, b: str | None) -> bool:
+    """Constant-time comparison for secrets; ``None`` never equals anything."""
+    if a is None or b is None:
+        return False
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

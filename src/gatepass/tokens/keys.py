@@ -1,0 +1,82 @@
+"""RSA signing keys for access tokens, and their JWK form.
+
+Keys are RSA-2048 used with RS256 only: the algorithm belongs to the key record and is never taken from a token
+header (RFC 8725 §3.1). Dynamic keys have kid ``d-<created ms>`` and rotate; the static key has ``s-<uuid>``.
+Stored form (as upstream): ``base64(SubjectPublicKeyInfo DER) | base64(PKCS#8 DER)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from joserfc.jwk import RSAKey
+
+ALGORITHM = "RS256"
+KeyKind = Literal["dynamic", "static"]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A parsed key pair; parsing happens once per key, never per request."""
+
+    kid: str
+    kind: KeyKind
+    created_at_ms: int
+    private_key: rsa.RSAPrivateKey = field(repr=False, compare=False)
+    public_key: rsa.RSAPublicKey = field(repr=False, compare=False)
+    algorithm: str = ALGORITHM
+
+    def sign(self, signing_input: bytes) -> bytes:
+        return self.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+    def public_jwk(self) -> dict[str, Any]:
+        """The JWKS entry: public parameters only (kty, kid, n, e, alg, use)."""
+        jwk = RSAKey.import_key(self.public_key).as_dict(private=False)
+        return {
+            "kty": "RSA",
+            "kid": self.kid,
+            "n": jwk["n"],
+            "e": jwk["e"],
+            "alg": self.algorithm,
+            "use": "sig",
+        }
+
+    def serialise(self) -> str:
+        public_der = self.public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        private_der = self.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return base64.b64encode(public_der).decode() + "|" + base64.b64encode(private_der).decode()
+
+
+def generate_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def dynamic_kid(created_at_ms: int) -> str:
+    return f"d-{created_at_ms}"
+
+
+def new_static_kid() -> str:
+    return f"s-{uuid.uuid4()}"
+
+
+def load_signing_key(kid: str, kind: KeyKind, created_at_ms: int, stored: str) -> SigningKey:
+    """Parse the stored form (``|`` separator, or upstream's legacy ``;``)."""
+    separator = "|" if "|" in stored else ";"
+    _, private_b64 = stored.split(separator, 1)
+    private_key = serialization.load_der_private_key(base64.b64decode(private_b64), password=None)
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValueError("stored signing key is not an RSA key")
+    return SigningKey(kid, kind, created_at_ms, private_key, private_key.public_key())
+
+
+def make_signing_key(kid: str, kind: KeyKind, created_at_ms: int, private_key: rsa.RSAPrivateKey) -> SigningKey:
+    return SigningKey(kid, kind, created_at_ms, private_key, private_key.public_key())
