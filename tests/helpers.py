@@ -9,11 +9,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+import threading
 from contextlib import contextmanager
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 API_KEY = "test-api-key-0123456789-abcdef"
@@ -77,7 +80,16 @@ def start_core(database_url: str, log_path: Path, extra_args: Sequence[str] = ()
     port = free_port()
     with open(log_path, "ab") as log_file:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "gatepass.cli", "core", "--port", str(port), "--database-url", database_url]
+            [
+                sys.executable,
+                "-m",
+                "gatepass.cli",
+                "core",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+            ]
             + list(extra_args),
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -104,3 +116,22 @@ def running_core(database_url: str, log_path: Path, extra_args: Sequence[str] = 
         yield core
     finally:
         core.stop()
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a background thread."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

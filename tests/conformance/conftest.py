@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import API_KEY, CoreProcess, create_pg_schema, drop_pg_schema, postgres_available, running_core
+from tests.helpers import (
+    API_KEY,
+    CoreProcess,
+    create_pg_schema,
+    drop_pg_schema,
+    postgres_available,
+    running_core,
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -50,7 +56,9 @@ def init_sdk(connection_uri: str, api_key: str | None = API_KEY, **session_optio
     from supertokens_python.recipe import session
 
     init(
-        app_info=InputAppInfo(app_name="gatepass-test", api_domain="http://api.example.com", website_domain="http://example.com"),
+        app_info=InputAppInfo(
+            app_name="gatepass-test", api_domain="http://api.example.com", website_domain="http://example.com"
+        ),
         supertokens_config=SupertokensConfig(connection_uri=connection_uri, api_key=api_key),
         framework="fastapi",
         recipe_list=[session.init(**session_options)],

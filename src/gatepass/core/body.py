@@ -19,19 +19,19 @@ class JsonBody:
     def has(self, name: str) -> bool:
         return self._data.get(name) is not None
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         value = self._data.get(name)
         if not isinstance(value, str):
             raise _invalid(name)
         return value
 
-    def optional_str(self, name: str) -> str | None:
+    def optional_text(self, name: str) -> str | None:
         value = self._data.get(name)
         if value is not None and not isinstance(value, str):
             raise _invalid(name)
         return value
 
-    def bool(self, name: str, default: bool | None = None) -> bool:
+    def flag(self, name: str, default: bool | None = None) -> bool:
         value = self._data.get(name)
         if value is None and default is not None:
             return default
@@ -39,7 +39,7 @@ class JsonBody:
             raise _invalid(name)
         return value
 
-    def object(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+    def mapping(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
         value = self._data.get(name)
         if value is None and default is not None:
             return dict(default)
@@ -47,10 +47,10 @@ class JsonBody:
             raise _invalid(name)
         return value
 
-    def optional_object(self, name: str) -> dict[str, Any] | None:
-        return self.object(name) if self.has(name) else None
+    def optional_mapping(self, name: str) -> dict[str, Any] | None:
+        return self.mapping(name) if self.has(name) else None
 
-    def str_list(self, name: str) -> list[str]:
+    def text_list(self, name: str) -> list[str]:
         value = self._data.get(name)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _invalid(name)
@@ -67,13 +67,13 @@ class Query:
     def __init__(self, params: Mapping[str, str]) -> None:
         self._params = params
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         value = self._params.get(name)
         if value is None or value == "":
             raise BadRequest(f"Field name '{name}' is missing in GET request")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self._params.get(name)
         if value is None:
             return default

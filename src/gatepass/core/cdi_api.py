@@ -49,7 +49,7 @@ def api_version(call: Call) -> Reply:
 
 
 def user_id(call: Call) -> Reply:
-    call.query.str("userId")
+    call.query.text("userId")
     return _ok({"status": "UNKNOWN_USER_ID_ERROR"})
 
 
@@ -64,11 +64,11 @@ def create_session(call: Call) -> Reply:
         call.runtime.sessions.create(
             call.ctx,
             call.tenant_id,
-            user_id=b.str("userId"),
-            payload=b.object("userDataInJWT", default={}),
-            session_data=b.object("userDataInDatabase", default={}),
-            use_dynamic_key=b.bool("useDynamicSigningKey", default=True),
-            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
+            user_id=b.text("userId"),
+            payload=b.mapping("userDataInJWT", default={}),
+            session_data=b.mapping("userDataInDatabase", default={}),
+            use_dynamic_key=b.flag("useDynamicSigningKey", default=True),
+            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
         )
     )
 
@@ -78,11 +78,11 @@ def verify_session(call: Call) -> Reply:
     return _ok(
         call.runtime.sessions.verify(
             call.ctx,
-            token=b.str("accessToken"),
-            anti_csrf_token=b.optional_str("antiCsrfToken"),
-            do_anti_csrf_check=b.bool("doAntiCsrfCheck"),
-            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
-            check_database=b.bool("checkDatabase", default=False),
+            token=b.text("accessToken"),
+            anti_csrf_token=b.optional_text("antiCsrfToken"),
+            do_anti_csrf_check=b.flag("doAntiCsrfCheck"),
+            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
+            check_database=b.flag("checkDatabase", default=False),
         )
     )
 
@@ -92,10 +92,10 @@ def refresh_session(call: Call) -> Reply:
     return _ok(
         call.runtime.sessions.refresh(
             call.ctx,
-            token=b.str("refreshToken"),
-            anti_csrf_token=b.optional_str("antiCsrfToken"),
-            enable_anti_csrf=b.bool("enableAntiCsrf", default=False),
-            use_dynamic_key=b.bool("useDynamicSigningKey"),
+            token=b.text("refreshToken"),
+            anti_csrf_token=b.optional_text("antiCsrfToken"),
+            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
+            use_dynamic_key=b.flag("useDynamicSigningKey"),
         )
     )
 
@@ -104,28 +104,26 @@ def regenerate_session(call: Call) -> Reply:
     b = call.body
     return _ok(
         call.runtime.sessions.regenerate(
-            call.ctx, token=b.str("accessToken"), payload=b.optional_object("userDataInJWT")
+            call.ctx, token=b.text("accessToken"), payload=b.optional_mapping("userDataInJWT")
         )
     )
 
 
 def session_information(call: Call) -> Reply:
-    handle = call.query.str("sessionHandle")
+    handle = call.query.text("sessionHandle")
     return _ok(call.runtime.sessions.information(call.ctx, handle))
 
 
 def update_session_data(call: Call) -> Reply:
     b = call.body
     return _ok(
-        call.runtime.sessions.update_session_data(
-            call.ctx, b.str("sessionHandle"), b.object("userDataInDatabase")
-        )
+        call.runtime.sessions.update_session_data(call.ctx, b.text("sessionHandle"), b.mapping("userDataInDatabase"))
     )
 
 
 def update_jwt_data(call: Call) -> Reply:
     b = call.body
-    return _ok(call.runtime.sessions.update_jwt_payload(call.ctx, b.str("sessionHandle"), b.object("userDataInJWT")))
+    return _ok(call.runtime.sessions.update_jwt_payload(call.ctx, b.text("sessionHandle"), b.mapping("userDataInJWT")))
 
 
 def remove_sessions(call: Call) -> Reply:
@@ -133,35 +131,35 @@ def remove_sessions(call: Call) -> Reply:
     if b.has("userId") == b.has("sessionHandles"):
         raise BadRequest("Exactly one of 'userId' or 'sessionHandles' must be given")
     if b.has("sessionHandles"):
-        return _ok(call.runtime.sessions.revoke_handles(call.ctx, b.str_list("sessionHandles")))
-    across = b.bool("revokeAcrossAllTenants", default=True)
-    b.bool("revokeSessionsForLinkedAccounts", default=True)  # no account linking here; validated only
+        return _ok(call.runtime.sessions.revoke_handles(call.ctx, b.text_list("sessionHandles")))
+    across = b.flag("revokeAcrossAllTenants", default=True)
+    b.flag("revokeSessionsForLinkedAccounts", default=True)  # no account linking here; validated only
     tenant = None if across else call.tenant_id
-    return _ok(call.runtime.sessions.revoke_user(call.ctx, b.str("userId"), tenant))
+    return _ok(call.runtime.sessions.revoke_user(call.ctx, b.text("userId"), tenant))
 
 
 def handles_for_user(call: Call) -> Reply:
-    across = call.query.bool("fetchAcrossAllTenants", default=True)
-    call.query.bool("fetchSessionsForAllLinkedAccounts", default=True)
+    across = call.query.flag("fetchAcrossAllTenants", default=True)
+    call.query.flag("fetchSessionsForAllLinkedAccounts", default=True)
     tenant = None if across else call.tenant_id
-    return _ok(call.runtime.sessions.handles_for_user(call.ctx, call.query.str("userId"), tenant))
+    return _ok(call.runtime.sessions.handles_for_user(call.ctx, call.query.text("userId"), tenant))
 
 
 def create_jwt(call: Call) -> Reply:
     """The JWT recipe: sign an arbitrary payload (no session claims) with the static or current dynamic key."""
     b = call.body
-    if b.str("algorithm").upper() != "RS256":
+    if b.text("algorithm").upper() != "RS256":
         return _ok({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
-    payload = b.object("payload")
+    payload = b.mapping("payload")
     reserved = sorted(JWT_RESERVED_CLAIMS.intersection(payload))
     if reserved:
         raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
     validity = b.number("validity")
     if validity <= 0:
         raise BadRequest("Field name 'validity' must be positive")
-    key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.bool("useStaticSigningKey", False))
+    key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.flag("useStaticSigningKey", False))
     now_s = int(time.time())
-    claims = {**payload, "iss": b.str("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}
+    claims = {**payload, "iss": b.text("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}
     header = {"alg": key.algorithm, "typ": "JWT", "kid": key.kid}
     signing_input = b64url_encode(compact_json(header)) + "." + b64url_encode(compact_json(claims))
     token = signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
@@ -170,17 +168,17 @@ def create_jwt(call: Call) -> Reply:
 
 def create_or_update_app(call: Call) -> Reply:
     b = call.body
-    created = call.runtime.apps.create_or_update_app(b.str("appId"), b.object("coreConfig", default={}))
+    created = call.runtime.apps.create_or_update_app(b.text("appId"), b.mapping("coreConfig", default={}))
     return _ok({"status": "OK", "createdNew": created})
 
 
 def remove_app(call: Call) -> Reply:
-    existed = call.runtime.apps.remove_app(call.body.str("appId"))
+    existed = call.runtime.apps.remove_app(call.body.text("appId"))
     return _ok({"status": "OK", "didExist": existed})
 
 
 def create_or_update_tenant(call: Call) -> Reply:
-    tenant = call.body.str("tenantId")
+    tenant = call.body.text("tenantId")
     created = call.runtime.apps.create_tenant(call.ctx, tenant)
     return _ok({"status": "OK", "createdNew": created})
 

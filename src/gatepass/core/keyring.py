@@ -106,7 +106,9 @@ class AppKeyring:
             candidate = make_signing_key(new_static_kid(), "static", self._clock(), generate_rsa_key())
             with self._storage.transaction() as tx:
                 tx.insert_static_key_if_absent(
-                    self._app_id, StoredKey(candidate.kid, candidate.created_at_ms, candidate.serialise()), ALGORITHM
+                    self._app_id,
+                    StoredKey(candidate.kid, candidate.created_at_ms, candidate.serialise()),
+                    ALGORITHM,
                 )
                 stored = tx.static_key(self._app_id, ALGORITHM)
             assert stored is not None

@@ -18,9 +18,7 @@ class CoreRuntime:
         self.sessions = SessionService(storage, clock)
 
     @classmethod
-    def open(
-        cls, database_url: str, base_config: AppConfig | None = None, clock: Clock = system_clock
-    ) -> CoreRuntime:
+    def open(cls, database_url: str, base_config: AppConfig | None = None, clock: Clock = system_clock) -> CoreRuntime:
         return cls(open_storage(database_url), base_config, clock)
 
     def close(self) -> None:

@@ -45,7 +45,10 @@ class _Server(uvicorn.Server):
                 for sock in server.sockets:
                     port = sock.getsockname()[1]
             log.info(
-                "gatepass core listening on http://%s:%d (database: %s)", self._settings.host, port, self._database
+                "gatepass core listening on http://%s:%d (database: %s)",
+                self._settings.host,
+                port,
+                self._database,
             )
 
 

@@ -95,9 +95,7 @@ class SessionService:
         )
 
     @staticmethod
-    def _session_json(
-        handle: str, user_id: str, tenant_id: str, custom: dict[str, Any]
-    ) -> Body:
+    def _session_json(handle: str, user_id: str, tenant_id: str, custom: dict[str, Any]) -> Body:
         return {
             "handle": handle,
             "userId": user_id,
@@ -187,7 +185,10 @@ class SessionService:
             with self._storage.read() as tx:
                 row = tx.get_session(ctx.app_id, claims.session_handle, self._clock())
             if row is None:
-                return {"status": "UNAUTHORISED", "message": "Either the session has ended or has been blacklisted"}
+                return {
+                    "status": "UNAUTHORISED",
+                    "message": "Either the session has ended or has been blacklisted",
+                }
             drift = row.jwt_payload != verified.custom_claims
         if claims.parent_refresh_token_hash1 is None and not drift:
             return {
@@ -221,9 +222,7 @@ class SessionService:
         if not decision.mint:
             return {
                 "status": "OK",
-                "session": self._session_json(
-                    row.session_handle, row.user_id, row.tenant_id, verified.custom_claims
-                ),
+                "session": self._session_json(row.session_handle, row.user_id, row.tenant_id, verified.custom_claims),
             }
         access = self._mint_access(
             ctx,
@@ -272,7 +271,11 @@ class SessionService:
             outcome = decide_refresh(row.refresh_token_hash2, token_hash1, content.parent_refresh_token_hash1)
             if outcome is RefreshOutcome.PROMOTE:
                 tx.update_refresh_state(
-                    ctx.app_id, row.session_handle, sha256_hex(token_hash1), now + ctx.config.refresh_validity_ms, now
+                    ctx.app_id,
+                    row.session_handle,
+                    sha256_hex(token_hash1),
+                    now + ctx.config.refresh_validity_ms,
+                    now,
                 )
             if outcome is not RefreshOutcome.THEFT and row.use_static_key != use_static_key:
                 tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
@@ -308,7 +311,11 @@ class SessionService:
             "status": "OK",
             "session": self._session_json(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload),
             "accessToken": access.as_json(),
-            "refreshToken": {"token": child, "expiry": now + ctx.config.refresh_validity_ms, "createdTime": now},
+            "refreshToken": {
+                "token": child,
+                "expiry": now + ctx.config.refresh_validity_ms,
+                "createdTime": now,
+            },
         }
         if anti_csrf is not None:
             body["antiCsrfToken"] = anti_csrf

@@ -33,7 +33,15 @@ class CoreSettings:
 
 
 def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    names = ("host", "port", "database_url", "api_keys", "cleanup_interval_seconds", "log_level", *LIFETIME_NAMES)
+    names = (
+        "host",
+        "port",
+        "database_url",
+        "api_keys",
+        "cleanup_interval_seconds",
+        "log_level",
+        *LIFETIME_NAMES,
+    )
     values: dict[str, Any] = {}
     for name in names:
         raw = env.get("GATEPASS_" + name.upper())
@@ -81,7 +89,15 @@ def resolve_settings(
     merged: dict[str, Any] = {}
     for source in (file_values or {}, _env_values(env), {k: v for k, v in flags.items() if v is not None}):
         merged.update(source)
-    known = {"host", "port", "database_url", "api_keys", "cleanup_interval_seconds", "log_level", *LIFETIME_NAMES}
+    known = {
+        "host",
+        "port",
+        "database_url",
+        "api_keys",
+        "cleanup_interval_seconds",
+        "log_level",
+        *LIFETIME_NAMES,
+    }
     unknown = sorted(set(merged) - known)
     if unknown:
         raise ConfigurationError(f"unknown setting(s): {', '.join(unknown)}")

@@ -36,9 +36,7 @@ class PostgresStorage:
             import psycopg
             from psycopg_pool import ConnectionPool
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigurationError(
-                "PostgreSQL support needs psycopg: pip install 'gatepass[postgres]'"
-            ) from exc
+            raise ConfigurationError("PostgreSQL support needs psycopg: pip install 'gatepass[postgres]'") from exc
         self._psycopg: Any = psycopg
         self.description = description
         try:

@@ -88,14 +88,22 @@ class SqlTransaction:
             self._execute("UPDATE apps SET core_config = ? WHERE app_id = ?", (config_json, app_id))
             return False
         self._execute(
-            "INSERT INTO apps (app_id, core_config, created_at) VALUES (?, ?, ?)", (app_id, config_json, now_ms)
+            "INSERT INTO apps (app_id, core_config, created_at) VALUES (?, ?, ?)",
+            (app_id, config_json, now_ms),
         )
         self.upsert_tenant(app_id, "public", now_ms)
         return True
 
     def delete_app(self, app_id: str) -> bool:
         existed = self.app_config(app_id) is not None
-        for table in ("session_info", "session_signing_keys", "jwt_signing_keys", "key_value", "tenants", "apps"):
+        for table in (
+            "session_info",
+            "session_signing_keys",
+            "jwt_signing_keys",
+            "key_value",
+            "tenants",
+            "apps",
+        ):
             self._execute(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
         return existed
 
@@ -107,7 +115,8 @@ class SqlTransaction:
         if self.tenant_exists(app_id, tenant_id):
             return False
         self._execute(
-            "INSERT INTO tenants (app_id, tenant_id, created_at) VALUES (?, ?, ?)", (app_id, tenant_id, now_ms)
+            "INSERT INTO tenants (app_id, tenant_id, created_at) VALUES (?, ?, ?)",
+            (app_id, tenant_id, now_ms),
         )
         return True
 
@@ -170,7 +179,8 @@ class SqlTransaction:
         revoked: list[str] = []
         for handle in dict.fromkeys(handles):
             row = self._fetchone(
-                "SELECT expires_at FROM session_info WHERE app_id = ? AND session_handle = ?", (app_id, handle)
+                "SELECT expires_at FROM session_info WHERE app_id = ? AND session_handle = ?",
+                (app_id, handle),
             )
             if row is None:
                 continue
@@ -218,7 +228,8 @@ class SqlTransaction:
 
     def delete_dynamic_keys_before(self, app_id: str, created_before_ms: int) -> int:
         cursor = self._execute(
-            "DELETE FROM session_signing_keys WHERE app_id = ? AND created_at_time < ?", (app_id, created_before_ms)
+            "DELETE FROM session_signing_keys WHERE app_id = ? AND created_at_time < ?",
+            (app_id, created_before_ms),
         )
         return int(cursor.rowcount)
 
