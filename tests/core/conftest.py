@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 
 from gatepass.core.app_config import AppConfig
 from gatepass.core.http_app import CoreHttpApp

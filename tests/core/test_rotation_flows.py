@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import httpx
+import pytest
 
 from gatepass.core.runtime import CoreRuntime
 from tests.core.conftest import FakeClock, create_session, refresh, segments, verify
