@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -73,6 +74,10 @@ def serve(settings: CoreSettings) -> None:
         access_log=False,
         lifespan="on",
     )
+    # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then re-raises the signal to the handler that was installed
+    # before it; a no-op handler there lets the process finish its clean-up and exit with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         _Server(config, settings, runtime.storage.description).run()
     finally:

@@ -1,0 +1,105 @@
+"""Two real ``gatepass core`` processes on one database (PostgreSQL, and SQLite on one file): sessions, keys and
+rotation state are shared; concurrent work across processes neither raises false theft nor creates two keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.core.conftest import segments
+from tests.helpers import API_KEY, CoreProcess, running_core
+
+HEADERS = {"api-key": API_KEY, "cdi-version": "5.4"}
+
+
+@pytest.fixture
+def two_cores(database_url: str, tmp_path: Path) -> Iterator[tuple[CoreProcess, CoreProcess]]:
+    args = ["--api-key", API_KEY]
+    with (
+        running_core(database_url, tmp_path / "a.log", args) as a,
+        running_core(database_url, tmp_path / "b.log", args) as b,
+    ):
+        yield a, b
+
+
+def _post(core: CoreProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(core.url + path, json=body, headers=HEADERS, timeout=30)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _refresh(core: CoreProcess, token: str, prefix: str = "") -> dict[str, Any]:
+    return _post(core, prefix + "/recipe/session/refresh", {"refreshToken": token, "useDynamicSigningKey": True})
+
+
+def _verify(core: CoreProcess, token: str, prefix: str = "") -> dict[str, Any]:
+    return _post(core, prefix + "/recipe/session/verify", {"accessToken": token, "doAntiCsrfCheck": False})
+
+
+def test_created_on_one_refreshed_and_verified_on_the_other(two_cores: tuple[CoreProcess, CoreProcess]) -> None:
+    a, b = two_cores
+    created = _post(a, "/public/recipe/session", {"userId": "u", "userDataInJWT": {"k": 1}})
+    assert _verify(b, created["accessToken"]["token"])["status"] == "OK"
+    refreshed = _refresh(b, created["refreshToken"]["token"])
+    assert refreshed["status"] == "OK"
+    promoted = _verify(a, refreshed["accessToken"]["token"])
+    assert "accessToken" in promoted
+    assert _refresh(b, created["refreshToken"]["token"])["status"] == "TOKEN_THEFT_DETECTED"
+    kid = segments(created["accessToken"]["token"])[0]["kid"]
+    for core in (a, b):
+        keys = httpx.get(core.url + "/.well-known/jwks.json").json()["keys"]
+        assert kid in {k["kid"] for k in keys}
+    removed = _post(b, "/recipe/session/remove", {"sessionHandles": [created["session"]["handle"]]})
+    assert removed["sessionHandlesRevoked"] == [created["session"]["handle"]]
+    assert _refresh(a, promoted["accessToken"]["token"])["status"] == "UNAUTHORISED"
+
+
+def test_parallel_refreshes_across_processes_no_false_theft(two_cores: tuple[CoreProcess, CoreProcess]) -> None:
+    a, b = two_cores
+    rt0 = _post(a, "/public/recipe/session", {"userId": "u"})["refreshToken"]["token"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: _refresh((a, b)[i % 2], rt0), range(16)))
+    assert [r["status"] for r in results] == ["OK"] * 16
+    child = results[0]["refreshToken"]["token"]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # the child is promoted exactly once, by whichever wins
+        promoted = list(pool.map(lambda i: _refresh((a, b)[i % 2], child), range(8)))
+    assert [r["status"] for r in promoted] == ["OK"] * 8
+
+
+def test_two_processes_rotating_at_once_create_one_key(two_cores: tuple[CoreProcess, CoreProcess]) -> None:
+    a, b = two_cores
+    app_id = str(uuid.uuid4())
+    created = httpx.put(a.url + "/recipe/multitenancy/app/v2", json={"appId": app_id}, headers=HEADERS)
+    assert created.json()["createdNew"] is True
+    prefix = f"/appid-{app_id}"
+
+    def first_session(core: CoreProcess) -> str:
+        token = _post(core, prefix + "/public/recipe/session", {"userId": "u"})["accessToken"]["token"]
+        return str(segments(token)[0]["kid"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        kids = list(pool.map(lambda i: first_session((a, b)[i % 2]), range(8)))
+    assert len(set(kids)) == 1
+    for core in (a, b):
+        keys = httpx.get(core.url + prefix + "/.well-known/jwks.json").json()["keys"]
+        assert [k["kid"] for k in keys if k["kid"].startswith("d-")] == [kids[0]]
+
+
+def test_app_created_on_one_process_serves_on_the_other(two_cores: tuple[CoreProcess, CoreProcess]) -> None:
+    a, b = two_cores
+    app_id = str(uuid.uuid4())
+    httpx.put(
+        a.url + "/recipe/multitenancy/app/v2",
+        json={"appId": app_id, "coreConfig": {"access_token_validity": 9}},
+        headers=HEADERS,
+    )
+    created = _post(b, f"/appid-{app_id}/public/recipe/session", {"userId": "u"})
+    assert created["accessToken"]["expiry"] - created["accessToken"]["createdTime"] == 9000
+    assert _refresh(a, created["refreshToken"]["token"], f"/appid-{app_id}")["status"] == "OK"
