@@ -44,7 +44,7 @@ def test_secret_equals() -> None:
     assert not secret_equals(None, None) and not secret_equals("a", None)
 
 
-# rotation decisions -----------------------------------------------------------------------------------------------------
+# rotation decisions ----------------------------------------------------------------------------------------------
 def test_refresh_with_current_token() -> None:
     assert decide_refresh(H(H("rt0")), H("rt0"), None) is RefreshOutcome.CURRENT
 
