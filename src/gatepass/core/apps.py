@@ -56,6 +56,13 @@ class AppRegistry:
     def base_config(self) -> AppConfig:
         return self._base
 
+    def cached(self, app_id: str, tenant_id: str) -> AppContext | None:
+        """The app's context if it is cached, fresh and knows the tenant; never touches the database."""
+        ctx = self._apps.get(app_id)
+        if ctx is None or self._clock() - ctx.loaded_at_ms >= CACHE_TTL_MS or tenant_id not in ctx.tenants:
+            return None
+        return ctx
+
     def get(self, app_id: str) -> AppContext:
         """The app's context; unknown apps raise ``UnknownAppOrTenant``."""
         ctx = self._apps.get(app_id)

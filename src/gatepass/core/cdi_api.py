@@ -14,6 +14,7 @@ from typing import Any
 from gatepass.core.apps import AppContext
 from gatepass.core.body import JsonBody, Query
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.sessions import NeedsDatabase
 from gatepass.errors import BadRequest
 from gatepass.tokens import access_token
 from gatepass.tokens.encoding import b64url_encode, compact_json
@@ -37,7 +38,14 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Call], Reply]
+@dataclass(frozen=True)
+class Deferred:
+    """The rest of a handler's work, which blocks on the database: the server runs it in a worker thread."""
+
+    run: Callable[[], Reply]
+
+
+Handler = Callable[[Call], "Reply | Deferred"]
 
 
 def _ok(body: dict[str, Any]) -> Reply:
@@ -73,18 +81,19 @@ def create_session(call: Call) -> Reply:
     )
 
 
-def verify_session(call: Call) -> Reply:
+def verify_session(call: Call) -> Reply | Deferred:
     b = call.body
-    return _ok(
-        call.runtime.sessions.verify(
-            call.ctx,
-            token=b.text("accessToken"),
-            anti_csrf_token=b.optional_text("antiCsrfToken"),
-            do_anti_csrf_check=b.flag("doAntiCsrfCheck"),
-            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
-            check_database=b.flag("checkDatabase", default=False),
-        )
+    outcome = call.runtime.sessions.verify_without_io(
+        call.ctx,
+        token=b.text("accessToken"),
+        anti_csrf_token=b.optional_text("antiCsrfToken"),
+        do_anti_csrf_check=b.flag("doAntiCsrfCheck"),
+        enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
+        check_database=b.flag("checkDatabase", default=False),
     )
+    if isinstance(outcome, NeedsDatabase):
+        return Deferred(lambda: _ok(outcome.run()))
+    return _ok(outcome)
 
 
 def refresh_session(call: Call) -> Reply:
@@ -188,15 +197,16 @@ class Api:
     handler: Handler
     needs_api_key: bool = True
     needs_version: bool = True
+    inline: bool = False  # CPU-only (or returns Deferred for its blocking part): may run on the event loop
 
 
 ROUTES: dict[str, dict[str, Api]] = {
-    "/apiversion": {"GET": Api(api_version, needs_version=False)},
+    "/apiversion": {"GET": Api(api_version, needs_version=False, inline=True)},
     "/.well-known/jwks.json": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
     "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
-    "/user/id": {"GET": Api(user_id)},
+    "/user/id": {"GET": Api(user_id, inline=True)},
     "/recipe/session": {"POST": Api(create_session), "GET": Api(session_information)},
-    "/recipe/session/verify": {"POST": Api(verify_session)},
+    "/recipe/session/verify": {"POST": Api(verify_session, inline=True)},
     "/recipe/session/refresh": {"POST": Api(refresh_session)},
     "/recipe/session/regenerate": {"POST": Api(regenerate_session)},
     "/recipe/session/data": {"PUT": Api(update_session_data)},

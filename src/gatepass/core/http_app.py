@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from gatepass.core.body import JsonBody, Query
-from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Reply
+from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
@@ -115,7 +115,11 @@ class CoreHttpApp:
                 check_cdi_version(request)
             body = await read_json_body(request)
             query = Query(request.query_params)
-            reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
+            reply = self._call_inline(api, app_id, tenant_id, body, query)
+            if reply is None:
+                reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
+            if isinstance(reply, Deferred):
+                reply = await run_in_threadpool(reply.run)
             return _json_response(reply)
         except GatepassError as exc:
             if exc.http_status >= 500:
@@ -125,7 +129,18 @@ class CoreHttpApp:
             log.exception("%s %s failed with an internal error", request.method, request.url.path)
             return PlainTextResponse("Internal Error", status_code=500)
 
-    def _call(self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query) -> Reply:
+    def _call_inline(
+        self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query
+    ) -> Reply | Deferred | None:
+        """Run a CPU-only handler on the event loop (a thread hop costs more than its work); ``None`` if it cannot."""
+        if not api.inline:
+            return None
+        ctx = self.runtime.apps.cached(app_id, tenant_id)
+        if ctx is None:
+            return None
+        return api.handler(Call(self.runtime, ctx, tenant_id, body, query))
+
+    def _call(self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query) -> Reply | Deferred:
         ctx = self.runtime.apps.get(app_id)
         self.runtime.apps.require_tenant(ctx, tenant_id)
         return api.handler(Call(self.runtime, ctx, tenant_id, body, query))

@@ -115,10 +115,10 @@ class AppKeyring:
         return load_signing_key(stored.kid, "static", stored.created_at_ms, stored.value)
 
     # verification ------------------------------------------------------------------------------------------------
-    def verification_key(self, kid: str, times: KeyTimes) -> SigningKey | None:
-        """The live key with this kid, reloading from the database at most once per cooldown on a miss."""
+    def verification_key(self, kid: str, times: KeyTimes, *, reload: bool = True) -> SigningKey | None:
+        """The live key with this kid; on a miss, reload from the database (at most once per cooldown) if allowed."""
         key = self._live_key(kid, times)
-        if key is not None or not _PLAUSIBLE_KID.fullmatch(kid):
+        if key is not None or not reload or not _PLAUSIBLE_KID.fullmatch(kid):
             return key
         with self._lock:
             if self._clock() - self._last_reload_ms < RELOAD_COOLDOWN_MS:

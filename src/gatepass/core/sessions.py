@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,13 @@ def _check_custom_payload(payload: dict[str, Any]) -> None:
     clashes = access_token.protected_claims_in(payload)
     if clashes:
         raise BadRequest(f"The access token payload contains protected claims: {', '.join(clashes)}")
+
+
+@dataclass(frozen=True)
+class NeedsDatabase:
+    """An operation that cannot finish without the database; ``run`` does the rest (blocking)."""
+
+    run: Callable[[], Body]
 
 
 @dataclass(frozen=True)
@@ -86,12 +94,15 @@ class SessionService:
         return refresh_token.seal(content, ctx.keyring.refresh_token_key(), ctx.app_id)
 
     def verify_access_token(
-        self, ctx: AppContext, token: str, *, allow_expired: bool = False
+        self, ctx: AppContext, token: str, *, allow_expired: bool = False, reload_keys: bool = True
     ) -> VerifiedAccessToken | Rejected:
         now_s = self._clock() // 1000
         times = ctx.config.key_times
         return access_token.verify(
-            token, lambda kid: ctx.keyring.verification_key(kid, times), now_s, allow_expired=allow_expired
+            token,
+            lambda kid: ctx.keyring.verification_key(kid, times, reload=reload_keys),
+            now_s,
+            allow_expired=allow_expired,
         )
 
     @staticmethod
@@ -174,29 +185,76 @@ class SessionService:
         enable_anti_csrf: bool,
         check_database: bool,
     ) -> Body:
+        """Verify an access token, promoting its refresh token when it is the first use after a refresh."""
+        outcome = self.verify_without_io(
+            ctx,
+            token=token,
+            anti_csrf_token=anti_csrf_token,
+            do_anti_csrf_check=do_anti_csrf_check,
+            enable_anti_csrf=enable_anti_csrf,
+            check_database=check_database,
+        )
+        return outcome.run() if isinstance(outcome, NeedsDatabase) else outcome
+
+    def verify_without_io(
+        self,
+        ctx: AppContext,
+        *,
+        token: str,
+        anti_csrf_token: str | None,
+        do_anti_csrf_check: bool,
+        enable_anti_csrf: bool,
+        check_database: bool,
+    ) -> Body | NeedsDatabase:
+        """The CPU-only part of verify: the answer, or the database step still needed to reach it.
+
+        Most verifies end here (no promotion, no ``checkDatabase``), so an async server can answer them on its event
+        loop and send only the rest to a worker thread.
+        """
+        verified: VerifiedAccessToken | Rejected | None = self.verify_access_token(ctx, token, reload_keys=False)
+        if isinstance(verified, Rejected) and verified.unknown_kid:
+            verified = None  # maybe a key another core process just created: look in the database
+        if isinstance(verified, Rejected):
+            return {"status": "TRY_REFRESH_TOKEN", "message": f"Access token is not valid: {verified.reason}"}
+        if verified is None or check_database or verified.claims.parent_refresh_token_hash1 is not None:
+            return NeedsDatabase(
+                lambda: self._verify_with_database(
+                    ctx, token, anti_csrf_token, do_anti_csrf_check and enable_anti_csrf, check_database
+                )
+            )
+        return self._verified_locally(verified, anti_csrf_token, do_anti_csrf_check and enable_anti_csrf)
+
+    def _verified_locally(
+        self, verified: VerifiedAccessToken, anti_csrf_token: str | None, check_anti_csrf: bool
+    ) -> Body:
+        claims = verified.claims
+        if check_anti_csrf and not secret_equals(anti_csrf_token, claims.anti_csrf_token):
+            return {"status": "TRY_REFRESH_TOKEN", "message": "anti-csrf check failed"}
+        return {
+            "status": "OK",
+            "session": self._session_json(
+                claims.session_handle, claims.user_id, claims.tenant_id, verified.custom_claims
+            ),
+        }
+
+    def _verify_with_database(
+        self, ctx: AppContext, token: str, anti_csrf_token: str | None, check_anti_csrf: bool, check_database: bool
+    ) -> Body:
         verified = self.verify_access_token(ctx, token)
         if isinstance(verified, Rejected):
             return {"status": "TRY_REFRESH_TOKEN", "message": f"Access token is not valid: {verified.reason}"}
         claims = verified.claims
-        if enable_anti_csrf and do_anti_csrf_check and not secret_equals(anti_csrf_token, claims.anti_csrf_token):
+        if check_anti_csrf and not secret_equals(anti_csrf_token, claims.anti_csrf_token):
             return {"status": "TRY_REFRESH_TOKEN", "message": "anti-csrf check failed"}
         drift = False
         if check_database:
             with self._storage.read() as tx:
                 row = tx.get_session(ctx.app_id, claims.session_handle, self._clock())
             if row is None:
-                return {
-                    "status": "UNAUTHORISED",
-                    "message": "Either the session has ended or has been blacklisted",
-                }
+                return {"status": "UNAUTHORISED", "message": "Either the session has ended or has been blacklisted"}
             drift = row.jwt_payload != verified.custom_claims
         if claims.parent_refresh_token_hash1 is None and not drift:
-            return {
-                "status": "OK",
-                "session": self._session_json(
-                    claims.session_handle, claims.user_id, claims.tenant_id, verified.custom_claims
-                ),
-            }
+            return self._verified_locally(verified, None, False)
         return self._verify_in_transaction(ctx, verified)
 
     def _verify_in_transaction(self, ctx: AppContext, verified: VerifiedAccessToken) -> Body:

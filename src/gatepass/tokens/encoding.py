@@ -54,11 +54,14 @@ def _reject_constant(name: str) -> Any:
     raise EncodingError(f"{name} is not JSON")
 
 
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+
+
 def json_object(data: bytes) -> dict[str, Any]:
     """Parse strict JSON that must be an object."""
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        value = _STRICT_DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise EncodingError("not a JSON object in UTF-8") from exc
     if not isinstance(value, dict):
