@@ -129,3 +129,28 @@ def test_invalid_toml_and_unknown_settings() -> None:
         resolve_settings({}, {"GATEPASS_PORT": "eighty"}, {})
     with pytest.raises(ConfigurationError, match="api_keys"):
         resolve_settings({}, {}, {"api_keys": 5})
+
+
+def test_expired_sessions_are_deleted_by_the_running_core(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    db = tmp_path / "cleanup.db"
+    args = ["--api-key", API_KEY, "--access-token-validity", "1", "--refresh-token-validity", "0.03"]
+    args += ["--cleanup-interval-seconds", "0.3"]
+    with running_core(f"sqlite:///{db}", tmp_path / "core.log", args) as core:
+        headers = {"api-key": API_KEY}
+        for user in ("a", "b"):
+            assert httpx.post(core.url + "/public/recipe/session", json={"userId": user}, headers=headers).is_success
+        count = "SELECT COUNT(*) FROM session_info"
+        with closing(sqlite3.connect(db)) as conn:
+            assert conn.execute(count).fetchone()[0] == 2
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with closing(sqlite3.connect(db)) as conn:
+                if conn.execute(count).fetchone()[0] == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("expired sessions were not cleaned up")
+    assert "removed 2 expired sessions" in core.log()
