@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, compact_json, json_object
-from gatepass.tokens.keys import SigningKey
+from gatepass.tokens.keys import SigningKey, VerificationKey
 
 MAX_TOKEN_BYTES = 8 * 1024
 TOKEN_VERSION = "5"
@@ -162,9 +162,14 @@ def _claims_problem(payload: Mapping[str, Any]) -> str | None:
     return None
 
 
+def structure_problem(parsed: ParsedToken) -> str | None:
+    """Header and claim checks without the signature: is this shaped like one of our access tokens?"""
+    return _header_problem(parsed.header) or _claims_problem(parsed.payload)
+
+
 def verify(
     token: str,
-    find_key: Callable[[str], SigningKey | None],
+    find_key: Callable[[str], SigningKey | VerificationKey | None],
     now_s: int,
     *,
     leeway_s: int = 0,

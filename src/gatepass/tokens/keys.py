@@ -21,6 +21,35 @@ KeyKind = Literal["dynamic", "static"]
 
 
 @dataclass(frozen=True)
+class VerificationKey:
+    """A public key from a JWKS: what a verifier needs, and nothing that can sign."""
+
+    kid: str
+    public_key: rsa.RSAPublicKey = field(repr=False, compare=False)
+    algorithm: str = ALGORITHM
+
+
+def verification_keys_from_jwks(jwks: Any) -> dict[str, VerificationKey]:
+    """Parse a JWKS document into usable keys; entries that are not RS256 RSA signing keys are skipped."""
+    keys: dict[str, VerificationKey] = {}
+    entries = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError("not a JWKS document")
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA" or entry.get("alg") != ALGORITHM:
+            continue
+        if entry.get("use", "sig") != "sig" or not isinstance(entry.get("kid"), str):
+            continue
+        try:
+            public = RSAKey.import_key(entry).public_key
+        except Exception:  # a malformed entry must not hide the good ones
+            continue
+        if isinstance(public, rsa.RSAPublicKey):
+            keys[entry["kid"]] = VerificationKey(entry["kid"], public)
+    return keys
+
+
+@dataclass(frozen=True)
 class SigningKey:
     """A parsed key pair; parsing happens once per key, never per request."""
 

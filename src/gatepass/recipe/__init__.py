@@ -1,0 +1,1 @@
+"""Backend SDK recipes (SuperTokens naming): ``session``, and on top of it ``session.faunadb``."""

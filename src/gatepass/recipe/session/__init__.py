@@ -1,0 +1,39 @@
+"""The session recipe: ``init`` its options, then use ``asyncio`` or ``syncio`` helpers and a framework adapter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatepass.recipe.session.config import SessionOptions
+from gatepass.recipe.session.errors import (
+    ClaimValidationError,
+    ErrorHandlers,
+    InvalidClaimsError,
+    SessionError,
+    TokenTheftError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
+from gatepass.recipe.session.spec import SessionRecipeSpec
+from gatepass.recipe.session.state import ClaimValidator, SessionInformation, VerifyOptions
+
+__all__ = [
+    "ClaimValidationError",
+    "ClaimValidator",
+    "ErrorHandlers",
+    "InvalidClaimsError",
+    "SessionError",
+    "SessionInformation",
+    "TokenTheftError",
+    "TryRefreshTokenError",
+    "UnauthorisedError",
+    "VerifyOptions",
+    "init",
+]
+
+
+def init(*, claim_validators: list[ClaimValidator] | None = None, **options: Any) -> SessionRecipeSpec:
+    """Session options (see ``SessionOptions``): cookie_domain, cookie_secure, cookie_same_site, anti_csrf
+    (VIA_TOKEN / VIA_CUSTOM_HEADER / NONE), token_transfer_method (cookie / header / any),
+    session_expired_status_code, invalid_claim_status_code, override (``recipe.Overrides``), error_handlers, ..."""
+    return SessionRecipeSpec(SessionOptions(**options), list(claim_validators or []))

@@ -1,0 +1,149 @@
+"""The session object handed to application code: ``SessionContainer`` (sync) and ``AsyncSessionContainer``.
+
+Both run the same flows; only the driver differs. Reads of the verified token (user id, handle, payload) are
+plain attributes; anything that asks the core is a method (awaitable on the async container).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gatepass.recipe.session import transport
+from gatepass.recipe.session.errors import UnauthorisedError
+from gatepass.recipe.session.flows import claim_errors
+from gatepass.recipe.session.http_types import ResponseChanges
+from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState
+from gatepass.recipe.session.steps import Flow, run_async, run_sync
+
+if TYPE_CHECKING:
+    from gatepass.recipe.session.recipe import SessionRecipe
+
+
+def _information(recipe: SessionRecipe, handle: str) -> Flow[SessionInformation]:
+    info = yield from recipe.functions.get_session_information(session_handle=handle)
+    if info is None:
+        raise UnauthorisedError("Session does not exist anymore.")
+    return info
+
+
+def _revoke(recipe: SessionRecipe, state: SessionState) -> Flow[None]:
+    yield from recipe.functions.revoke_session(session_handle=state.session_handle)
+    if state.transfer_method is not None:
+        transport.clear_tokens(state.changes, recipe.config, state.transfer_method)
+
+
+def _update_data(recipe: SessionRecipe, handle: str, data: dict[str, Any]) -> Flow[None]:
+    updated = yield from recipe.functions.update_session_data_in_database(session_handle=handle, data=data)
+    if not updated:
+        raise UnauthorisedError("Session does not exist anymore.")
+
+
+class _SessionView:
+    def __init__(self, recipe: SessionRecipe, state: SessionState) -> None:
+        self.recipe = recipe
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(handle={self.state.session_handle!r}, user_id={self.state.user_id!r})"
+
+    def get_user_id(self) -> str:
+        return self.state.user_id
+
+    def get_recipe_user_id(self) -> str:
+        return self.state.user_id
+
+    def get_handle(self) -> str:
+        return self.state.session_handle
+
+    def get_tenant_id(self) -> str:
+        return self.state.tenant_id
+
+    def get_access_token(self) -> str:
+        return self.state.access_token
+
+    def get_access_token_payload(self) -> dict[str, Any]:
+        return dict(self.state.access_token_payload)
+
+    def get_access_token_expiry(self) -> int:
+        """When the current access token expires (epoch milliseconds)."""
+        return self.state.access_token_expiry_ms
+
+    def get_all_session_tokens_dangerously(self) -> dict[str, Any]:
+        return {
+            "accessToken": self.state.access_token,
+            "refreshToken": self.state.refresh_token,
+            "antiCsrfToken": self.state.anti_csrf_token,
+            "frontToken": transport.front_token(
+                self.state.user_id, self.state.access_token_expiry_ms, self.state.access_token_payload
+            ),
+            "accessAndFrontTokenUpdated": self.state.access_token_updated,
+        }
+
+    @property
+    def response_changes(self) -> ResponseChanges:
+        """Cookies and headers this session needs on the response (applied by the framework adapters)."""
+        return self.state.changes
+
+    def _claim_check(self, validators: list[ClaimValidator]) -> None:
+        from gatepass.recipe.session.errors import InvalidClaimsError
+
+        errors = claim_errors(self.state.access_token_payload, validators)
+        if errors:
+            raise InvalidClaimsError(errors)
+
+
+class SessionContainer(_SessionView):
+    """A session in synchronous code (Flask, sync Django views, scripts)."""
+
+    def revoke_session(self) -> None:
+        run_sync(_revoke(self.recipe, self.state), self.recipe)
+
+    def get_session_data_from_database(self) -> dict[str, Any]:
+        return run_sync(_information(self.recipe, self.state.session_handle), self.recipe).session_data_in_database
+
+    def update_session_data_in_database(self, data: dict[str, Any]) -> None:
+        run_sync(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
+
+    def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
+        run_sync(self.recipe.functions.regenerate_access_token(state=self.state, update=update), self.recipe)
+
+    def get_session_information(self) -> SessionInformation:
+        return run_sync(_information(self.recipe, self.state.session_handle), self.recipe)
+
+    def get_time_created(self) -> int:
+        return self.get_session_information().time_created
+
+    def get_expiry(self) -> int:
+        return self.get_session_information().expiry
+
+    def assert_claims(self, validators: list[ClaimValidator]) -> None:
+        self._claim_check(validators)
+
+
+class AsyncSessionContainer(_SessionView):
+    """A session in asynchronous code (FastAPI, Starlette, async Django views)."""
+
+    async def revoke_session(self) -> None:
+        await run_async(_revoke(self.recipe, self.state), self.recipe)
+
+    async def get_session_data_from_database(self) -> dict[str, Any]:
+        info = await run_async(_information(self.recipe, self.state.session_handle), self.recipe)
+        return info.session_data_in_database
+
+    async def update_session_data_in_database(self, data: dict[str, Any]) -> None:
+        await run_async(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
+
+    async def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
+        await run_async(self.recipe.functions.regenerate_access_token(state=self.state, update=update), self.recipe)
+
+    async def get_session_information(self) -> SessionInformation:
+        return await run_async(_information(self.recipe, self.state.session_handle), self.recipe)
+
+    async def get_time_created(self) -> int:
+        return (await self.get_session_information()).time_created
+
+    async def get_expiry(self) -> int:
+        return (await self.get_session_information()).expiry
+
+    async def assert_claims(self, validators: list[ClaimValidator]) -> None:
+        self._claim_check(validators)

@@ -1,0 +1,237 @@
+"""How the SDK reaches a core: ``RemoteCore`` over HTTP, or ``EmbeddedCore`` in this process.
+
+``RemoteCore`` keeps one pooled httpx client per process (sync) and per event loop (async), with explicit
+timeouts; several hosts separated by ``;`` are tried in turn on connection errors only, as upstream. The first call
+checks ``/apiversion`` once. Any 4xx/5xx from the core is a ``CoreError`` naming the status, never the body of a
+request (which carries tokens). ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core`` without HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from typing import Any
+
+import anyio.to_thread
+import httpx
+
+from gatepass.core.app_config import AppConfig, build_app_config
+from gatepass.core.body import JsonBody, Query
+from gatepass.core.cdi_api import ROUTES, Call, Deferred
+from gatepass.core.routing import split_path
+from gatepass.core.runtime import CoreRuntime
+from gatepass.errors import ConfigurationError, GatepassError
+from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
+from gatepass.recipe.session.steps import CoreCall
+
+CDI_VERSION = "5.4"
+RETRY_STATUS = 429
+MAX_RETRIES = 5
+
+
+def _split_hosts(connection_uri: str) -> list[str]:
+    hosts = [h.strip().rstrip("/") for h in connection_uri.split(";") if h.strip()]
+    if not hosts:
+        raise ConfigurationError("connection_uri must name at least one core, e.g. http://localhost:3567")
+    for host in hosts:
+        parsed = httpx.URL(host)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ConfigurationError(f"connection_uri entry {host!r} is not an http(s) URL")
+    return hosts
+
+
+class RemoteCore:
+    """A core reached over HTTP (``gatepass core`` or any CDI 5.4 core)."""
+
+    def __init__(self, connection_uri: str, api_key: str | None = None, *, timeout_s: float = 10.0) -> None:
+        self.hosts = _split_hosts(connection_uri)
+        self._api_key = api_key
+        self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0))
+        self._sync: httpx.Client | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._next_host = 0
+        self._lock = threading.Lock()
+        self._version_checked = False
+
+    def __repr__(self) -> str:  # never show the API key
+        return f"RemoteCore({';'.join(self.hosts)!r})"
+
+    def _headers(self, call: CoreCall | None) -> dict[str, str]:
+        headers = {"cdi-version": CDI_VERSION}
+        if self._api_key:
+            headers["api-key"] = self._api_key
+        if call is not None and "/recipe/" in call.path:
+            headers["rid"] = "session"
+        return headers
+
+    def _client(self) -> httpx.Client:
+        if self._sync is None:
+            with self._lock:
+                if self._sync is None:
+                    self._sync = httpx.Client(timeout=self._timeout)
+        return self._sync
+
+    def _async_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(timeout=self._timeout)
+            self._async[loop] = client
+        return client
+
+    def _host_order(self) -> list[str]:
+        with self._lock:
+            start = self._next_host
+            self._next_host = (self._next_host + 1) % len(self.hosts)
+        return self.hosts[start:] + self.hosts[:start]
+
+    @staticmethod
+    def _answer(call: CoreCall, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code >= 400:
+            detail = response.text[:200] if response.status_code < 500 else "internal error"
+            raise CoreError(f"the core answered {call.method} {call.path} with {response.status_code}: {detail}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise CoreError(f"the core answered {call.method} {call.path} with a non-JSON body") from None
+        if not isinstance(body, dict):
+            raise CoreError(f"the core answered {call.method} {call.path} with an unexpected body")
+        return body
+
+    def _check_versions(self, body: dict[str, Any]) -> None:
+        versions = body.get("versions")
+        if not isinstance(versions, list) or CDI_VERSION not in versions:
+            raise CoreError(f"the core does not support CDI {CDI_VERSION} (it offers {versions!r})")
+        self._version_checked = True
+
+    def send_sync(self, call: CoreCall) -> dict[str, Any]:
+        if not self._version_checked:
+            self._check_versions(self._send_sync(CoreCall("GET", "/apiversion"), versioned=False))
+        return self._send_sync(call)
+
+    def _send_sync(self, call: CoreCall, *, versioned: bool = True) -> dict[str, Any]:
+        last: Exception | None = None
+        for host in self._host_order():
+            for attempt in range(MAX_RETRIES + 1):
+                try:
+                    response = self._client().request(
+                        call.method, host + call.path, json=call.body, params=call.query, headers=self._headers(call)
+                    )
+                except httpx.TransportError as exc:
+                    last = exc
+                    break
+                if response.status_code == RETRY_STATUS and attempt < MAX_RETRIES:
+                    time.sleep((10 + 250 * attempt) / 1000)
+                    continue
+                return self._answer(call, response)
+        raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
+
+    async def send_async(self, call: CoreCall) -> dict[str, Any]:
+        if not self._version_checked:
+            self._check_versions(await self._send_async(CoreCall("GET", "/apiversion")))
+        return await self._send_async(call)
+
+    async def _send_async(self, call: CoreCall) -> dict[str, Any]:
+        last: Exception | None = None
+        for host in self._host_order():
+            for attempt in range(MAX_RETRIES + 1):
+                try:
+                    response = await self._async_client().request(
+                        call.method, host + call.path, json=call.body, params=call.query, headers=self._headers(call)
+                    )
+                except httpx.TransportError as exc:
+                    last = exc
+                    break
+                if response.status_code == RETRY_STATUS and attempt < MAX_RETRIES:
+                    await asyncio.sleep((10 + 250 * attempt) / 1000)
+                    continue
+                return self._answer(call, response)
+        raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
+
+    def fetch_jwks(self) -> dict[str, Any]:
+        """The public keys, fetched like upstream: plain GET, no API key (the endpoint is public)."""
+        last: Exception | None = None
+        for host in self._host_order():
+            try:
+                response = self._client().get(host + "/.well-known/jwks.json")
+            except httpx.TransportError as exc:
+                last = exc
+                continue
+            return self._answer(CoreCall("GET", "/.well-known/jwks.json"), response)
+        raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+
+
+class EmbeddedCore:
+    """A core running in this process on the same code as ``gatepass core`` (SQLite file by default)."""
+
+    def __init__(
+        self,
+        database_url: str = "sqlite:///./gatepass.db",
+        *,
+        access_token_validity: float | None = None,
+        refresh_token_validity: float | None = None,
+        access_token_dynamic_signing_key_update_interval: float | None = None,
+    ) -> None:
+        lifetimes = {
+            "access_token_validity": access_token_validity,
+            "refresh_token_validity": refresh_token_validity,
+            "access_token_dynamic_signing_key_update_interval": access_token_dynamic_signing_key_update_interval,
+        }
+        self.config: AppConfig = build_app_config({k: v for k, v in lifetimes.items() if v is not None})
+        self.database_url = database_url
+        self._runtime: CoreRuntime | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        from gatepass.storage.url import redact
+
+        return f"EmbeddedCore({redact(self.database_url)!r})"
+
+    @property
+    def runtime(self) -> CoreRuntime:
+        if self._runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    self._runtime = CoreRuntime.open(self.database_url, self.config)
+        return self._runtime
+
+    def send_sync(self, call: CoreCall) -> dict[str, Any]:
+        route = split_path(call.path, ROUTES)
+        api = ROUTES[route.api_path].get(call.method) if route else None
+        if route is None or api is None:
+            raise CoreError(f"the embedded core has no API {call.method} {call.path}")
+        runtime = self.runtime
+        try:
+            ctx = runtime.apps.get(route.app_id)
+            runtime.apps.require_tenant(ctx, route.tenant_id)
+            reply = api.handler(Call(runtime, ctx, route.tenant_id, JsonBody(call.body or {}), Query(call.query)))
+            if isinstance(reply, Deferred):
+                reply = reply.run()
+        except GatepassError as exc:
+            error = CoreUnavailableError if exc.http_status == 503 else CoreError
+            raise error(f"the core refused {call.method} {call.path}: {exc.message}") from exc
+        return reply.body
+
+    async def send_async(self, call: CoreCall) -> dict[str, Any]:
+        result: dict[str, Any] = await anyio.to_thread.run_sync(self.send_sync, call)
+        return result
+
+    def fetch_jwks(self) -> dict[str, Any]:
+        ctx = self.runtime.apps.get("public")
+        keys, _ = ctx.keyring.jwks(ctx.config.key_times)
+        return {"keys": keys}
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+
+
+CoreConnection = RemoteCore | EmbeddedCore

@@ -1,0 +1,399 @@
+"""The session recipe's operations as flows (see ``steps``): pure decisions in between, I/O only as yielded steps.
+
+Verification is local: signature and claims are checked against the cached JWKS, and the core is asked only for
+the first use of a token minted by a refresh (promotion) or when ``check_database`` is on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatepass.recipe.session import transport
+from gatepass.recipe.session.config import TransferMethod
+from gatepass.recipe.session.errors import (
+    ClaimValidationError,
+    InvalidClaimsError,
+    TokenTheftError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
+from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.state import (
+    ClaimValidator,
+    RecipeContext,
+    SessionInformation,
+    SessionState,
+    VerifyOptions,
+)
+from gatepass.recipe.session.steps import CoreCall, FetchJwks, Flow
+from gatepass.tokens import access_token
+from gatepass.tokens.access_token import PROTECTED_CLAIMS, Rejected, VerifiedAccessToken
+from gatepass.tokens.encoding import secret_equals
+
+DEFAULT_TENANT = "public"
+
+
+# tokens -----------------------------------------------------------------------------------------------------------
+def looks_like_access_token(token: str) -> bool:
+    parsed = access_token.parse(token)
+    return not isinstance(parsed, Rejected) and access_token.structure_problem(parsed) is None
+
+
+def _unverified_payload(token: str) -> dict[str, Any]:
+    parsed = access_token.parse(token)
+    if isinstance(parsed, Rejected):
+        raise TryRefreshTokenError("the core returned an unreadable access token")
+    return parsed.payload
+
+
+def verify_locally(ctx: RecipeContext, token: str, *, allow_expired: bool = False) -> Flow[VerifiedAccessToken]:
+    parsed = access_token.parse(token)
+    if isinstance(parsed, Rejected):
+        raise TryRefreshTokenError(f"invalid access token: {parsed.reason}")
+    kid = parsed.header.get("kid")
+    if ctx.jwks.wants_refresh(kid if isinstance(kid, str) else None):
+        yield FetchJwks(kid if isinstance(kid, str) else None)
+    verified = access_token.verify(token, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=allow_expired)
+    if isinstance(verified, Rejected):
+        raise TryRefreshTokenError(f"invalid access token: {verified.reason}")
+    if verified.kid.startswith("d-") != ctx.config.use_dynamic_access_token_signing_key:
+        raise TryRefreshTokenError("The access token doesn't match the use_dynamic_access_token_signing_key setting")
+    return verified
+
+
+def _state_from_verified(verified: VerifiedAccessToken, token: str) -> SessionState:
+    claims = verified.claims
+    return SessionState(
+        session_handle=claims.session_handle,
+        user_id=claims.user_id,
+        tenant_id=claims.tenant_id,
+        access_token=token,
+        access_token_payload=verified.payload,
+        access_token_expiry_ms=claims.expires_at * 1000,
+        anti_csrf_token=claims.anti_csrf_token,
+    )
+
+
+def _state_from_core(body: dict[str, Any], fallback_tenant: str = DEFAULT_TENANT) -> SessionState:
+    session = body["session"]
+    token = body["accessToken"]["token"]
+    payload = _unverified_payload(token)
+    state = SessionState(
+        session_handle=session["handle"],
+        user_id=session["userId"],
+        tenant_id=session.get("tenantId") or payload.get("tId") or fallback_tenant,
+        access_token=token,
+        access_token_payload=payload,
+        access_token_expiry_ms=body["accessToken"]["expiry"],
+        anti_csrf_token=body.get("antiCsrfToken"),
+        access_token_updated=True,
+    )
+    if "refreshToken" in body:
+        state.refresh_token = body["refreshToken"]["token"]
+        state.refresh_token_expiry_ms = body["refreshToken"]["expiry"]
+    return state
+
+
+def attach(ctx: RecipeContext, state: SessionState, method: TransferMethod) -> None:
+    """Record the response changes that deliver ``state``'s new tokens by ``method``."""
+    config = ctx.config
+    state.transfer_method = method
+    if state.access_token_updated:
+        front = transport.front_token(state.user_id, state.access_token_expiry_ms, state.access_token_payload)
+        transport.set_access_token(state.changes, config, state.access_token, front, method, ctx.now_ms())
+    if state.refresh_token is not None and state.refresh_token_expiry_ms is not None:
+        transport.set_token(
+            state.changes, config, "refresh", state.refresh_token, state.refresh_token_expiry_ms, method
+        )
+    if state.anti_csrf_token is not None and state.refresh_token is not None and method == "cookie":
+        transport.set_anti_csrf(state.changes, state.anti_csrf_token)
+
+
+# create -------------------------------------------------------------------------------------------------------------
+def create_new_session(
+    ctx: RecipeContext,
+    *,
+    request: RequestView | None,
+    tenant_id: str,
+    user_id: str,
+    access_token_payload: dict[str, Any],
+    session_data_in_database: dict[str, Any],
+) -> Flow[SessionState]:
+    payload = {k: v for k, v in access_token_payload.items() if k not in PROTECTED_CLAIMS}
+    payload["iss"] = ctx.config.app_info.issuer
+    method = transport.transfer_method_for_create(request, ctx.config)
+    enable_anti_csrf = method == "cookie" and ctx.config.anti_csrf == "VIA_TOKEN"
+    body = yield CoreCall(
+        "POST",
+        f"/{tenant_id}/recipe/session",
+        {
+            "userId": user_id,
+            "userDataInJWT": payload,
+            "userDataInDatabase": session_data_in_database,
+            "useDynamicSigningKey": ctx.config.use_dynamic_access_token_signing_key,
+            "enableAntiCsrf": enable_anti_csrf,
+        },
+    )
+    state = _state_from_core(body, tenant_id)
+    attach(ctx, state, method)
+    if request is not None:
+        for other in transport.TRANSFER_METHODS:
+            if other != method and transport.token_in(request, "access", other) is not None:
+                transport.clear_tokens(state.changes, ctx.config, other)
+    return state
+
+
+def previous_session_handle(ctx: RecipeContext, request: RequestView) -> Flow[str | None]:
+    """The handle of a session this request already carries (signature checked, expiry not): a login replaces it."""
+    for method in transport.TRANSFER_METHODS:
+        token = transport.token_in(request, "access", method)
+        if token is None or not looks_like_access_token(token):
+            continue
+        try:
+            verified = yield from verify_locally(ctx, token, allow_expired=True)
+        except TryRefreshTokenError:
+            continue
+        return verified.claims.session_handle
+    return None
+
+
+# verify -------------------------------------------------------------------------------------------------------------
+def verify_token(
+    ctx: RecipeContext,
+    token: str | None,
+    *,
+    anti_csrf_token: str | None,
+    do_anti_csrf_check: bool,
+    session_required: bool,
+    check_database: bool,
+) -> Flow[SessionState | None]:
+    if token is None:
+        if session_required:
+            raise UnauthorisedError(
+                "Session does not exist. Are you sending the session tokens in the request with the appropriate "
+                "token transfer method?",
+                clear_tokens=False,
+            )
+        return None
+    verified = yield from verify_locally(ctx, token)
+    if do_anti_csrf_check and ctx.config.anti_csrf == "VIA_TOKEN":
+        if not secret_equals(anti_csrf_token, verified.claims.anti_csrf_token):
+            raise TryRefreshTokenError("anti-csrf check failed")
+    if not check_database and verified.claims.parent_refresh_token_hash1 is None:
+        return _state_from_verified(verified, token)
+    body: dict[str, Any] = {
+        "accessToken": token,
+        "doAntiCsrfCheck": do_anti_csrf_check,
+        "enableAntiCsrf": ctx.config.anti_csrf == "VIA_TOKEN",
+        "checkDatabase": check_database,
+    }
+    if anti_csrf_token is not None:
+        body["antiCsrfToken"] = anti_csrf_token
+    answer = yield CoreCall("POST", "/recipe/session/verify", body)
+    if answer["status"] == "UNAUTHORISED":
+        raise UnauthorisedError(answer.get("message", "unauthorised"))
+    if answer["status"] != "OK":
+        raise TryRefreshTokenError(answer.get("message", "try refresh token"))
+    if "accessToken" in answer:
+        return _state_from_core(answer, verified.claims.tenant_id)
+    return _state_from_verified(verified, token)
+
+
+def _access_token_from_request(ctx: RecipeContext, request: RequestView) -> tuple[str | None, TransferMethod | None]:
+    found: dict[TransferMethod, str] = {}
+    for method in transport.TRANSFER_METHODS:
+        token = transport.token_in(request, "access", method)
+        if token is not None and looks_like_access_token(token):
+            found[method] = token
+    allowed = ctx.config.token_transfer_method
+    if allowed in ("any", "header") and "header" in found:
+        return found["header"], "header"
+    if allowed in ("any", "cookie") and "cookie" in found:
+        if len(transport.cookie_tokens(request, "access")) > 1:
+            raise TryRefreshTokenError("Multiple access tokens present in the request cookies.")
+        return found["cookie"], "cookie"
+    return None, None
+
+
+def claim_errors(payload: dict[str, Any], validators: list[ClaimValidator]) -> list[ClaimValidationError]:
+    errors: list[ClaimValidationError] = []
+    for validator in validators:
+        ok, reason = validator.validate(payload)
+        if not ok:
+            errors.append(ClaimValidationError(validator.id, reason))
+    return errors
+
+
+def get_session(
+    ctx: RecipeContext,
+    request: RequestView,
+    options: VerifyOptions,
+    global_validators: list[ClaimValidator],
+) -> Flow[SessionState | None]:
+    if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
+        raise TryRefreshTokenError("using legacy session, please call the refresh API")
+    token, method = _access_token_from_request(ctx, request)
+    do_check = options.anti_csrf_check if options.anti_csrf_check is not None else request.method != "GET"
+    if method != "cookie":
+        do_check = False
+    if do_check and ctx.config.anti_csrf == "VIA_CUSTOM_HEADER":
+        if request.header("rid") is None:
+            raise TryRefreshTokenError(
+                "anti-csrf check failed. Please pass 'rid: \"session\"' header in the request, or set "
+                "anti_csrf_check to false for this API"
+            )
+        do_check = False
+    state = yield from verify_token(
+        ctx,
+        token,
+        anti_csrf_token=request.header(transport.ANTI_CSRF_HEADER),
+        do_anti_csrf_check=do_check,
+        session_required=options.session_required,
+        check_database=options.check_database,
+    )
+    if state is None:
+        return None
+    validators = global_validators
+    if options.override_global_claim_validators is not None:
+        validators = options.override_global_claim_validators(list(global_validators), state)
+    errors = claim_errors(state.access_token_payload, validators)
+    if errors:
+        raise InvalidClaimsError(errors)
+    allowed = ctx.config.token_transfer_method
+    attach(ctx, state, method or ("header" if allowed == "any" else allowed))
+    return state
+
+
+# refresh ------------------------------------------------------------------------------------------------------------
+def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionState]:
+    config = ctx.config
+    header_token = transport.token_in(request, "refresh", "header")
+    cookie_token = transport.token_in(request, "refresh", "cookie")
+    allowed = config.token_transfer_method
+    legacy = bool(request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE))
+    method: TransferMethod
+    if allowed in ("any", "header") and header_token is not None:
+        method, token = "header", header_token
+    elif allowed in ("any", "cookie") and cookie_token is not None:
+        method, token = "cookie", cookie_token
+    else:
+        access_cookie = transport.token_in(request, "access", "cookie")
+        if allowed in ("cookie", "any") and access_cookie is not None:
+            raise UnauthorisedError("Refresh token not found but access token is present. Clearing all tokens.")
+        raise UnauthorisedError("Refresh token not found. Are you sending the refresh token in the request?")
+    disable_anti_csrf = method == "header"
+    if config.anti_csrf == "VIA_CUSTOM_HEADER" and not disable_anti_csrf:
+        if request.header("rid") is None:
+            raise UnauthorisedError("anti-csrf check failed. Please pass 'rid: \"session\"' header in the request.")
+        disable_anti_csrf = True
+    body: dict[str, Any] = {
+        "refreshToken": token,
+        "enableAntiCsrf": not disable_anti_csrf and config.anti_csrf == "VIA_TOKEN",
+        "useDynamicSigningKey": config.use_dynamic_access_token_signing_key,
+    }
+    anti_csrf = request.header(transport.ANTI_CSRF_HEADER)
+    if anti_csrf is not None:
+        body["antiCsrfToken"] = anti_csrf
+    answer = yield CoreCall("POST", "/recipe/session/refresh", body)
+    if answer["status"] == "UNAUTHORISED":
+        raise UnauthorisedError(answer.get("message", "unauthorised"))
+    if answer["status"] == "TOKEN_THEFT_DETECTED":
+        raise TokenTheftError(answer["session"]["handle"], answer["session"]["userId"])
+    state = _state_from_core(answer)
+    attach(ctx, state, method)
+    for other in transport.TRANSFER_METHODS:
+        if other != method and transport.token_in(request, "refresh", other) is not None:
+            transport.clear_tokens(state.changes, config, other)
+    if legacy:
+        transport.clear_legacy_cookie(state.changes, config)
+    return state
+
+
+# handle-based operations ------------------------------------------------------------------------------------------
+def revoke_session(ctx: RecipeContext, session_handle: str) -> Flow[bool]:
+    answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": [session_handle]})
+    return len(answer.get("sessionHandlesRevoked", [])) == 1
+
+
+def revoke_multiple_sessions(ctx: RecipeContext, session_handles: list[str]) -> Flow[list[str]]:
+    answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": list(session_handles)})
+    return list(answer.get("sessionHandlesRevoked", []))
+
+
+def revoke_all_sessions_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+    body = {"userId": user_id, "revokeAcrossAllTenants": tenant_id is None, "revokeSessionsForLinkedAccounts": True}
+    path = "/recipe/session/remove" if tenant_id is None else f"/{tenant_id}/recipe/session/remove"
+    answer = yield CoreCall("POST", path, body)
+    return list(answer.get("sessionHandlesRevoked", []))
+
+
+def get_all_session_handles_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+    query = {"userId": user_id, "fetchAcrossAllTenants": "true" if tenant_id is None else "false"}
+    path = "/recipe/session/user" if tenant_id is None else f"/{tenant_id}/recipe/session/user"
+    answer = yield CoreCall("GET", path, query=query)
+    return list(answer.get("sessionHandles", []))
+
+
+def get_session_information(ctx: RecipeContext, session_handle: str) -> Flow[SessionInformation | None]:
+    answer = yield CoreCall("GET", "/recipe/session", query={"sessionHandle": session_handle})
+    if answer["status"] != "OK":
+        return None
+    return SessionInformation(
+        session_handle=answer["sessionHandle"],
+        user_id=answer["userId"],
+        recipe_user_id=answer.get("recipeUserId", answer["userId"]),
+        tenant_id=answer.get("tenantId", DEFAULT_TENANT),
+        session_data_in_database=answer["userDataInDatabase"],
+        custom_claims_in_access_token_payload=answer["userDataInJWT"],
+        expiry=answer["expiry"],
+        time_created=answer["timeCreated"],
+    )
+
+
+def update_session_data_in_database(ctx: RecipeContext, session_handle: str, data: dict[str, Any]) -> Flow[bool]:
+    answer = yield CoreCall(
+        "PUT", "/recipe/session/data", {"sessionHandle": session_handle, "userDataInDatabase": data}
+    )
+    return bool(answer["status"] == "OK")
+
+
+def merge_into_access_token_payload(ctx: RecipeContext, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
+    info = yield from get_session_information(ctx, session_handle)
+    if info is None:
+        return False
+    payload = _merged(info.custom_claims_in_access_token_payload, update)
+    answer = yield CoreCall("PUT", "/recipe/jwt/data", {"sessionHandle": session_handle, "userDataInJWT": payload})
+    return bool(answer["status"] == "OK")
+
+
+def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
+    for key, value in update.items():
+        if key in PROTECTED_CLAIMS:
+            continue
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: dict[str, Any]) -> Flow[None]:
+    """Regenerate the session's access token with a merged payload (same identity and ``exp``)."""
+    payload = _merged(state.access_token_payload, update)
+    answer = yield CoreCall(
+        "POST", "/recipe/session/regenerate", {"accessToken": state.access_token, "userDataInJWT": payload}
+    )
+    if answer["status"] == "UNAUTHORISED":
+        raise UnauthorisedError("Session does not exist anymore.")
+    if "accessToken" in answer:
+        fresh = _state_from_core(answer, state.tenant_id)
+        state.access_token = fresh.access_token
+        state.access_token_payload = fresh.access_token_payload
+        state.access_token_expiry_ms = fresh.access_token_expiry_ms
+        state.access_token_updated = True
+        if state.transfer_method is not None:
+            attach(ctx, state, state.transfer_method)
+    else:  # the token had expired: the payload is stored and the next refresh carries it
+        protected = {k: v for k, v in state.access_token_payload.items() if k in PROTECTED_CLAIMS}
+        state.access_token_payload = {**protected, **answer["session"]["userDataInJWT"]}

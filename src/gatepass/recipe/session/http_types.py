@@ -1,0 +1,128 @@
+"""The framework-neutral view of a request and the changes a flow wants made to the response.
+
+Adapters build a ``RequestView`` from their framework's request and apply ``ResponseChanges`` to its response; all
+decisions in between are pure functions of these values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+def parse_cookie_header(header: str | None) -> list[tuple[str, str]]:
+    """All ``name=value`` pairs in order, duplicates kept (the stdlib parser merges them, and duplicate session
+    cookies are exactly what the protocol must detect)."""
+    pairs: list[tuple[str, str]] = []
+    if not header:
+        return pairs
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            pairs.append((name.strip(), value))
+    return pairs
+
+
+@dataclass(frozen=True)
+class RequestView:
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lower-case names
+    cookies: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def build(cls, method: str, path: str, headers: Iterable[tuple[str, str]]) -> RequestView:
+        lowered: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            lowered[key] = f"{lowered[key]}, {value}" if key in lowered and key != "cookie" else value
+            if key == "cookie" and key in lowered and lowered[key] != value:
+                lowered[key] = lowered[key] + "; " + value
+        return cls(method.upper(), path, lowered, tuple(parse_cookie_header(lowered.get("cookie"))))
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def cookie_values(self, name: str) -> list[str]:
+        return [value for key, value in self.cookies if key == name]
+
+
+@dataclass(frozen=True)
+class Cookie:
+    name: str
+    value: str  # already percent-encoded
+    expires_ms: int
+    path: str
+    domain: str | None
+    secure: bool
+    same_site: Literal["lax", "strict", "none"]
+    http_only: bool = True
+
+    def render(self) -> str:
+        from email.utils import formatdate
+
+        parts = [f"{self.name}={self.value}", f"Expires={formatdate(self.expires_ms / 1000, usegmt=True)}"]
+        parts.append(f"Path={self.path}")
+        if self.domain:
+            parts.append(f"Domain={self.domain}")
+        if self.secure:
+            parts.append("Secure")
+        if self.http_only:
+            parts.append("HttpOnly")
+        parts.append(f"SameSite={self.same_site.capitalize()}")
+        return "; ".join(parts)
+
+
+@dataclass
+class ResponseChanges:
+    """Headers to set (last write wins), cookies to add and header names to expose to browsers."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[Cookie] = field(default_factory=list)
+    expose: list[str] = field(default_factory=list)
+    removed_headers: set[str] = field(default_factory=set)
+
+    def set_header(self, name: str, value: str, *, expose: bool = False) -> None:
+        self.headers[name] = value
+        self.removed_headers.discard(name)
+        if expose and name not in self.expose:
+            self.expose.append(name)
+
+    def remove_header(self, name: str) -> None:
+        self.headers.pop(name, None)
+        self.removed_headers.add(name)
+
+    def add_cookie(self, cookie: Cookie) -> None:
+        self.cookies = [
+            c for c in self.cookies if (c.name, c.path, c.domain) != (cookie.name, cookie.path, cookie.domain)
+        ]
+        self.cookies.append(cookie)
+
+    def extend(self, other: ResponseChanges) -> None:
+        for name in other.removed_headers:
+            self.remove_header(name)
+        for name, value in other.headers.items():
+            self.set_header(name, value)
+        for cookie in other.cookies:
+            self.add_cookie(cookie)
+        for name in other.expose:
+            if name not in self.expose:
+                self.expose.append(name)
+
+    def final_headers(self, existing_expose: str | None = None) -> list[tuple[str, str]]:
+        """Header pairs for the response, ``Set-Cookie`` rendered, ``Access-Control-Expose-Headers`` merged."""
+        pairs = list(self.headers.items())
+        pairs += [("set-cookie", c.render()) for c in self.cookies]
+        if self.expose:
+            names = [n.strip() for n in (existing_expose or "").split(",") if n.strip()]
+            names += [n for n in self.expose if n not in names]
+            pairs.append(("access-control-expose-headers", ", ".join(names)))
+        return pairs
+
+    @property
+    def empty(self) -> bool:
+        return not (self.headers or self.cookies or self.expose or self.removed_headers)

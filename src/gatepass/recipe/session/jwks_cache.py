@@ -1,0 +1,78 @@
+"""The SDK's cache of the core's public keys, for verifying access tokens in-process.
+
+Lookups never block and never do I/O. A reload happens when a token names an unknown kid (at most once per
+cooldown, default 500 ms, whatever the flood of random kids) or when the keys are older than the refresh interval.
+Reloads are single-flight: one thread fetches while the others keep verifying with the keys they have; a caller
+that needs an unknown kid waits for the fetch in progress instead of starting another.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from gatepass.tokens.keys import VerificationKey, verification_keys_from_jwks
+
+log = logging.getLogger("gatepass.session")
+
+
+class JwksCache:
+    def __init__(
+        self,
+        fetch: Callable[[], dict[str, Any]],
+        clock: Callable[[], int],
+        *,
+        refresh_interval_ms: int = 14_400_000,
+        cooldown_ms: int = 500,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._refresh_interval_ms = refresh_interval_ms
+        self._cooldown_ms = cooldown_ms
+        self._keys: dict[str, VerificationKey] = {}
+        self._fetched_at: int | None = None
+        self._lock = threading.Lock()
+        self.fetch_count = 0
+
+    def key(self, kid: str) -> VerificationKey | None:
+        return self._keys.get(kid)
+
+    def wants_refresh(self, kid: str | None) -> bool:
+        """Should a verify of a token with this kid reload first? (``None``: no kid to look for.)"""
+        now = self._clock()
+        if self._fetched_at is None:
+            return True
+        if kid is not None and kid not in self._keys:
+            return now - self._fetched_at >= self._cooldown_ms
+        return now - self._fetched_at >= self._refresh_interval_ms
+
+    def refresh(self, kid: str | None) -> None:
+        """Reload, unless another caller did so while this one waited for the lock."""
+        requested_at = self._clock()
+        have_key = bool(self._keys) if kid is None else kid in self._keys
+        if have_key:
+            if not self._lock.acquire(blocking=False):
+                return  # someone is already reloading: keep verifying with the (stale) key we have
+        else:
+            self._lock.acquire()
+        try:
+            if self._fetched_at is not None and self._fetched_at >= requested_at and (kid is None or kid in self._keys):
+                return
+            if not self.wants_refresh(kid):
+                return
+            try:
+                document = self._fetch()
+                keys = verification_keys_from_jwks(document)
+            except Exception as exc:
+                if self._keys:  # serve the keys we have; the next cooldown may try again
+                    log.warning("JWKS reload failed, keeping cached keys: %s", type(exc).__name__)
+                    self._fetched_at = self._clock()
+                    return
+                raise
+            self.fetch_count += 1
+            self._keys = keys
+            self._fetched_at = self._clock()
+        finally:
+            self._lock.release()

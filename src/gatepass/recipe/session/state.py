@@ -1,0 +1,73 @@
+"""What a verified or newly created session is, independent of sync or async use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gatepass.recipe.session.config import SessionConfig, TransferMethod
+from gatepass.recipe.session.http_types import ResponseChanges
+from gatepass.recipe.session.jwks_cache import JwksCache
+
+
+class RecipeContext(Protocol):
+    """What flows need from the recipe: its config, the key cache and the clock."""
+
+    @property
+    def config(self) -> SessionConfig: ...
+
+    @property
+    def jwks(self) -> JwksCache: ...
+
+    def now_ms(self) -> int: ...
+
+
+@dataclass
+class SessionState:
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    access_token: str
+    access_token_payload: dict[str, Any]
+    access_token_expiry_ms: int
+    refresh_token: str | None = None
+    refresh_token_expiry_ms: int | None = None
+    anti_csrf_token: str | None = None
+    transfer_method: TransferMethod | None = None
+    access_token_updated: bool = False
+    changes: ResponseChanges = field(default_factory=ResponseChanges)
+
+    @property
+    def custom_claims(self) -> dict[str, Any]:
+        from gatepass.tokens.access_token import custom_claims_of
+
+        return custom_claims_of(self.access_token_payload)
+
+
+@dataclass(frozen=True)
+class SessionInformation:
+    session_handle: str
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    session_data_in_database: dict[str, Any]
+    custom_claims_in_access_token_payload: dict[str, Any]
+    expiry: int
+    time_created: int
+
+
+@dataclass(frozen=True)
+class ClaimValidator:
+    """A check on the access-token payload; ``validate`` returns ``(ok, reason)``."""
+
+    id: str
+    validate: Callable[[Mapping[str, Any]], tuple[bool, Any]]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    session_required: bool = True
+    anti_csrf_check: bool | None = None
+    check_database: bool = False
+    override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]] | None = None

@@ -1,0 +1,88 @@
+"""Flows and their two drivers (the httpx pattern: one logic, two shells).
+
+A flow is a generator that yields the I/O it needs and receives the result: ``CoreCall`` (a request to the core),
+``FetchJwks`` (reload the core's public keys) or ``Blocking`` (any other blocking call, such as a Fauna query).
+``run_sync`` performs each step in the calling thread; ``run_async`` awaits the core's async client and sends
+blocking work to a worker thread. Errors raised by a step are thrown back into the flow, which may handle them.
+No event loop is ever started from synchronous code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import anyio.to_thread
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CoreCall:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FetchJwks:
+    """Reload the JWKS because ``kid`` is unknown (``None``: because the cache is stale)."""
+
+    kid: str | None
+
+
+@dataclass(frozen=True)
+class Blocking:
+    fn: Callable[[], Any]
+
+
+Step = CoreCall | FetchJwks | Blocking
+Flow = Generator[Step, Any, T]
+
+
+class Io(Protocol):
+    def core_sync(self, call: CoreCall) -> dict[str, Any]: ...
+    async def core_async(self, call: CoreCall) -> dict[str, Any]: ...
+    def refresh_jwks(self, kid: str | None) -> None: ...
+
+
+def run_sync(flow: Flow[T], io: Io) -> T:
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        result, error = None, None
+        try:
+            if isinstance(step, CoreCall):
+                result = io.core_sync(step)
+            elif isinstance(step, FetchJwks):
+                io.refresh_jwks(step.kid)
+            else:
+                result = step.fn()
+        except Exception as exc:
+            error = exc
+
+
+async def run_async(flow: Flow[T], io: Io) -> T:
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        result, error = None, None
+        try:
+            if isinstance(step, CoreCall):
+                result = await io.core_async(step)
+            elif isinstance(step, FetchJwks):
+                await anyio.to_thread.run_sync(io.refresh_jwks, step.kid)
+            else:
+                result = await anyio.to_thread.run_sync(step.fn)
+        except Exception as exc:
+            error = exc

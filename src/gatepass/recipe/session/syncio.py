@@ -1,0 +1,169 @@
+"""The session recipe for synchronous code (Flask, sync Django views, scripts). Generated from ``asyncio.py`` by
+``scripts/unasync.py``; edit that file, then regenerate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatepass.recipe.instance import Gatepass, get_instance
+from gatepass.recipe.session.container import SessionContainer
+from gatepass.recipe.session.framework.base import adapter_for
+from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.state import SessionInformation, VerifyOptions
+from gatepass.recipe.session.steps import run_sync
+
+DEFAULT_TENANT = "public"
+
+
+def create_new_session(
+    request: Any,
+    tenant_id: str,
+    user_id: str,
+    access_token_payload: dict[str, Any] | None = None,
+    session_data_in_database: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionContainer:
+    """Create a session for ``user_id``; its tokens go out on the response (cookies or headers per st-auth-mode)."""
+    gp = gatepass or get_instance()
+    adapter = adapter_for(gp.framework)
+    flow = gp.session.functions.create_new_session(
+        request=adapter.view(request),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        access_token_payload=access_token_payload or {},
+        session_data_in_database=session_data_in_database or {},
+    )
+    state = run_sync(flow, gp.session)
+    adapter.remember(request, state)
+    return SessionContainer(gp.session, state)
+
+
+def get_session(
+    request: Any,
+    session_required: bool = True,
+    anti_csrf_check: bool | None = None,
+    check_database: bool = False,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionContainer | None:
+    gp = gatepass or get_instance()
+    adapter = adapter_for(gp.framework)
+    options = VerifyOptions(session_required, anti_csrf_check, check_database)
+    state = run_sync(
+        gp.session.functions.get_session(request=adapter.view(request), options=options), gp.session
+    )
+    if state is None:
+        return None
+    adapter.remember(request, state)
+    return SessionContainer(gp.session, state)
+
+
+def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> SessionContainer:
+    gp = gatepass or get_instance()
+    adapter = adapter_for(gp.framework)
+    state = run_sync(gp.session.functions.refresh_session(request=adapter.view(request)), gp.session)
+    adapter.remember(request, state)
+    return SessionContainer(gp.session, state)
+
+
+def create_new_session_without_request_response(
+    tenant_id: str,
+    user_id: str,
+    access_token_payload: dict[str, Any] | None = None,
+    session_data_in_database: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionContainer:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.create_new_session(
+        request=None,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        access_token_payload=access_token_payload or {},
+        session_data_in_database=session_data_in_database or {},
+    )
+    return SessionContainer(gp.session, run_sync(flow, gp.session))
+
+
+def get_session_without_request_response(
+    access_token: str,
+    anti_csrf_token: str | None = None,
+    anti_csrf_check: bool = False,
+    session_required: bool = True,
+    check_database: bool = False,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionContainer | None:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.get_session_without_request(
+        access_token=access_token,
+        anti_csrf_token=anti_csrf_token,
+        anti_csrf_check=anti_csrf_check,
+        session_required=session_required,
+        check_database=check_database,
+    )
+    state = run_sync(flow, gp.session)
+    return None if state is None else SessionContainer(gp.session, state)
+
+
+def refresh_session_without_request_response(
+    refresh_token: str, anti_csrf_token: str | None = None, *, gatepass: Gatepass | None = None
+) -> SessionContainer:
+    gp = gatepass or get_instance()
+    headers = [("authorization", f"Bearer {refresh_token}"), ("rid", "session")]
+    if anti_csrf_token is not None:
+        headers.append(("anti-csrf", anti_csrf_token))
+    view = RequestView.build("POST", gp.session.config.refresh_path, headers)
+    return SessionContainer(
+        gp.session, run_sync(gp.session.functions.refresh_session(request=view), gp.session)
+    )
+
+
+def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:
+    gp = gatepass or get_instance()
+    return run_sync(gp.session.functions.revoke_session(session_handle=session_handle), gp.session)
+
+
+def revoke_all_sessions_for_user(
+    user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
+) -> list[str]:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.revoke_all_sessions_for_user(user_id=user_id, tenant_id=tenant_id)
+    return run_sync(flow, gp.session)
+
+
+def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gatepass | None = None) -> list[str]:
+    gp = gatepass or get_instance()
+    return run_sync(gp.session.functions.revoke_multiple_sessions(session_handles=session_handles), gp.session)
+
+
+def get_all_session_handles_for_user(
+    user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
+) -> list[str]:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.get_all_session_handles_for_user(user_id=user_id, tenant_id=tenant_id)
+    return run_sync(flow, gp.session)
+
+
+def get_session_information(
+    session_handle: str, *, gatepass: Gatepass | None = None
+) -> SessionInformation | None:
+    gp = gatepass or get_instance()
+    return run_sync(gp.session.functions.get_session_information(session_handle=session_handle), gp.session)
+
+
+def update_session_data_in_database(
+    session_handle: str, data: dict[str, Any], *, gatepass: Gatepass | None = None
+) -> bool:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.update_session_data_in_database(session_handle=session_handle, data=data)
+    return run_sync(flow, gp.session)
+
+
+def merge_into_access_token_payload(
+    session_handle: str, update: dict[str, Any], *, gatepass: Gatepass | None = None
+) -> bool:
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.merge_into_access_token_payload(session_handle=session_handle, update=update)
+    return run_sync(flow, gp.session)
