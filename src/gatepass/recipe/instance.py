@@ -42,8 +42,21 @@ def init(
     framework: Framework,
     recipe_list: Sequence[Any],
 ) -> Gatepass:
-    """Configure gatepass; raises ``ConfigurationError`` naming the first wrong setting."""
+    """Configure gatepass and make it the process default; raises ``ConfigurationError`` naming the first wrong
+    setting."""
     global _default
+    _default = create(app_info=app_info, core=core, framework=framework, recipe_list=recipe_list)
+    return _default
+
+
+def create(
+    *,
+    app_info: AppInfo,
+    core: CoreConnection,
+    framework: Framework,
+    recipe_list: Sequence[Any],
+) -> Gatepass:
+    """Like ``init`` without touching the process default: for several independent instances in one process."""
     if not isinstance(app_info, AppInfo):
         raise ConfigurationError("app_info must be gatepass.AppInfo(app_name=..., api_domain=..., website_domain=...)")
     if not isinstance(core, (RemoteCore, EmbeddedCore)):
@@ -56,9 +69,12 @@ def init(
         raise ConfigurationError(f"recipe_list holds something that is not a recipe: {unknown[0]!r}")
     if len(specs) != 1:
         raise ConfigurationError("recipe_list must contain exactly one session recipe (session.init(...))")
-    instance = Gatepass(app_info, core, framework, specs[0].build(app_info, core))
+    return Gatepass(app_info, core, framework, specs[0].build(app_info, core))
+
+
+def set_default(instance: Gatepass | None) -> None:
+    global _default
     _default = instance
-    return instance
 
 
 def get_instance() -> Gatepass:

@@ -1,17 +1,16 @@
 """How the SDK reaches a core: ``RemoteCore`` over HTTP, or ``EmbeddedCore`` in this process.
 
-``RemoteCore`` keeps one pooled httpx client per process (sync) and per event loop (async), with explicit
-timeouts; several hosts separated by ``;`` are tried in turn on connection errors only, as upstream. The first call
-checks ``/apiversion`` once. Any 4xx/5xx from the core is a ``CoreError`` naming the status, never the body of a
-request (which carries tokens). ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core`` without HTTP.
+``RemoteCore`` keeps one pooled httpx client per process, with explicit timeouts (async callers use it from a
+worker thread); several hosts separated by ``;`` are tried in turn on connection errors only, as upstream. The
+first call checks ``/apiversion`` once. Any 4xx/5xx from the core is a ``CoreError`` naming the status, never
+the body of a request (which carries tokens). ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core``
+without HTTP.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-import weakref
 from typing import Any
 
 import anyio.to_thread
@@ -50,9 +49,6 @@ class RemoteCore:
         self._api_key = api_key
         self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0))
         self._sync: httpx.Client | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
         self._next_host = 0
         self._lock = threading.Lock()
         self._version_checked = False
@@ -74,14 +70,6 @@ class RemoteCore:
                 if self._sync is None:
                     self._sync = httpx.Client(timeout=self._timeout)
         return self._sync
-
-    def _async_client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = httpx.AsyncClient(timeout=self._timeout)
-            self._async[loop] = client
-        return client
 
     def _host_order(self) -> list[str]:
         with self._lock:
@@ -131,26 +119,10 @@ class RemoteCore:
         raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
 
     async def send_async(self, call: CoreCall) -> dict[str, Any]:
-        if not self._version_checked:
-            self._check_versions(await self._send_async(CoreCall("GET", "/apiversion")))
-        return await self._send_async(call)
-
-    async def _send_async(self, call: CoreCall) -> dict[str, Any]:
-        last: Exception | None = None
-        for host in self._host_order():
-            for attempt in range(MAX_RETRIES + 1):
-                try:
-                    response = await self._async_client().request(
-                        call.method, host + call.path, json=call.body, params=call.query, headers=self._headers(call)
-                    )
-                except httpx.TransportError as exc:
-                    last = exc
-                    break
-                if response.status_code == RETRY_STATUS and attempt < MAX_RETRIES:
-                    await asyncio.sleep((10 + 250 * attempt) / 1000)
-                    continue
-                return self._answer(call, response)
-        raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
+        # The pooled sync client in a worker thread: an AsyncClient would be bound to one event loop (and leak its
+        # connections when that loop closes), and httpx's sync client costs less CPU per call anyway.
+        result: dict[str, Any] = await anyio.to_thread.run_sync(self.send_sync, call)
+        return result
 
     def fetch_jwks(self) -> dict[str, Any]:
         """The public keys, fetched like upstream: plain GET, no API key (the endpoint is public)."""

@@ -50,9 +50,7 @@ def get_session(
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     options = VerifyOptions(session_required, anti_csrf_check, check_database)
-    state = run_sync(
-        gp.session.functions.get_session(request=adapter.view(request), options=options), gp.session
-    )
+    state = run_sync(gp.session.functions.get_session(request=adapter.view(request), options=options), gp.session)
     if state is None:
         return None
     adapter.remember(request, state)
@@ -115,9 +113,7 @@ def refresh_session_without_request_response(
     if anti_csrf_token is not None:
         headers.append(("anti-csrf", anti_csrf_token))
     view = RequestView.build("POST", gp.session.config.refresh_path, headers)
-    return SessionContainer(
-        gp.session, run_sync(gp.session.functions.refresh_session(request=view), gp.session)
-    )
+    return SessionContainer(gp.session, run_sync(gp.session.functions.refresh_session(request=view), gp.session))
 
 
 def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:
@@ -146,9 +142,7 @@ def get_all_session_handles_for_user(
     return run_sync(flow, gp.session)
 
 
-def get_session_information(
-    session_handle: str, *, gatepass: Gatepass | None = None
-) -> SessionInformation | None:
+def get_session_information(session_handle: str, *, gatepass: Gatepass | None = None) -> SessionInformation | None:
     gp = gatepass or get_instance()
     return run_sync(gp.session.functions.get_session_information(session_handle=session_handle), gp.session)
 
