@@ -21,10 +21,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.helpers import CoreProcess, create_pg_schema, drop_pg_schema, postgres_available, start_core  # noqa: E402
-
 from bench.http_load import LoadResult, run_load  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from tests.helpers import CoreProcess, create_pg_schema, drop_pg_schema, postgres_available, start_core  # noqa: E402
 
 HEADERS = {"cdi-version": "5.4"}
 CONNECTIONS = 8

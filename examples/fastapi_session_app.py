@@ -39,9 +39,12 @@ PAGE = """<!doctype html>
 supertokens.init({{apiDomain: "{api_domain}", apiBasePath: "/auth", tokenTransferMethod: "{transfer}"}});
 const api = "{api_domain}";
 window.demo = {{
-  login: async (userId) => (await fetch(api + "/login", {{method: "POST", headers: {{"content-type": "application/json"}},
-                                                        body: JSON.stringify({{userId}})}})).status,
-  protected: async () => {{ const r = await fetch(api + "/protected"); return {{status: r.status, body: await r.text()}}; }},
+  login: async (userId) => (await fetch(api + "/login", {{method: "POST",
+      headers: {{"content-type": "application/json"}}, body: JSON.stringify({{userId}})}})).status,
+  protected: async () => {{
+    const r = await fetch(api + "/protected");
+    return {{status: r.status, body: await r.text()}};
+  }},
   updatePayload: async (update) => (await fetch(api + "/update-payload", {{method: "POST",
       headers: {{"content-type": "application/json"}}, body: JSON.stringify(update)}})).status,
   refreshCount: async () => (await (await fetch(api + "/refresh-count")).json()).count,

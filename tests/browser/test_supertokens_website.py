@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 import gatepass
