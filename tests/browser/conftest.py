@@ -40,8 +40,10 @@ def supertokens_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop on this thread while it is open: module scope closes it before
+    the asyncio tests of other modules run."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

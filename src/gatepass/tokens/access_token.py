@@ -168,15 +168,16 @@ def structure_problem(parsed: ParsedToken) -> str | None:
 
 
 def verify(
-    token: str,
+    token: str | ParsedToken,
     find_key: Callable[[str], SigningKey | VerificationKey | None],
     now_s: int,
     *,
     leeway_s: int = 0,
     allow_expired: bool = False,
 ) -> VerifiedAccessToken | Rejected:
-    """Verify signature and claims of an access token. ``find_key`` maps a kid to our key record."""
-    parsed = parse(token)
+    """Verify signature and claims of an access token (raw, or already ``parse``d). ``find_key`` maps a kid to our
+    key record."""
+    parsed = parse(token) if isinstance(token, str) else token
     if isinstance(parsed, Rejected):
         return parsed
     problem = _header_problem(parsed.header)

@@ -27,16 +27,23 @@ from gatepass.recipe.session.state import (
 )
 from gatepass.recipe.session.steps import CoreCall, FetchJwks, Flow
 from gatepass.tokens import access_token
-from gatepass.tokens.access_token import PROTECTED_CLAIMS, Rejected, VerifiedAccessToken
+from gatepass.tokens.access_token import PROTECTED_CLAIMS, ParsedToken, Rejected, VerifiedAccessToken
 from gatepass.tokens.encoding import secret_equals
 
 DEFAULT_TENANT = "public"
 
 
 # tokens -----------------------------------------------------------------------------------------------------------
-def looks_like_access_token(token: str) -> bool:
+def parse_access_token(token: str) -> ParsedToken | None:
+    """The token parsed, if it is shaped like one of our access tokens (signature not checked yet)."""
     parsed = access_token.parse(token)
-    return not isinstance(parsed, Rejected) and access_token.structure_problem(parsed) is None
+    if isinstance(parsed, Rejected) or access_token.structure_problem(parsed) is not None:
+        return None
+    return parsed
+
+
+def looks_like_access_token(token: str) -> bool:
+    return parse_access_token(token) is not None
 
 
 def _unverified_payload(token: str) -> dict[str, Any]:
@@ -46,14 +53,16 @@ def _unverified_payload(token: str) -> dict[str, Any]:
     return parsed.payload
 
 
-def verify_locally(ctx: RecipeContext, token: str, *, allow_expired: bool = False) -> Flow[VerifiedAccessToken]:
-    parsed = access_token.parse(token)
+def verify_locally(
+    ctx: RecipeContext, token: str | ParsedToken, *, allow_expired: bool = False
+) -> Flow[VerifiedAccessToken]:
+    parsed = access_token.parse(token) if isinstance(token, str) else token
     if isinstance(parsed, Rejected):
         raise TryRefreshTokenError(f"invalid access token: {parsed.reason}")
     kid = parsed.header.get("kid")
     if ctx.jwks.wants_refresh(kid if isinstance(kid, str) else None):
         yield FetchJwks(kid if isinstance(kid, str) else None)
-    verified = access_token.verify(token, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=allow_expired)
+    verified = access_token.verify(parsed, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=allow_expired)
     if isinstance(verified, Rejected):
         raise TryRefreshTokenError(f"invalid access token: {verified.reason}")
     if verified.kid.startswith("d-") != ctx.config.use_dynamic_access_token_signing_key:
@@ -162,6 +171,7 @@ def verify_token(
     ctx: RecipeContext,
     token: str | None,
     *,
+    parsed: ParsedToken | None = None,
     anti_csrf_token: str | None,
     do_anti_csrf_check: bool,
     session_required: bool,
@@ -175,7 +185,7 @@ def verify_token(
                 clear_tokens=False,
             )
         return None
-    verified = yield from verify_locally(ctx, token)
+    verified = yield from verify_locally(ctx, parsed if parsed is not None else token)
     if do_anti_csrf_check and ctx.config.anti_csrf == "VIA_TOKEN":
         if not secret_equals(anti_csrf_token, verified.claims.anti_csrf_token):
             raise TryRefreshTokenError("anti-csrf check failed")
@@ -199,20 +209,23 @@ def verify_token(
     return _state_from_verified(verified, token)
 
 
-def _access_token_from_request(ctx: RecipeContext, request: RequestView) -> tuple[str | None, TransferMethod | None]:
-    found: dict[TransferMethod, str] = {}
+def _access_token_from_request(
+    ctx: RecipeContext, request: RequestView
+) -> tuple[str | None, ParsedToken | None, TransferMethod | None]:
+    found: dict[TransferMethod, tuple[str, ParsedToken]] = {}
     for method in transport.TRANSFER_METHODS:
         token = transport.token_in(request, "access", method)
-        if token is not None and looks_like_access_token(token):
-            found[method] = token
+        parsed = parse_access_token(token) if token is not None else None
+        if token is not None and parsed is not None:
+            found[method] = (token, parsed)
     allowed = ctx.config.token_transfer_method
     if allowed in ("any", "header") and "header" in found:
-        return found["header"], "header"
+        return *found["header"], "header"
     if allowed in ("any", "cookie") and "cookie" in found:
         if len(transport.cookie_tokens(request, "access")) > 1:
             raise TryRefreshTokenError("Multiple access tokens present in the request cookies.")
-        return found["cookie"], "cookie"
-    return None, None
+        return *found["cookie"], "cookie"
+    return None, None, None
 
 
 def claim_errors(payload: dict[str, Any], validators: list[ClaimValidator]) -> list[ClaimValidationError]:
@@ -232,7 +245,7 @@ def get_session(
 ) -> Flow[SessionState | None]:
     if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
         raise TryRefreshTokenError("using legacy session, please call the refresh API")
-    token, method = _access_token_from_request(ctx, request)
+    token, parsed, method = _access_token_from_request(ctx, request)
     do_check = options.anti_csrf_check if options.anti_csrf_check is not None else request.method != "GET"
     if method != "cookie":
         do_check = False
@@ -246,6 +259,7 @@ def get_session(
     state = yield from verify_token(
         ctx,
         token,
+        parsed=parsed,
         anti_csrf_token=request.header(transport.ANTI_CSRF_HEADER),
         do_anti_csrf_check=do_check,
         session_required=options.session_required,

@@ -91,12 +91,13 @@ class RecipeInterface:
         session_required: bool,
         check_database: bool,
     ) -> Flow[SessionState | None]:
-        token = access_token if flows.looks_like_access_token(access_token) else None
-        if token is None and access_token and session_required:
+        parsed = flows.parse_access_token(access_token)
+        if parsed is None and access_token and session_required:
             raise TryRefreshTokenError("invalid access token")
         return flows.verify_token(
             self.recipe,
-            token,
+            access_token if parsed is not None else None,
+            parsed=parsed,
             anti_csrf_token=anti_csrf_token,
             do_anti_csrf_check=anti_csrf_check,
             session_required=session_required,
