@@ -25,6 +25,8 @@ from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_
 from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import (
     ClearDuplicateSessionCookiesError,
+    CoreError,
+    CoreUnavailableError,
     ErrorHandlers,
     InvalidClaimsError,
     SessionError,
@@ -221,6 +223,13 @@ class SessionRecipe:
         if path == self.config.app_info.signout_path and not self.apis.disable_signout_post:
             return lambda: self.apis.signout_post(request=request)
         return None
+
+    @staticmethod
+    def core_failure(error: CoreError) -> ApiResult:
+        """The answer when the core is unreachable or refuses a call: 503 (or 500), no tokens touched."""
+        log.error("session core call failed: %s", error.message)
+        status = 503 if isinstance(error, CoreUnavailableError) else 500
+        return ApiResult(status, {"message": "the session service is unavailable"}, ResponseChanges())
 
     def handle_error(self, error: SessionError) -> Flow[ApiResult]:
         """The response for a session error (the theft answer first revokes the session)."""

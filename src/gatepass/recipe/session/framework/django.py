@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
-from gatepass.recipe.session.errors import SessionError
+from gatepass.recipe.session.errors import CoreError, SessionError
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.recipe import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
@@ -102,6 +102,8 @@ class Middleware:
                 return _result_response(run_sync(api(), recipe))
             except SessionError as error:
                 return _result_response(run_sync(recipe.handle_error(error), recipe))
+            except CoreError as error:
+                return _result_response(recipe.core_failure(error))
         response = self.get_response(request)
         return apply_changes(response, _changes_for(request))
 
@@ -113,10 +115,15 @@ class Middleware:
                 return _result_response(await run_async(api(), recipe))
             except SessionError as error:
                 return _result_response(await run_async(recipe.handle_error(error), recipe))
+            except CoreError as error:
+                return _result_response(recipe.core_failure(error))
         response = await self.get_response(request)
         return apply_changes(response, _changes_for(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, CoreError):
+            request.__dict__[_STATES] = []
+            return _result_response(self._recipe_for(request).core_failure(exception))
         if not isinstance(exception, SessionError):
             return None
         recipe = self._recipe_for(request)

@@ -20,7 +20,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import SessionContainer
-from gatepass.recipe.session.errors import SessionError
+from gatepass.recipe.session.errors import CoreError, SessionError
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.recipe import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
@@ -70,6 +70,7 @@ class Middleware:
         app.before_request(self._before)
         app.after_request(self._after)
         app.register_error_handler(SessionError, self._on_error)
+        app.register_error_handler(CoreError, self._on_core_error)
 
     def _before(self) -> Response | None:
         g.gatepass_instance = self._gatepass or get_instance()
@@ -81,6 +82,8 @@ class Middleware:
             result = run_sync(api(), recipe)
         except SessionError as error:
             result = run_sync(recipe.handle_error(error), recipe)
+        except CoreError as error:
+            result = recipe.core_failure(error)
         g.gatepass_answered = True
         return _result_response(result)
 
@@ -91,6 +94,10 @@ class Middleware:
         for state in g.get("gatepass_states", []):
             changes.extend(state.changes)
         return response if changes.empty else apply_changes(response, changes)
+
+    def _on_core_error(self, error: CoreError) -> Response:
+        g.gatepass_states = []
+        return _result_response(_instance().session.core_failure(error))
 
     def _on_error(self, error: SessionError) -> Response:
         recipe = _instance().session

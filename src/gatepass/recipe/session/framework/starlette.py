@@ -22,7 +22,7 @@ from starlette.requests import Request
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import AsyncSessionContainer
-from gatepass.recipe.session.errors import SessionError
+from gatepass.recipe.session.errors import CoreError, SessionError
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.recipe import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
@@ -95,6 +95,8 @@ class GatepassMiddleware:
                 result = await run_async(api(), recipe)
             except SessionError as error:
                 result = await run_async(recipe.handle_error(error), recipe)
+            except CoreError as error:
+                result = recipe.core_failure(error)
             await _send_result(send, result)
             return
         started = False
@@ -116,6 +118,10 @@ class GatepassMiddleware:
                 raise
             result = await run_async(recipe.handle_error(error), recipe)
             await _send_result(send, result)
+        except CoreError as error:
+            if started:
+                raise
+            await _send_result(send, recipe.core_failure(error))
 
 
 def verify_session(

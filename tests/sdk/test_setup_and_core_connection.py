@@ -1,0 +1,212 @@
+"""gatepass.init validation, the remote core's host failover and API key, core outages, and the JWKS cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import gatepass
+from gatepass.errors import ConfigurationError
+from gatepass.recipe import session
+from gatepass.recipe.app_info import AppInfo
+from gatepass.recipe.instance import create, get_instance, reset
+from gatepass.recipe.session import syncio
+from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
+from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
+from gatepass.recipe.session.jwks_cache import JwksCache
+from tests.conformance.conftest import new_app
+from tests.helpers import API_KEY, CoreProcess, free_port
+from tests.sdk.apps import serve
+from tests.sdk.conftest import FRAMEWORKS, build_gatepass
+
+INFO = AppInfo(app_name="t", api_domain="http://localhost:8000", website_domain="http://localhost:3000")
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"app_info": "x"}, "app_info"),
+        ({"core": "http://localhost:3567"}, "core must be"),
+        ({"framework": "bottle"}, "framework must be one of"),
+        ({"recipe_list": []}, "exactly one session recipe"),
+        ({"recipe_list": [object()]}, "not a recipe"),
+        ({"recipe_list": [session.init(anti_csrf="SOMETIMES")]}, "anti_csrf"),
+        ({"recipe_list": [session.init(cookie_same_site="loose")]}, "cookie_same_site"),
+        ({"recipe_list": [session.init(session_expired_status_code=403)]}, "must differ"),
+        ({"recipe_list": [session.init(token_transfer_method="carrier-pigeon")]}, "token_transfer_method"),
+    ],
+)
+def test_init_names_the_wrong_setting(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
+    settings: dict[str, Any] = {
+        "app_info": INFO,
+        "core": EmbeddedCore(f"sqlite:///{tmp_path / 'x.db'}"),
+        "framework": "fastapi",
+        "recipe_list": [session.init()],
+        **kwargs,
+    }
+    with pytest.raises(ConfigurationError, match=message):
+        gatepass.init(**settings)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"api_domain": "ftp://x"}, "api_domain"),
+        ({"api_domain": ""}, "api_domain"),
+        ({"website_domain": "http://x/path"}, "website_domain"),
+        ({"app_name": " "}, "app_name"),
+        ({"api_base_path": "/auth?x"}, "api_base_path"),
+    ],
+)
+def test_app_info_is_validated(kwargs: dict[str, Any], message: str) -> None:
+    values = {
+        "app_name": "t",
+        "api_domain": "http://localhost:8000",
+        "website_domain": "http://localhost:3000",
+        **kwargs,
+    }
+    with pytest.raises(ConfigurationError, match=message):
+        AppInfo(**values)
+
+
+def test_other_config_errors() -> None:
+    with pytest.raises(ConfigurationError, match="connection_uri"):
+        RemoteCore("")
+    with pytest.raises(ConfigurationError, match="not an http"):
+        RemoteCore("localhost:3567")
+    with pytest.raises(ConfigurationError, match="access_token_validity"):
+        EmbeddedCore("sqlite:///x.db", access_token_validity=0)
+    with pytest.raises(TypeError):
+        session.init(cookie_colour="blue")
+
+
+def test_init_sets_the_process_default(tmp_path: Path) -> None:
+    instance = gatepass.init(
+        app_info=INFO,
+        core=EmbeddedCore(f"sqlite:///{tmp_path / 'd.db'}"),
+        framework="flask",
+        recipe_list=[session.init()],
+    )
+    try:
+        assert get_instance() is instance
+        created = syncio.create_new_session_without_request_response("public", "default-user")
+        assert syncio.get_session_without_request_response(created.get_access_token()) is not None
+        assert "api_key" not in repr(instance.core)
+    finally:
+        reset()
+    with pytest.raises(ConfigurationError, match="not initialised"):
+        get_instance()
+
+
+def test_remote_core_fails_over_to_the_next_host(remote_core: CoreProcess) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    live = new_app(remote_core)
+    gp = create(
+        app_info=INFO, core=RemoteCore(f"{dead};{live}", API_KEY), framework="fastapi", recipe_list=[session.init()]
+    )
+    try:
+        for _ in range(4):  # round-robin starts on either host; the dead one is skipped every time
+            created = syncio.create_new_session_without_request_response("public", "u", gatepass=gp)
+            assert syncio.get_session_without_request_response(created.get_access_token(), gatepass=gp) is not None
+    finally:
+        gp.close()
+
+
+def test_remote_core_errors_are_clear(remote_core: CoreProcess) -> None:
+    wrong_key = create(
+        app_info=INFO,
+        core=RemoteCore(new_app(remote_core), "wrong-key-0123456789abc"),
+        framework="fastapi",
+        recipe_list=[session.init()],
+    )
+    with pytest.raises(CoreError, match="401"):
+        syncio.create_new_session_without_request_response("public", "u", gatepass=wrong_key)
+    wrong_key.close()
+    nobody = create(
+        app_info=INFO,
+        core=RemoteCore(f"http://127.0.0.1:{free_port()}"),
+        framework="fastapi",
+        recipe_list=[session.init()],
+    )
+    with pytest.raises(CoreUnavailableError, match="no core reachable"):
+        syncio.create_new_session_without_request_response("public", "u", gatepass=nobody)
+    nobody.close()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_core_outage_is_a_clean_503(framework: str, tmp_path: Path) -> None:
+    other = build_gatepass("fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'other.db'}"))
+    well_formed = syncio.create_new_session_without_request_response("public", "u", gatepass=other).get_access_token()
+    other.close()
+    gp = build_gatepass(framework, RemoteCore(f"http://127.0.0.1:{free_port()}"))
+    from gatepass.recipe.instance import set_default
+
+    if framework.startswith("django"):
+        set_default(gp)
+    try:
+        with serve(framework, gp) as url, httpx.Client(base_url=url) as client:
+            login = client.post("/login", json={"userId": "u"})
+            assert login.status_code == 503 and login.json() == {"message": "the session service is unavailable"}
+            refresh = client.post("/auth/session/refresh", headers={"Authorization": "Bearer gp1.abc", "rid": "x"})
+            assert refresh.status_code == 503
+            garbage = client.get("/protected", headers={"Authorization": "Bearer a.e30.c2ln"})
+            assert garbage.status_code == 401  # not a token at all: no key needed, no core call
+            needs_keys = client.get("/protected", headers={"Authorization": f"Bearer {well_formed}"})
+            assert needs_keys.status_code == 503
+    finally:
+        gp.close()
+        set_default(None)
+
+
+# JWKS cache --------------------------------------------------------------------------------------------------------
+class FakeKeys:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail = False
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        self.gate.wait(5)
+        if self.fail:
+            raise CoreUnavailableError("down")
+        return {"keys": []}
+
+
+def test_jwks_single_flight_under_concurrent_unknown_kids() -> None:
+    fetch = FakeKeys()
+    now = [1_000_000]
+    cache = JwksCache(fetch, lambda: now[0], cooldown_ms=500)
+    cache.refresh(None)
+    now[0] += 600
+    fetch.gate.clear()
+    threads = [threading.Thread(target=cache.refresh, args=(f"d-{i}",)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    fetch.gate.set()
+    for thread in threads:
+        thread.join()
+    assert fetch.calls == 2  # the first load, then one reload for twenty unknown kids
+
+
+def test_jwks_cooldown_and_stale_keys_kept_on_failure() -> None:
+    fetch = FakeKeys()
+    now = [0]
+    cache = JwksCache(fetch, lambda: now[0], cooldown_ms=500, refresh_interval_ms=10_000)
+    cache.refresh("d-x")
+    cache._keys = {"d-known": object()}  # type: ignore[dict-item]
+    assert not cache.wants_refresh("d-unknown")  # within the cooldown
+    now[0] += 500
+    assert cache.wants_refresh("d-unknown") and not cache.wants_refresh("d-known")
+    now[0] += 10_000
+    assert cache.wants_refresh("d-known")  # stale after the refresh interval
+    fetch.fail = True
+    cache.refresh("d-known")
+    assert cache.key("d-known") is not None  # the stale key is kept while the core is down
