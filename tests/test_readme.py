@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from gatepass.core.settings import resolve_settings
 from tests.conformance.conftest import reset_sdk
 
@@ -25,13 +27,21 @@ def test_config_file_sample_is_valid() -> None:
     assert settings.database_url.startswith("postgresql://") and settings.api_keys
 
 
-def test_sdk_sample_runs() -> None:
-    (sample,) = _blocks("python")
+def test_python_samples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Python block, in order, in one namespace (so later blocks use the app the first one configured)."""
+    import tests.sdk.django_app  # noqa: F401  (configures Django settings for the Django sample)
+    from gatepass.recipe.instance import reset
+
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "readme"}
     reset_sdk()
     try:
-        exec(compile(sample, "README.md", "exec"), {})
+        for sample in _blocks("python"):
+            exec(compile(sample, "README.md", "exec"), namespace)
+        assert {"app", "flask_app", "django_me", "session_with_roles"} <= set(namespace)
     finally:
         reset_sdk()
+        reset()
 
 
 def test_configuration_table_matches_the_cli() -> None:
