@@ -210,3 +210,58 @@ def test_jwks_cooldown_and_stale_keys_kept_on_failure() -> None:
     fetch.fail = True
     cache.refresh("d-known")
     assert cache.key("d-known") is not None  # the stale key is kept while the core is down
+
+
+# options that change answers -----------------------------------------------------------------------------------------
+def test_custom_status_code_and_error_handlers(tmp_path: Path) -> None:
+    from gatepass.recipe.session import ErrorHandlers
+
+    handlers = ErrorHandlers(on_unauthorised=lambda error: (440, {"error": "please log in"}))
+    gp = build_gatepass(
+        "fastapi",
+        EmbeddedCore(f"sqlite:///{tmp_path / 'e.db'}"),
+        session_expired_status_code=440,
+        error_handlers=handlers,
+    )
+    try:
+        with serve("fastapi", gp) as url, httpx.Client(base_url=url) as client:
+            unauthorised = client.get("/protected")
+            assert unauthorised.status_code == 440 and unauthorised.json() == {"error": "please log in"}
+            try_refresh = client.get("/protected", headers={"Cookie": "sIdRefreshToken=legacy"})
+            assert try_refresh.status_code == 440 and try_refresh.json() == {"message": "try refresh token"}
+    finally:
+        gp.close()
+
+
+def test_api_override_can_disable_the_refresh_endpoint(tmp_path: Path) -> None:
+    from gatepass.recipe.session.recipe import APIInterface, Overrides
+
+    def disable(original: APIInterface) -> APIInterface:
+        original.disable_refresh_post = True
+        return original
+
+    gp = build_gatepass("fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'd.db'}"), override=Overrides(apis=disable))
+    try:
+        with serve("fastapi", gp) as url:
+            assert httpx.post(url + "/auth/session/refresh").status_code == 404  # falls through to the app
+            assert httpx.post(url + "/auth/signout").status_code == 401
+    finally:
+        gp.close()
+
+
+@pytest.mark.parametrize("older_domain", [None, "example.com"])
+def test_duplicate_refresh_cookies(tmp_path: Path, older_domain: str | None) -> None:
+    gp = build_gatepass("fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'c.db'}"), older_cookie_domain=older_domain)
+    try:
+        with serve("fastapi", gp) as url:
+            response = httpx.post(
+                url + "/auth/session/refresh", headers={"Cookie": "sRefreshToken=a; sRefreshToken=b", "rid": "session"}
+            )
+            if older_domain is None:
+                assert response.status_code == 500 and "older_cookie_domain" in response.json()["message"]
+            else:
+                assert response.status_code == 200
+                cleared = [c for c in response.headers.get_list("set-cookie") if c.startswith("sRefreshToken=;")]
+                assert cleared and "Domain=example.com" in cleared[0]
+    finally:
+        gp.close()

@@ -65,6 +65,13 @@ class ClearDuplicateSessionCookiesError(SessionError):
     http_status = 200
 
 
+class DuplicateSessionCookiesError(SessionError):
+    """Several refresh cookies reached the refresh endpoint and ``older_cookie_domain`` is not configured."""
+
+    code = "duplicate_session_cookies"
+    http_status = 500
+
+
 class CoreError(GatepassError):
     """The core answered with an error (bad API key, bad request) or could not be reached."""
 

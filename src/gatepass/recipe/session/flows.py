@@ -12,6 +12,8 @@ from gatepass.recipe.session import transport
 from gatepass.recipe.session.config import TransferMethod
 from gatepass.recipe.session.errors import (
     ClaimValidationError,
+    ClearDuplicateSessionCookiesError,
+    DuplicateSessionCookiesError,
     InvalidClaimsError,
     TokenTheftError,
     TryRefreshTokenError,
@@ -289,6 +291,16 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
     if allowed in ("any", "header") and header_token is not None:
         method, token = "header", header_token
     elif allowed in ("any", "cookie") and cookie_token is not None:
+        if len(transport.cookie_tokens(request, "refresh")) > 1:
+            if config.older_cookie_domain is None:
+                raise DuplicateSessionCookiesError(
+                    "The request contains several refresh-token cookies: set older_cookie_domain to the domain "
+                    "that older cookies were set on, so that they can be cleared"
+                )
+            raise ClearDuplicateSessionCookiesError(
+                "The request contains multiple session cookies. The cookies of older_cookie_domain are being "
+                "cleared; the session will refresh on the next call."
+            )
         method, token = "cookie", cookie_token
     else:
         access_cookie = transport.token_in(request, "access", "cookie")

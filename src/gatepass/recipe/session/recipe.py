@@ -27,6 +27,7 @@ from gatepass.recipe.session.errors import (
     ClearDuplicateSessionCookiesError,
     CoreError,
     CoreUnavailableError,
+    DuplicateSessionCookiesError,
     ErrorHandlers,
     InvalidClaimsError,
     SessionError,
@@ -257,7 +258,11 @@ class SessionRecipe:
             body = {"message": "invalid claim", "claimValidationErrors": [e.as_json() for e in error.errors]}
             custom = handlers.on_invalid_claim if handlers else None
         elif isinstance(error, ClearDuplicateSessionCookiesError):
+            transport.clear_tokens(changes, config, "cookie", domain=config.older_cookie_domain)
             status, body = 200, {"message": error.message}
+        elif isinstance(error, DuplicateSessionCookiesError):
+            log.error("%s", error.message)
+            status, body = 500, {"message": error.message}
         else:
             status, body = 500, {"message": "internal error"}
         if custom is not None:
