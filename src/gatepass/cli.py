@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -63,11 +64,64 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     core.add_argument("--config", help="a TOML config file (also GATEPASS_CONFIG)")
 
 
+FAUNA_EPILOG = """\
+A development server for FQL v4, the protocol of the official faunadb drivers (Python 4.5.x, JavaScript 4.8.x):
+keys, tokens, collections, documents with credentials, indexes, roles, and the FQL forms listed in the README. It is
+not a database for production: one process, one lock, state in memory saved to --data after every write. To use a
+self-hosted Fauna instead, point the same FaunaClient settings (scheme, domain, port, secret) at it.
+"""
+
+
+def _add_fauna_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fauna = subparsers.add_parser(
+        "fauna-dev",
+        help="run a local FQL v4 (Fauna-compatible) development server",
+        description="Serve FQL v4 for the official faunadb drivers, locally.",
+        epilog=FAUNA_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fauna.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    fauna.add_argument("--port", type=int, default=8443, help="port to listen on (default 8443)")
+    fauna.add_argument("--data", help="a JSON file that keeps the data across restarts (default: memory only)")
+    fauna.add_argument(
+        "--admin-secret",
+        help="the root key's secret (default: GATEPASS_FAUNA_ADMIN_SECRET, else 'secret')",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gatepass", description="gatepass: SuperTokens-compatible sessions.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_core_parser(subparsers)
+    _add_fauna_parser(subparsers)
     return parser
+
+
+def run_fauna_dev(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import uvicorn
+
+    from gatepass.errors import ConfigurationError
+    from gatepass.faunadev.server import open_server
+
+    secret = args.admin_secret or os.environ.get("GATEPASS_FAUNA_ADMIN_SECRET") or "secret"
+    if not 0 <= args.port <= 65535:
+        raise ConfigurationError("port must be between 0 and 65535")
+    _configure_logging("info")
+    try:
+        server = open_server(Path(args.data) if args.data else None, secret)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from None
+    where = args.data or "memory only"
+    logging.getLogger("gatepass.faunadev").info(
+        "gatepass fauna-dev listening on http://%s:%d (data: %s)", args.host, args.port, where
+    )
+    for sig in (signal.SIGINT, signal.SIGTERM):  # see core/server.py: let uvicorn re-raise into a no-op
+        signal.signal(sig, lambda *_: None)
+    uvicorn.run(server.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    logging.getLogger("gatepass.faunadev").info("gatepass fauna-dev stopped")
+    return 0
 
 
 def _configure_logging(level: str) -> None:
@@ -96,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "core":
             return run_core(args)
+        if args.command == "fauna-dev":
+            return run_fauna_dev(args)
     except GatepassError as exc:
         print(f"gatepass {args.command}: {exc.message}", file=sys.stderr)
         return 2

@@ -32,6 +32,18 @@ def _revoke(recipe: SessionRecipe, state: SessionState) -> Flow[None]:
         transport.clear_tokens(state.changes, recipe.config, state.transfer_method)
 
 
+def _faunadb_token(recipe: SessionRecipe, state: SessionState) -> Flow[str]:
+    integration = recipe.extensions.get("faunadb")
+    if integration is None:
+        from gatepass.errors import ConfigurationError
+
+        raise ConfigurationError(
+            "get_faunadb_token needs the FaunaDB integration (faunadb.init instead of session.init)"
+        )
+    token: str = yield from integration.get_faunadb_token(state)
+    return token
+
+
 def _update_data(recipe: SessionRecipe, handle: str, data: dict[str, Any]) -> Flow[None]:
     updated = yield from recipe.functions.update_session_data_in_database(session_handle=handle, data=data)
     if not updated:
@@ -119,6 +131,10 @@ class SessionContainer(_SessionView):
     def assert_claims(self, validators: list[ClaimValidator]) -> None:
         self._claim_check(validators)
 
+    def get_faunadb_token(self) -> str:
+        """The session's FaunaDB secret (FaunaDB integration only)."""
+        return run_sync(_faunadb_token(self.recipe, self.state), self.recipe)
+
 
 class AsyncSessionContainer(_SessionView):
     """A session in asynchronous code (FastAPI, Starlette, async Django views)."""
@@ -147,3 +163,7 @@ class AsyncSessionContainer(_SessionView):
 
     async def assert_claims(self, validators: list[ClaimValidator]) -> None:
         self._claim_check(validators)
+
+    async def get_faunadb_token(self) -> str:
+        """The session's FaunaDB secret (FaunaDB integration only)."""
+        return await run_async(_faunadb_token(self.recipe, self.state), self.recipe)

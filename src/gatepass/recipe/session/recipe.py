@@ -186,6 +186,7 @@ class SessionRecipe:
             cooldown_ms=self._config.jwks_refetch_cooldown_ms,
         )
         self.global_claim_validators = list(claim_validators or [])
+        self.extensions: dict[str, Any] = {}  # integrations installed by overrides (e.g. "faunadb")
         overrides = options.override if isinstance(options.override, Overrides) else Overrides()
         functions = RecipeInterface(self)
         self.functions = overrides.functions(functions) if overrides.functions else functions

@@ -1,0 +1,34 @@
+"""Who is asking, and what they may do: the root key, keys with a built-in or custom role, and tokens (whose
+identity is a document). Roles grant actions on resources, as booleans or predicate lambdas; a token without a role
+has only Fauna's baseline rights (its identity's own tokens, identity functions, ``Logout``, pure functions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gatepass.faunadev.values import Ref
+
+AuthKind = Literal["admin", "server", "server-readonly", "client", "token", "custom"]
+BUILTIN_ROLES = ("admin", "server", "server-readonly", "client")
+
+
+@dataclass(frozen=True)
+class Auth:
+    kind: AuthKind
+    is_root: bool = False
+    key_id: str | None = None
+    token_id: str | None = None
+    identity: Ref | None = None
+    custom_roles: tuple[str, ...] = field(default=())
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.kind in ("admin", "server")
+
+    @property
+    def can_manage_keys(self) -> bool:
+        return self.kind == "admin"
+
+
+ROOT = Auth("admin", is_root=True)

@@ -1,0 +1,172 @@
+"""The dev server's state: in memory, changed only inside a transaction (one at a time, with an undo log, so a
+failed query leaves nothing behind), and saved as a JSON snapshot after every write (temp file, then rename).
+
+Tables: ``collections``, ``indexes`` and ``roles`` keyed by name; ``documents`` and ``credentials`` keyed by
+``(collection, id)``; ``tokens`` and ``keys`` keyed by id. Values are plain dicts holding FQL values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode
+
+TABLES = ("collections", "indexes", "roles", "documents", "credentials", "tokens", "keys")
+FIRST_ID = 310_000_000_000_000_000
+_MISSING = object()
+
+
+def _decode_snapshot(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode_snapshot(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((tag, body),) = value.items()
+        if tag == "@ref":
+            collection = body.get("collection")
+            return Ref(body["id"], _decode_snapshot(collection) if collection else None)
+        if tag == "@ts":
+            from gatepass.faunadev.values import parse_time
+
+            return Time(parse_time(body))
+        if tag == "@date":
+            import datetime as dt
+
+            return Date(dt.date.fromisoformat(body))
+        if tag == "@bytes":
+            import base64
+
+            return Bytes(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if tag == "@set":
+            return SetRef({k: _decode_snapshot(v) for k, v in body.items()})
+        if tag == "@query":
+            return Lambda(body["lambda"], body["expr"])
+        if tag == "@obj":
+            return {k: _decode_snapshot(v) for k, v in body.items()}
+    return {k: _decode_snapshot(v) for k, v in value.items()}
+
+
+class Store:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.tables: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in TABLES}
+        self.next_id = FIRST_ID
+        self.last_ts = 0  # microseconds
+        self.clock_offset_us = 0
+        self._lock = threading.Lock()
+        if path is not None and path.exists():
+            self._load(path)
+
+    # clock and ids -------------------------------------------------------------------------------------------------
+    def now_us(self) -> int:
+        return time.time_ns() // 1000 + self.clock_offset_us
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    # transactions ------------------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._lock:
+            ts = max(self.now_us(), self.last_ts + 1)
+            tx = Transaction(self, ts)
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+            self.last_ts = ts
+            if tx.wrote and self.path is not None:
+                self._save(self.path)
+
+    # persistence ---------------------------------------------------------------------------------------------------
+    def _snapshot(self) -> dict[str, Any]:
+        tables = {
+            name: [[json.dumps(key) if isinstance(key, tuple) else key, encode(value)] for key, value in rows.items()]
+            for name, rows in self.tables.items()
+        }
+        return {
+            "format": "gatepass-fauna-dev/1",
+            "tables": tables,
+            "next_id": self.next_id,
+            "last_ts": self.last_ts,
+            "clock_offset_us": self.clock_offset_us,
+        }
+
+    def _save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self._snapshot()))
+        os.replace(tmp, path)
+
+    def _load(self, path: Path) -> None:
+        snapshot = json.loads(path.read_text())
+        if snapshot.get("format") != "gatepass-fauna-dev/1":
+            raise ValueError(f"{path} is not a gatepass fauna-dev data file")
+        for name in TABLES:
+            rows: dict[Any, dict[str, Any]] = {}
+            for key, value in snapshot["tables"].get(name, []):
+                rows[tuple(json.loads(key)) if name in ("documents", "credentials") else key] = _decode_snapshot(value)
+            self.tables[name] = rows
+        self.next_id = int(snapshot["next_id"])
+        self.last_ts = int(snapshot["last_ts"])
+        self.clock_offset_us = int(snapshot["clock_offset_us"])
+
+    def advance_clock(self, seconds: float) -> int:
+        with self._lock:
+            self.clock_offset_us += int(seconds * 1_000_000)
+            if self.path is not None:
+                self._save(self.path)
+            return self.clock_offset_us
+
+
+class Transaction:
+    def __init__(self, store: Store, ts_us: int) -> None:
+        self.store = store
+        self.ts_us = ts_us
+        self._undo: list[tuple[str, Any, Any]] = []
+        self._next_id_before = store.next_id
+        self.wrote = False
+
+    @property
+    def now_ns(self) -> int:
+        return self.ts_us * 1000
+
+    def get(self, table: str, key: Any) -> dict[str, Any] | None:
+        return self.store.tables[table].get(key)
+
+    def rows(self, table: str) -> dict[Any, dict[str, Any]]:
+        return self.store.tables[table]
+
+    def put(self, table: str, key: Any, value: dict[str, Any]) -> None:
+        self._undo.append((table, key, self.store.tables[table].get(key, _MISSING)))
+        self.store.tables[table][key] = value
+        self.wrote = True
+
+    def remove(self, table: str, key: Any) -> None:
+        if key in self.store.tables[table]:
+            self._undo.append((table, key, self.store.tables[table][key]))
+            del self.store.tables[table][key]
+            self.wrote = True
+
+    def new_id(self) -> int:
+        self.wrote = True
+        return self.store.new_id()
+
+    def rollback(self) -> None:
+        for table, key, previous in reversed(self._undo):
+            if previous is _MISSING:
+                self.store.tables[table].pop(key, None)
+            else:
+                self.store.tables[table][key] = previous
+        self.store.next_id = self._next_id_before
+        self._undo.clear()
+        self.wrote = False

@@ -1,0 +1,140 @@
+"""FQL v4 values and their wire encoding (requests use call forms or ``@``-tagged literals; answers use literals).
+
+Times are integers of nanoseconds since the epoch and print like Java's ``Instant.toString`` (no fraction when it
+is zero, otherwise 3, 6 or 9 digits), because the official drivers compare ``@ts`` strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+NATIVE_COLLECTIONS = ("collections", "indexes", "tokens", "keys", "credentials", "roles", "databases", "functions")
+
+
+@dataclass(frozen=True)
+class Ref:
+    id: str
+    collection: Ref | None = None
+
+    @property
+    def is_native(self) -> bool:
+        return self.collection is None
+
+    def wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id}
+        if self.collection is not None:
+            body["collection"] = self.collection.wire()
+        return {"@ref": body}
+
+    def __str__(self) -> str:
+        return f"Ref({self.collection.id + ', ' if self.collection else ''}{self.id})"
+
+
+def native(name: str) -> Ref:
+    return Ref(name)
+
+
+COLLECTIONS = native("collections")
+INDEXES = native("indexes")
+TOKENS = native("tokens")
+KEYS = native("keys")
+ROLES = native("roles")
+CREDENTIALS = native("credentials")
+
+
+def collection_ref(name: str) -> Ref:
+    return Ref(name, COLLECTIONS)
+
+
+@dataclass(frozen=True, order=True)
+class Time:
+    nanos: int
+
+    def wire(self) -> dict[str, Any]:
+        return {"@ts": format_time(self.nanos)}
+
+
+@dataclass(frozen=True, order=True)
+class Date:
+    day: dt.date
+
+    def wire(self) -> dict[str, Any]:
+        return {"@date": self.day.isoformat()}
+
+
+@dataclass(frozen=True)
+class Bytes:
+    data: bytes
+
+    def wire(self) -> dict[str, Any]:
+        return {"@bytes": base64.urlsafe_b64encode(self.data).decode()}
+
+
+@dataclass(frozen=True)
+class SetRef:
+    """A set: ``{"match": index, "terms": ...}``, ``{"documents": coll}``, or a native collection's set."""
+
+    spec: dict[str, Any]
+
+    def wire(self) -> dict[str, Any]:
+        return {"@set": {k: encode(v) for k, v in self.spec.items()}}
+
+
+@dataclass(frozen=True)
+class Lambda:
+    params: str | list[str]
+    body: Any  # unevaluated expression
+    env: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # captured bindings
+
+    def wire(self) -> dict[str, Any]:
+        return {"@query": {"lambda": self.params, "expr": self.body}}
+
+
+def format_time(nanos: int) -> str:
+    seconds, fraction = divmod(nanos, 1_000_000_000)
+    stamp = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction == 0:
+        return stamp + "Z"
+    if fraction % 1_000_000 == 0:
+        return f"{stamp}.{fraction // 1_000_000:03d}Z"
+    if fraction % 1_000 == 0:
+        return f"{stamp}.{fraction // 1_000:06d}Z"
+    return f"{stamp}.{fraction:09d}Z"
+
+
+def parse_time(text: str) -> int:
+    """ISO-8601 instant -> nanoseconds; raises ValueError on anything else."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    main, sep, rest = value.partition(".")
+    fraction_ns = 0
+    if sep:
+        digits = ""
+        for char in rest:
+            if char.isdigit():
+                digits += char
+            else:
+                break
+        offset = rest[len(digits) :]
+        fraction_ns = int((digits + "000000000")[:9]) if digits else 0
+        value = main + offset
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp()) * 1_000_000_000 + fraction_ns
+
+
+def encode(value: Any) -> Any:
+    """A value as answer JSON (plain objects; ``@obj`` only for keys that start with ``@``)."""
+    if isinstance(value, (Ref, Time, Date, Bytes, SetRef, Lambda)):
+        return value.wire()
+    if isinstance(value, dict):
+        body = {k: encode(v) for k, v in value.items()}
+        return {"@obj": body} if any(k.startswith("@") for k in value) else body
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    return value

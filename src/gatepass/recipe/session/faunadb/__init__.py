@@ -1,0 +1,83 @@
+"""The SuperTokens "Using with FaunaDB" guide, in Python: ``faunadb.init(...)`` in place of ``session.init(...)``.
+
+::
+
+    from faunadb.client import FaunaClient
+    from gatepass.recipe.session import faunadb
+
+    gatepass.init(..., recipe_list=[faunadb.init(
+        faunadb_client=FaunaClient(secret=server_key, scheme="http", domain="127.0.0.1", port=8443),
+        user_collection_name="users",
+        access_faunadb_token_from_frontend=True,
+    )])
+
+Then ``create_new_session(request, "public", <user document id>)`` mints a Fauna token for that document, and
+``session.get_faunadb_token()`` returns it. See ``integration`` for renewal and revocation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatepass.errors import ConfigurationError
+from gatepass.recipe.session.config import SessionOptions
+from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patches the driver (see there)
+    FaunaClient,
+    FaunaIntegrationError,
+    FaunaTokens,
+    FaunaUnavailableError,
+)
+from gatepass.recipe.session.faunadb.integration import (
+    DEFAULT_LAG_MS,
+    FAUNADB_TOKEN_KEY,
+    FAUNADB_TOKEN_REF_KEY,
+    FaunaIntegration,
+    FaunaSettings,
+)
+from gatepass.recipe.session.recipe import Overrides, RecipeInterface
+from gatepass.recipe.session.spec import SessionRecipeSpec
+from gatepass.recipe.session.state import ClaimValidator
+
+__all__ = [
+    "FAUNADB_TOKEN_KEY",
+    "FAUNADB_TOKEN_REF_KEY",
+    "FaunaClient",
+    "FaunaIntegrationError",
+    "FaunaUnavailableError",
+    "init",
+]
+
+
+def init(
+    *,
+    faunadb_client: FaunaClient,
+    user_collection_name: str,
+    access_faunadb_token_from_frontend: bool = False,
+    faunadb_token_time_lag_ms: int = DEFAULT_LAG_MS,
+    claim_validators: list[ClaimValidator] | None = None,
+    **session_options: Any,
+) -> SessionRecipeSpec:
+    """The session recipe with the FaunaDB integration; takes every ``session.init`` option too."""
+    if not isinstance(faunadb_client, FaunaClient):
+        raise ConfigurationError("faunadb_client must be a faunadb.client.FaunaClient")
+    if not isinstance(user_collection_name, str) or not user_collection_name or "/" in user_collection_name:
+        raise ConfigurationError("user_collection_name must be the name of the FaunaDB collection of users")
+    if isinstance(faunadb_token_time_lag_ms, bool) or not isinstance(faunadb_token_time_lag_ms, int):
+        raise ConfigurationError("faunadb_token_time_lag_ms must be a whole number of milliseconds")
+    if not 0 <= faunadb_token_time_lag_ms <= 3_600_000:
+        raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
+    settings = FaunaSettings(
+        FaunaTokens(faunadb_client, user_collection_name),
+        bool(access_faunadb_token_from_frontend),
+        faunadb_token_time_lag_ms,
+    )
+    user_overrides = session_options.pop("override", None)
+    user_functions = user_overrides.functions if isinstance(user_overrides, Overrides) else None
+
+    def functions(original: RecipeInterface) -> RecipeInterface:
+        installed = FaunaIntegration(settings, original).install(original)
+        return user_functions(installed) if user_functions else installed
+
+    apis = user_overrides.apis if isinstance(user_overrides, Overrides) else None
+    options = SessionOptions(**session_options, override=Overrides(functions=functions, apis=apis))
+    return SessionRecipeSpec(options, list(claim_validators or []))

@@ -1,0 +1,121 @@
+"""The FQL this integration sends, one query per operation, and the translation of driver failures into clear
+errors that never carry a secret.
+
+Importing this module switches off the faunadb driver's start-up check against the package index
+(``FaunaClient.check_new_version``, a network call with no timeout in every constructor): offline it would make the
+app fail or hang. The driver's FQL v4 deprecation warning is silenced on import for the same reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from faunadb import query as q
+    from faunadb.client import FaunaClient as FaunaClient
+    from faunadb.errors import BadRequest, FaunaError, NotFound, PermissionDenied, Unauthorized
+
+from gatepass.errors import ConfigurationError
+from gatepass.recipe.session.errors import CoreUnavailableError
+
+
+def _no_version_check(self: FaunaClient) -> None:
+    return None
+
+
+FaunaClient.check_new_version = _no_version_check
+
+
+class FaunaUnavailableError(CoreUnavailableError):
+    """FaunaDB could not be reached (or answered with a server error)."""
+
+    code = "faunadb_unavailable"
+
+
+class FaunaIntegrationError(ConfigurationError):
+    """FaunaDB refused the integration's query: wrong key, unknown collection, unknown user document."""
+
+    code = "faunadb_error"
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    secret: str
+    ref_id: str
+
+
+def validate_user_id(user_id: str) -> None:
+    """FQL v4 document ids are 64-bit numbers; anything else can never name a user document."""
+    if not user_id.isdigit() or int(user_id) > 2**63 - 1:
+        raise FaunaIntegrationError(
+            f"user id {user_id!r} is not a FaunaDB document id: with the FaunaDB integration, create_new_session "
+            "takes the numeric id of the user's document in user_collection_name"
+        )
+
+
+def _translate(error: Exception, collection: str) -> Exception:
+    if isinstance(error, Unauthorized):
+        return FaunaIntegrationError("FaunaDB rejected faunadb_client's secret (unauthorized)")
+    if isinstance(error, PermissionDenied):
+        return FaunaIntegrationError("faunadb_client's key may not create tokens: use a server or admin key")
+    if isinstance(error, NotFound):
+        return FaunaIntegrationError(f"the user's document was not found in the FaunaDB collection {collection!r}")
+    if isinstance(error, BadRequest):
+        codes = {e.code for e in error.errors}
+        if "invalid ref" in codes:
+            return FaunaIntegrationError(f"the FaunaDB collection {collection!r} does not exist")
+        return FaunaIntegrationError(f"FaunaDB refused the token query ({', '.join(sorted(codes))})")
+    if isinstance(error, FaunaError):
+        return FaunaUnavailableError(f"FaunaDB failed: {type(error).__name__}")
+    return FaunaUnavailableError(f"FaunaDB is unreachable: {type(error).__name__}")
+
+
+class FaunaTokens:
+    """Mints, rotates and deletes the Fauna tokens of sessions, one query each."""
+
+    def __init__(self, client: FaunaClient, collection: str) -> None:
+        self.client = client
+        self.collection = collection
+
+    def _run(self, expr: Any) -> Any:
+        try:
+            return self.client.query(expr)
+        except Exception as exc:  # the driver raises requests' and its own errors: translate at this boundary
+            raise _translate(exc, self.collection) from None
+
+    def _create(self, user_id: str, session_handle: str, ttl_ms: int) -> Any:
+        return q.create(
+            q.tokens(),
+            {
+                "instance": q.ref(q.collection(self.collection), user_id),
+                "ttl": q.epoch(ttl_ms, "milliseconds"),
+                "data": {"sessionHandle": session_handle, "issuedBy": "gatepass"},
+            },
+        )
+
+    @staticmethod
+    def _token(result: Any) -> MintedToken:
+        return MintedToken(secret=result["secret"], ref_id=str(result["ref"].id()))
+
+    def mint(self, user_id: str, session_handle: str, ttl_ms: int) -> MintedToken:
+        return self._token(self._run(self._create(user_id, session_handle, ttl_ms)))
+
+    def rotate(self, user_id: str, session_handle: str, ttl_ms: int, old_ref_id: str | None) -> MintedToken:
+        """Mint the replacement and delete the previous token in one transaction."""
+        if old_ref_id is None:
+            return self.mint(user_id, session_handle, ttl_ms)
+        old = q.ref(q.tokens(), old_ref_id)
+        expr = q.let(
+            {"replacement": self._create(user_id, session_handle, ttl_ms)},
+            q.do(q.if_(q.exists(old), q.delete(old), None), q.var("replacement")),
+        )
+        return self._token(self._run(expr))
+
+    def delete(self, ref_ids: list[str]) -> None:
+        if not ref_ids:
+            return
+        refs = [q.ref(q.tokens(), ref_id) for ref_id in ref_ids]
+        self._run(q.foreach(q.lambda_("r", q.if_(q.exists(q.var("r")), q.delete(q.var("r")), None)), refs))
