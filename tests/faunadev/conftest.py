@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,22 @@ ADMIN = "secret"
 class FaunaDev:
     port: int
     data: Path | None
+    clients: dict[str, FaunaClient] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, secret: str = ADMIN) -> FaunaClient:
-        return FaunaClient(secret=secret, scheme="http", domain="127.0.0.1", port=self.port)
+        """One driver client per secret (each holds a connection pool), closed by ``close``."""
+        if secret not in self.clients:
+            self.clients[secret] = FaunaClient(secret=secret, scheme="http", domain="127.0.0.1", port=self.port)
+        return self.clients[secret]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.session.close()
+        self.clients.clear()
 
     def advance_clock(self, seconds: float) -> None:
         response = httpx.post(self.url + "/_emulator/advance_clock", json={"seconds": seconds}, auth=(ADMIN, ""))
@@ -38,8 +47,10 @@ class FaunaDev:
 def fauna(tmp_path: Path) -> Iterator[FaunaDev]:
     port = free_port()
     server = open_server(tmp_path / "fauna.json", ADMIN)
+    fauna_dev = FaunaDev(port, tmp_path / "fauna.json")
     with serve_in_thread(server.app, port):
-        yield FaunaDev(port, tmp_path / "fauna.json")
+        yield fauna_dev
+    fauna_dev.close()
 
 
 @pytest.fixture
