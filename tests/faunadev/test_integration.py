@@ -225,7 +225,7 @@ def test_sec_39_secret_reaches_the_frontend_only_when_enabled(app: App) -> None:
     assert info is not None and info.session_data_in_database[faunadb.FAUNADB_TOKEN_KEY] == secret
 
 
-# failure paths ---------------------------------------------------------------------------------------------------------
+# failure paths ---------------------------------------------------------------------------------------------------
 def _sessions(gp: Gatepass, user_id: str) -> list[str]:
     return syncio.get_all_session_handles_for_user(user_id, gatepass=gp)
 

@@ -35,7 +35,7 @@ def _user(session: Any) -> dict[str, Any]:
     }
 
 
-# FastAPI -------------------------------------------------------------------------------------------------------------
+# FastAPI ---------------------------------------------------------------------------------------------------------
 def fastapi_app(gp: Gatepass) -> Any:
     from gatepass.recipe.session.asyncio import create_new_session
     from gatepass.recipe.session.framework.starlette import GatepassMiddleware, verify_session
@@ -84,7 +84,7 @@ def fastapi_app(gp: Gatepass) -> Any:
     return app
 
 
-# Starlette -----------------------------------------------------------------------------------------------------------
+# Starlette -------------------------------------------------------------------------------------------------------
 def starlette_app(gp: Gatepass) -> Any:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -131,7 +131,7 @@ def starlette_app(gp: Gatepass) -> Any:
     return Starlette(routes=routes, middleware=[Middleware(GatepassMiddleware, gatepass=gp)])
 
 
-# Flask ---------------------------------------------------------------------------------------------------------------
+# Flask -----------------------------------------------------------------------------------------------------------
 def flask_app(gp: Gatepass) -> Any:
     from flask import Flask, request
 

@@ -212,7 +212,7 @@ def test_jwks_cooldown_and_stale_keys_kept_on_failure() -> None:
     assert cache.key("d-known") is not None  # the stale key is kept while the core is down
 
 
-# options that change answers -----------------------------------------------------------------------------------------
+# options that change answers -------------------------------------------------------------------------------------
 def test_custom_status_code_and_error_handlers(tmp_path: Path) -> None:
     from gatepass.recipe.session import ErrorHandlers
 
