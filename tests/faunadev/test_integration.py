@@ -349,3 +349,25 @@ def test_init_validation(fauna: FaunaDev) -> None:
         faunadb.init(faunadb_client=fauna.client(), user_collection_name="users", faunadb_token_time_lag_ms=-1)
     spec = faunadb.init(faunadb_client=fauna.client(), user_collection_name="users", anti_csrf="VIA_TOKEN")
     assert spec.options.anti_csrf == "VIA_TOKEN"
+
+
+def test_one_fauna_round_trip_per_create_and_refresh(tmp_path: Path) -> None:
+    from bench.fauna_sessions import QueryCounter
+
+    counter = QueryCounter(open_server(None, ADMIN).app)
+    port = free_port()
+    fauna = FaunaDev(port, None)
+    with serve_in_thread(counter, port):
+        users = make_schema(fauna.client())
+        gp = _gatepass(tmp_path, fauna.client(_server_key(fauna)))
+        try:
+            before = counter.count
+            created = syncio.create_new_session_without_request_response("public", users["alice"].id(), gatepass=gp)
+            assert counter.count - before == 1
+            before = counter.count
+            refresh_token = created.get_all_session_tokens_dangerously()["refreshToken"]
+            syncio.refresh_session_without_request_response(refresh_token, gatepass=gp)
+            assert counter.count - before == 1
+        finally:
+            gp.close()
+            fauna.close()
