@@ -21,6 +21,18 @@ def _blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, re.S)
 
 
+def test_shell_samples_use_real_commands() -> None:
+    from gatepass.cli import build_parser
+
+    for block in _blocks("sh"):
+        for line in block.splitlines():
+            command = line.split("#")[0].strip()
+            if command.startswith(".venv/bin/gatepass "):
+                build_parser().parse_args(command.split()[1:])  # exits on an unknown flag
+            elif command:
+                assert (Path(__file__).resolve().parents[1] / command.split()[0]).exists(), command
+
+
 def test_config_file_sample_is_valid() -> None:
     (sample,) = _blocks("toml")
     settings = resolve_settings({}, {}, tomllib.loads(sample))
@@ -38,16 +50,19 @@ def test_python_samples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     try:
         for sample in _blocks("python"):
             exec(compile(sample, "README.md", "exec"), namespace)
-        assert {"app", "flask_app", "django_me", "session_with_roles"} <= set(namespace)
+        assert {"app", "flask_app", "django_me", "session_with_roles", "fauna_app"} <= set(namespace)
     finally:
         reset_sdk()
         reset()
 
 
 def test_configuration_table_matches_the_cli() -> None:
-    help_text = subprocess.run(
-        [sys.executable, "-m", "gatepass.cli", "core", "--help"], capture_output=True, text=True, check=True
-    ).stdout
+    help_text = "".join(
+        subprocess.run(
+            [sys.executable, "-m", "gatepass.cli", command, "--help"], capture_output=True, text=True, check=True
+        ).stdout
+        for command in ("core", "fauna-dev")
+    )
     flags = set(re.findall(r"`(--[a-z-]+)`", README))
     assert flags and all(flag in help_text for flag in flags), flags
     for variable in set(re.findall(r"`(GATEPASS_[A-Z_]+)`", README)) - {"GATEPASS_TEST_POSTGRES_URL"}:
