@@ -61,7 +61,7 @@ def test_configuration_table_matches_the_cli() -> None:
         subprocess.run(
             [sys.executable, "-m", "gatepass.cli", command, "--help"], capture_output=True, text=True, check=True
         ).stdout
-        for command in ("core", "fauna-dev")
+        for command in ("core", "fauna-dev", "demo")
     )
     flags = set(re.findall(r"`(--[a-z-]+)`", README))
     assert flags and all(flag in help_text for flag in flags), flags

@@ -89,12 +89,50 @@ def _add_fauna_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     )
 
 
+def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        help="run the FaunaDB guide end to end: Fauna dev server, embedded core and a web app",
+        description="Run the SuperTokens 'Using with FaunaDB' guide end to end, locally, in one process.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address of the web app (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port of the web app (default 8000)")
+    demo.add_argument("--fauna-port", type=int, default=8443, help="port of the Fauna dev server (default 8443)")
+    demo.add_argument("--data-dir", default=".gatepass-demo", help="where sessions and Fauna data are kept")
+    demo.add_argument(
+        "--access-token-validity", type=float, default=30, metavar="SECONDS", help="access-token lifetime (default 30)"
+    )
+    demo.add_argument("--assets", help="directory with supertokens.js and faunadb.js (default: frontend/build)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gatepass", description="gatepass: SuperTokens-compatible sessions.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_core_parser(subparsers)
     _add_fauna_parser(subparsers)
+    _add_demo_parser(subparsers)
     return parser
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gatepass.demo.runner import run_demo as run
+
+    _configure_logging("warning")
+    if not 0 < args.access_token_validity <= 86_400:
+        from gatepass.errors import ConfigurationError
+
+        raise ConfigurationError("--access-token-validity must be between 1 and 86400 seconds")
+    run(
+        host=args.host,
+        port=args.port,
+        fauna_port=args.fauna_port,
+        data_dir=Path(args.data_dir),
+        access_token_validity=args.access_token_validity,
+        assets=Path(args.assets) if args.assets else None,
+    )
+    return 0
 
 
 def run_fauna_dev(args: argparse.Namespace) -> int:
@@ -152,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_core(args)
         if args.command == "fauna-dev":
             return run_fauna_dev(args)
+        if args.command == "demo":
+            return run_demo(args)
     except GatepassError as exc:
         print(f"gatepass {args.command}: {exc.message}", file=sys.stderr)
         return 2

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -25,19 +23,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def supertokens_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """supertokens-website 20.1.6 from npm as one IIFE script exposing ``window.supertokens``."""
-    entry = HERE / "node_modules" / "supertokens-website" / "lib" / "build" / "bundleEntry.js"
-    if not entry.exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True)
-    out = tmp_path_factory.mktemp("bundle") / "supertokens.js"
-    esbuild = HERE / "node_modules" / ".bin" / "esbuild"
-    subprocess.run(
-        [str(esbuild), str(entry), "--bundle", "--format=iife", "--global-name=supertokens", f"--outfile={out}"],
-        check=True,
-        capture_output=True,
-    )
-    return out
+def browser_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """supertokens-website 20.1.6 (bundled with esbuild, ``window.supertokens``) and the faunadb 4.8 JS driver
+    (``window.faunadb``), built from the pinned npm packages in ``frontend/``."""
+    from gatepass.demo.assets import build_assets
+
+    return build_assets(out=tmp_path_factory.mktemp("assets"))
+
+
+@pytest.fixture(scope="session")
+def supertokens_bundle(browser_assets: Path) -> Path:
+    return browser_assets / "supertokens.js"
 
 
 @pytest.fixture(scope="module")

@@ -54,12 +54,9 @@ def _numeric_id(value: Any, pos: Pos) -> str:
 
 
 def _schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
-    table = {"collection": "collections", "index": "indexes", "role": "roles"}[kind]
+    """A schema ref; it may name nothing yet (``Exists(Collection("x"))`` is false), using it then fails."""
     parent = {"collection": COLLECTIONS, "index": INDEXES, "role": ROLES}[kind]
-    text = ev.string(name, pos)
-    if ev.tx.get(table, text) is None:
-        raise FaunaError("invalid ref", f"Ref refers to undefined {kind} '{text}'", pos)
-    return Ref(text, parent)
+    return Ref(ev.string(name, pos), parent)
 
 
 # records ---------------------------------------------------------------------------------------------------------
@@ -243,6 +240,8 @@ def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ..
     spec = value.spec
     if "documents" in spec:
         collection = spec["documents"]
+        if collection.collection == COLLECTIONS:
+            collection_ref_for(ev, collection.id, pos)
         check(ev, "read", collection, [], pos)
         return index_entries(_documents_of(ev, collection), [], [], None)
     if "match" in spec:
@@ -284,6 +283,8 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
         raw = ev.arg(expr, "id", env, pos)
         if parent in (COLLECTIONS, INDEXES, ROLES):
             return Ref(ev.string(raw, pos), parent)
+        if parent.collection == COLLECTIONS:
+            collection_ref_for(ev, parent.id, pos)
         return Ref(_numeric_id(raw, [*pos, "id"]), parent)
 
     for kind in ("collection", "index", "role"):

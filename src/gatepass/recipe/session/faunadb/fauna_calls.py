@@ -16,10 +16,26 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from faunadb import query as q
     from faunadb.client import FaunaClient as FaunaClient
-    from faunadb.errors import BadRequest, FaunaError, NotFound, PermissionDenied, Unauthorized
+    from faunadb.errors import BadRequest as BadRequest
+    from faunadb.errors import FaunaError, PermissionDenied
+    from faunadb.errors import NotFound as NotFound
+    from faunadb.errors import Unauthorized as Unauthorized
 
 from gatepass.errors import ConfigurationError
 from gatepass.recipe.session.errors import CoreUnavailableError
+
+__all__ = [
+    "BadRequest",
+    "FaunaClient",
+    "FaunaIntegrationError",
+    "FaunaTokens",
+    "FaunaUnavailableError",
+    "MintedToken",
+    "NotFound",
+    "Unauthorized",
+    "q",
+    "validate_user_id",
+]
 
 
 def _no_version_check(self: FaunaClient) -> None:

@@ -1,0 +1,219 @@
+"""The demo's single page: supertokens-website for the session, the faunadb JS driver for reading comments
+straight from Fauna with the user's own token (step 6 of the guide)."""
+
+from __future__ import annotations
+
+import json
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gatepass × FaunaDB</title>
+<link rel="icon" href="data:,">
+<style>
+  :root { --ink: #1d2433; --muted: #667085; --line: #e4e7ec; --accent: #4f46e5; --ok: #067647; --bad: #b42318; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink);
+         background: #f7f8fa; }
+  header { background: var(--ink); color: white; padding: 20px 32px; }
+  header h1 { margin: 0; font-size: 22px; }
+  header p { margin: 4px 0 0; color: #c7cbe0; }
+  main { max-width: 760px; margin: 24px auto; padding: 0 16px; }
+  .card { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 20px; margin-bottom: 16px; }
+  h2 { font-size: 16px; margin: 0 0 12px; }
+  label { display: block; font-size: 13px; color: var(--muted); margin-top: 8px; }
+  input { width: 100%; padding: 8px 10px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+  button { font: inherit; border: 0; border-radius: 6px; padding: 8px 14px; cursor: pointer;
+           background: var(--accent); color: white; }
+  button.secondary { background: white; color: var(--accent); border: 1px solid var(--accent); }
+  .row { display: flex; gap: 8px; margin-top: 12px; align-items: center; }
+  .status { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; }
+  .status div { background: #f2f4f7; border-radius: 8px; padding: 10px; }
+  .status b { display: block; font-size: 18px; }
+  .status small { color: var(--muted); }
+  #comments { list-style: none; padding: 0; margin: 0; }
+  #comments li { display: flex; gap: 12px; align-items: center; padding: 10px 0; border-top: 1px solid var(--line); }
+  #comments li:first-child { border-top: 0; }
+  #comments li p { margin: 0; flex: 1; }
+  #comments li small { color: var(--muted); }
+  .likes { min-width: 56px; text-align: right; font-weight: 600; }
+  .error { color: var(--bad); min-height: 1.5em; margin: 8px 0 0; }
+  .ok { color: var(--ok); }
+  code { background: #f2f4f7; padding: 1px 5px; border-radius: 4px; font-size: 13px; }
+  ol { margin: 0; padding-left: 20px; color: var(--muted); }
+  ol li { padding: 2px 0; }
+  [hidden] { display: none !important; }
+</style>
+<script src="/static/faunadb.js"></script>
+<script src="/static/supertokens.js"></script>
+</head>
+<body>
+<header>
+  <h1>gatepass × FaunaDB</h1>
+  <p>Sessions by gatepass; every session carries its own Fauna token, renewed on refresh and revoked on sign-out.</p>
+</header>
+<main>
+  <section class="card" id="auth">
+    <h2>Sign up or log in</h2>
+    <label for="email">Email</label>
+    <input id="email" type="email" autocomplete="username" placeholder="you@example.com">
+    <label for="password">Password</label><input id="password" type="password" autocomplete="current-password">
+    <div class="row"><button id="signup">Sign up</button><button id="login" class="secondary">Log in</button></div>
+    <p class="error" id="auth-error"></p>
+  </section>
+
+  <section id="app" hidden>
+    <div class="card">
+      <h2>Your session</h2>
+      <div class="status">
+        <div><small>User (Fauna document id)</small><b id="user"></b></div>
+        <div><small>Access token expires in</small><b id="expiry"></b></div>
+        <div><small>Automatic refreshes</small><b id="refreshes">0</b></div>
+      </div>
+      <div class="row"><button id="signout" class="secondary">Sign out</button></div>
+    </div>
+    <div class="card">
+      <h2>Comments <small>(read by your browser straight from Fauna, with your session's Fauna token)</small></h2>
+      <ul id="comments"></ul>
+      <p class="error" id="app-error"></p>
+    </div>
+  </section>
+
+  <section class="card" id="after" hidden>
+    <h2>Signed out</h2>
+    <p>Your session was revoked, and with it its Fauna token. Fauna's answer to the old token now:</p>
+    <p><code id="refusal"></code></p>
+    <div class="row"><button id="again">Log in again</button></div>
+  </section>
+
+  <section class="card">
+    <h2>The guide's six steps</h2>
+    <ol>
+      <li>Fauna: a <code>users</code> collection, a <code>users_by_email</code> index, <code>comments</code>.</li>
+      <li>A role: a user's token may read comments and like them.</li>
+      <li>The backend uses <code>faunadb.init(...)</code> instead of <code>session.init(...)</code>.</li>
+      <li>Login checks the password in Fauna, then <code>create_new_session</code> with the user's document id.</li>
+      <li>Liking goes through the backend, which uses <code>get_faunadb_token()</code> to act as you.</li>
+      <li>This page reads comments from Fauna with <code>faunadbToken</code> from the session payload.</li>
+    </ol>
+  </section>
+</main>
+<script>
+const FAUNA = __FAUNA__;
+const rawFetch = window.fetch.bind(window);  // before supertokens.init: Fauna requests must not carry session headers
+const q = faunadb.query;
+let refreshes = 0;
+let expiresAt = 0;
+
+supertokens.init({
+  apiDomain: window.location.origin,
+  apiBasePath: "/auth",
+  onHandleEvent: (event) => {
+    if (event.action === "REFRESH_SESSION") {
+      refreshes += 1;
+      document.getElementById("refreshes").textContent = String(refreshes);
+      updatePayload();
+    }
+  },
+});
+
+const $ = (id) => document.getElementById(id);
+function fauna(secret) { return new faunadb.Client({ secret, ...FAUNA, fetch: rawFetch }); }
+
+async function updatePayload() {
+  if (!(await supertokens.doesSessionExist())) return null;
+  const payload = await supertokens.getAccessTokenPayloadSecurely();
+  expiresAt = payload.exp * 1000;
+  $("user").textContent = payload.sub;
+  return payload;
+}
+
+setInterval(() => {
+  if (!expiresAt) return;
+  const seconds = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+  $("expiry").textContent = seconds > 0 ? seconds + " s" : "expired (refreshed on next call)";
+}, 250);
+
+async function loadComments() {
+  const payload = await updatePayload();
+  const page = await fauna(payload.faunadbToken).query(
+    q.Map(q.Paginate(q.Documents(q.Collection("comments"))), q.Lambda("ref", q.Get(q.Var("ref"))))
+  );
+  const list = $("comments");
+  list.innerHTML = "";
+  for (const doc of page.data) {
+    const item = document.createElement("li");
+    item.dataset.id = doc.ref.id;
+    item.innerHTML = '<p></p><span class="likes"></span><button>Like</button>';
+    item.querySelector("p").innerHTML = '<span class="text"></span><br><small></small>';
+    item.querySelector(".text").textContent = doc.data.text;
+    item.querySelector("small").textContent = "— " + doc.data.author;
+    item.querySelector(".likes").textContent = "♥ " + doc.data.likes;
+    item.querySelector("button").addEventListener("click", () => like(doc.ref.id, item));
+    list.appendChild(item);
+  }
+}
+
+async function like(id, item) {
+  $("app-error").textContent = "";
+  const response = await fetch("/like-comment", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ commentId: id }),
+  });
+  const body = await response.json();
+  if (!response.ok) { $("app-error").textContent = body.message || "Could not like"; return; }
+  item.querySelector(".likes").textContent = "♥ " + body.likes;
+  item.dataset.liked = "yes";
+  await updatePayload();
+}
+
+async function authenticate(path) {
+  $("auth-error").textContent = "";
+  const response = await fetch(path, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: $("email").value, password: $("password").value }),
+  });
+  if (!response.ok) { $("auth-error").textContent = (await response.json()).message; return; }
+  await show();
+}
+
+async function signOut() {
+  const payload = await supertokens.getAccessTokenPayloadSecurely();
+  const oldToken = payload.faunadbToken;
+  await supertokens.signOut();
+  expiresAt = 0;
+  let answer;
+  try {
+    await fauna(oldToken).query(q.CurrentIdentity());
+    answer = "accepted (it should not be)";
+  } catch (error) {
+    answer = error.name + ": " + (error.requestResult ? error.requestResult.statusCode : "") + " " + error.message;
+  }
+  $("refusal").textContent = answer;
+  $("app").hidden = true;
+  $("after").hidden = false;
+}
+
+async function show() {
+  const signedIn = await supertokens.doesSessionExist();
+  $("auth").hidden = signedIn;
+  $("app").hidden = !signedIn;
+  $("after").hidden = true;
+  if (signedIn) await loadComments();
+}
+
+$("signup").addEventListener("click", () => authenticate("/signup"));
+$("login").addEventListener("click", () => authenticate("/login"));
+$("signout").addEventListener("click", signOut);
+$("again").addEventListener("click", show);
+show();
+</script>
+</body>
+</html>
+"""
+
+
+def render_page(fauna_domain: str, fauna_port: int, fauna_scheme: str = "http") -> str:
+    settings = json.dumps({"domain": fauna_domain, "port": fauna_port, "scheme": fauna_scheme})
+    return PAGE.replace("__FAUNA__", settings.replace("</", "<\\/"))  # safe inside <script>
