@@ -36,12 +36,11 @@ class RequestView:
 
     @classmethod
     def build(cls, method: str, path: str, headers: Iterable[tuple[str, str]]) -> RequestView:
-        lowered: dict[str, str] = {}
+        """Repeated headers are joined as HTTP says: with ``, `` (and ``; `` for ``Cookie``)."""
+        joined: dict[str, list[str]] = {}
         for name, value in headers:
-            key = name.lower()
-            lowered[key] = f"{lowered[key]}, {value}" if key in lowered and key != "cookie" else value
-            if key == "cookie" and key in lowered and lowered[key] != value:
-                lowered[key] = lowered[key] + "; " + value
+            joined.setdefault(name.lower(), []).append(value)
+        lowered = {key: ("; " if key == "cookie" else ", ").join(values) for key, values in joined.items()}
         return cls(method.upper(), path, lowered, tuple(parse_cookie_header(lowered.get("cookie"))))
 
     def header(self, name: str) -> str | None:
