@@ -32,18 +32,12 @@ class CoreSettings:
     log_level: str = "info"
 
 
+SETTING_NAMES = ("host", "port", "database_url", "api_keys", "cleanup_interval_seconds", "log_level", *LIFETIME_NAMES)
+
+
 def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    names = (
-        "host",
-        "port",
-        "database_url",
-        "api_keys",
-        "cleanup_interval_seconds",
-        "log_level",
-        *LIFETIME_NAMES,
-    )
     values: dict[str, Any] = {}
-    for name in names:
+    for name in SETTING_NAMES:
         raw = env.get("GATEPASS_" + name.upper())
         if raw is not None and raw != "":
             values[name] = raw
@@ -89,16 +83,7 @@ def resolve_settings(
     merged: dict[str, Any] = {}
     for source in (file_values or {}, _env_values(env), {k: v for k, v in flags.items() if v is not None}):
         merged.update(source)
-    known = {
-        "host",
-        "port",
-        "database_url",
-        "api_keys",
-        "cleanup_interval_seconds",
-        "log_level",
-        *LIFETIME_NAMES,
-    }
-    unknown = sorted(set(merged) - known)
+    unknown = sorted(set(merged) - set(SETTING_NAMES))
     if unknown:
         raise ConfigurationError(f"unknown setting(s): {', '.join(unknown)}")
     defaults = CoreSettings()
