@@ -332,3 +332,20 @@ def test_cors_for_browser_drivers(fauna: FaunaDev) -> None:
     assert "x-faunadb-api-version" in preflight.headers["access-control-allow-headers"]
     refused = httpx.post(fauna.url + "/", json={"now": None}, headers={"Origin": "http://localhost:3000"})
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
+
+
+def test_demo_seed_is_idempotent(fauna: FaunaDev, admin: FaunaClient) -> None:
+    from gatepass.demo.seed import COMMENTS, seed
+
+    seed(admin)
+    seed(admin)
+    assert admin.query(q.count(q.documents(q.collection("comments")))) == len(COMMENTS)
+    assert admin.query([q.exists(q.role("demo_user")), q.exists(q.index("users_by_email"))]) == [True, True]
+    user = admin.query(q.create(q.collection("users"), {"data": {"email": "u@example.com"}}))
+    token = admin.query(q.create(q.tokens(), {"instance": user["ref"]}))["secret"]
+    as_user = fauna.client(token)
+    comment = admin.query(q.paginate(q.documents(q.collection("comments"))))["data"][0]
+    liked = as_user.query(q.update(comment, {"data": {"likes": 1}}))
+    assert liked["data"]["likes"] == 1
+    with pytest.raises(PermissionDenied):  # the role lets only likes change
+        as_user.query(q.update(comment, {"data": {"text": "rewritten"}}))
