@@ -88,6 +88,7 @@ def main() -> None:
             with_fauna = _gatepass(
                 tmp, "fauna", faunadb.init(faunadb_client=fauna_client, user_collection_name="users")
             )
+            syncio.create_new_session_without_request_response("public", user_id, gatepass=with_fauna)  # set-up check
             for _ in range(RUNS):
                 for label, gp in (("without Fauna", plain), ("with Fauna", with_fauna)):
                     for operation, result in _measure(gp, user_id, counter).items():

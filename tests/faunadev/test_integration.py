@@ -246,9 +246,20 @@ def test_login_configuration_errors_leave_no_session(
     collection = "people" if case == "unknown-collection" else "users"
     user_id = {"invalid-user-id": "st-user-uuid", "missing-user": "123456"}.get(case, setup["users"]["alice"].id())
     gp = _gatepass(tmp_path, fauna.client(key), collection=collection)
+    created: list[str] = []
+    original_create = gp.session.core.send_sync
+
+    def recording(call: Any) -> Any:
+        if call.path.endswith("/recipe/session") and call.method == "POST":
+            created.append(call.path)
+        return original_create(call)
+
+    gp.session.core.send_sync = recording  # type: ignore[method-assign]
     try:
         with pytest.raises(FaunaIntegrationError, match=message) as error:
             syncio.create_new_session_without_request_response("public", user_id, gatepass=gp)
+        if case != "missing-user":  # detected before any session is created
+            assert created == []
         assert not SECRET_PATTERN.search(str(error.value))
         assert _sessions(gp, user_id) == []
     finally:
@@ -361,6 +372,7 @@ def test_one_fauna_round_trip_per_create_and_refresh(tmp_path: Path) -> None:
         users = make_schema(fauna.client())
         gp = _gatepass(tmp_path, fauna.client(_server_key(fauna)))
         try:
+            syncio.create_new_session_without_request_response("public", users["bob"].id(), gatepass=gp)  # set-up check
             before = counter.count
             created = syncio.create_new_session_without_request_response("public", users["alice"].id(), gatepass=gp)
             assert counter.count - before == 1

@@ -116,6 +116,11 @@ class FaunaTokens:
     def _token(result: Any) -> MintedToken:
         return MintedToken(secret=result["secret"], ref_id=str(result["ref"].id()))
 
+    def check_setup(self) -> None:
+        """One query proving the key is accepted and the user collection exists (run before the first login)."""
+        if not self._run(q.exists(q.collection(self.collection))):
+            raise FaunaIntegrationError(f"the FaunaDB collection {self.collection!r} does not exist")
+
     def mint(self, user_id: str, session_handle: str, ttl_ms: int) -> MintedToken:
         return self._token(self._run(self._create(user_id, session_handle, ttl_ms)))
 

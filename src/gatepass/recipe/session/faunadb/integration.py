@@ -1,10 +1,11 @@
 """The FaunaDB integration as an override of the session recipe's functions (how SuperTokens' node SDK did it),
 plus the revocation the original promised and never did.
 
-- create: the session is created, then one Fauna query mints a token for the user's document with TTL = the
-  access token's expiry + lag, tagged with the session handle. Its secret and ref go into the session's database
-  data (and, if enabled, the secret into the access-token payload as ``faunadbToken``). If Fauna fails, the new
-  session is revoked at once and the login fails with a clear error.
+- create: the first login of a process first checks, in one query, that the key is accepted and the user
+  collection exists. Then the session is created, and one Fauna query mints a token for the user's document with
+  TTL = the access token's expiry + lag, tagged with the session handle. Its secret and ref go into the session's
+  database data (and, if enabled, the secret into the access-token payload as ``faunadbToken``). If Fauna fails,
+  the new session is revoked at once and the login fails with a clear error.
 - refresh: the session is rotated first (a client is never stranded); one Fauna query then mints the replacement
   and deletes the previous token. If Fauna fails, the refresh still succeeds and the token is minted again on the
   next ``get_faunadb_token()``.
@@ -45,6 +46,7 @@ class FaunaIntegration:
     def __init__(self, settings: FaunaSettings, original: RecipeInterface) -> None:
         self.settings = settings
         self.original = original
+        self.setup_checked = False  # the key and the collection are checked once, before the first session
 
     # overrides -------------------------------------------------------------------------------------------------------
     def install(self, functions: RecipeInterface) -> RecipeInterface:
@@ -57,6 +59,9 @@ class FaunaIntegration:
 
         def create_new_session(**kwargs: Any) -> Flow[SessionState]:
             validate_user_id(kwargs["user_id"])  # before any session exists
+            if not self.setup_checked:
+                yield Blocking(self.settings.tokens.check_setup)
+                self.setup_checked = True
             state = yield from create(**kwargs)
             try:
                 token = yield Blocking(lambda: self._mint(state, None))
