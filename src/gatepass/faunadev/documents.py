@@ -592,8 +592,6 @@ def _set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], p
 
 
 def _write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
-    from gatepass.faunadev.evaluator import Evaluator  # noqa: F401  (type only)
-
     if not isinstance(params, dict):
         raise invalid_argument([*pos, "params"], "Object expected.")
     if not isinstance(target, Ref):

@@ -44,10 +44,6 @@ def parse_access_token(token: str) -> ParsedToken | None:
     return parsed
 
 
-def looks_like_access_token(token: str) -> bool:
-    return parse_access_token(token) is not None
-
-
 def _unverified_payload(token: str) -> dict[str, Any]:
     parsed = access_token.parse(token)
     if isinstance(parsed, Rejected):
@@ -158,10 +154,11 @@ def previous_session_handle(ctx: RecipeContext, request: RequestView) -> Flow[st
     """The handle of a session this request already carries (signature checked, expiry not): a login replaces it."""
     for method in transport.TRANSFER_METHODS:
         token = transport.token_in(request, "access", method)
-        if token is None or not looks_like_access_token(token):
+        parsed = parse_access_token(token) if token is not None else None
+        if parsed is None:
             continue
         try:
-            verified = yield from verify_locally(ctx, token, allow_expired=True)
+            verified = yield from verify_locally(ctx, parsed, allow_expired=True)
         except TryRefreshTokenError:
             continue
         return verified.claims.session_handle
