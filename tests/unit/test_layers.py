@@ -6,7 +6,17 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gatepass"
-RANK = {"errors": 0, "tokens": 1, "storage": 2, "core": 3, "faunadev": 3, "recipe": 4, "demo": 5, "cli": 6}
+RANK = {
+    "errors": 0,
+    "untrusted": 0,
+    "tokens": 1,
+    "storage": 2,
+    "core": 3,
+    "faunadev": 3,
+    "recipe": 4,
+    "demo": 5,
+    "cli": 6,
+}
 
 
 def _layer(module: str) -> str:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, compact_json, json_object
 from gatepass.tokens.keys import SigningKey, VerificationKey
+from gatepass.untrusted import is_ascii_digits
 
 MAX_TOKEN_BYTES = 8 * 1024
 TOKEN_VERSION = "5"
@@ -132,7 +133,7 @@ def _header_problem(header: Mapping[str, Any]) -> str | None:
     if header.get("typ") != "JWT":
         return "wrong token type"
     version = header.get("version")
-    if not isinstance(version, str) or not version.isdigit() or int(version) < 3:
+    if not isinstance(version, str) or not is_ascii_digits(version) or int(version) < 3:
         return "unsupported token version"
     if "crit" in header:
         return "unsupported critical header"

@@ -1,9 +1,9 @@
 """Strict encodings shared by every token format.
 
 Rules (RFC 7515 §2, RFC 8725 §3.3 and §3.7): base64url without padding, canonical only (no ``=``, ``+``, ``/``,
-whitespace or non-zero trailing bits), so that a token has exactly one spelling; JSON objects in UTF-8 with no
-duplicate member names and no NaN/Infinity. The stdlib decoders are lenient on all of these points, which is why
-the checks are written here rather than taken from a library.
+whitespace or non-zero trailing bits), so that a token has exactly one spelling; JSON objects under the rules of
+``gatepass.untrusted`` (UTF-8, no duplicate member names, no NaN/Infinity, bounded numbers). The stdlib decoders
+are lenient on all of these points, which is why the checks are written here rather than taken from a library.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import json
 import re
 from typing import Any
 
+from gatepass.untrusted import MalformedInput, parse_json_object
+
 _B64URL_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 
 
-class EncodingError(ValueError):
-    """Input is not in the one canonical form we accept."""
+EncodingError = MalformedInput  # input is not in the one canonical form we accept
 
 
 def b64url_encode(data: bytes) -> str:
@@ -46,32 +47,9 @@ def b64url_decode(text: str) -> bytes:
         raise EncodingError("not canonical base64url") from exc
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise EncodingError("duplicate member name")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise EncodingError(f"{name} is not JSON")
-
-
-_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
-
-
 def json_object(data: bytes) -> dict[str, Any]:
-    """Parse strict JSON that must be an object."""
-    try:
-        text = data.decode("utf-8")
-        value = _STRICT_DECODER.decode(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise EncodingError("not a JSON object in UTF-8") from exc
-    if not isinstance(value, dict):
-        raise EncodingError("not a JSON object")
-    return value
+    """Parse strict JSON that must be an object (the rules of ``gatepass.untrusted``)."""
+    return parse_json_object(data)
 
 
 def compact_json(value: Any) -> bytes:
