@@ -67,7 +67,16 @@ class ConfigurationError(GatepassError):
 
 
 class StorageError(GatepassError):
-    """The database failed or cannot be reached. The operation was rolled back."""
+    """The database is unavailable (cannot be reached, timed out, busy, or a transient conflict). The operation was
+    rolled back. The message is for logs; servers answer 503 with a fixed text, never the driver's."""
 
     code = "storage_unavailable"
     http_status = 503
+
+
+class StorageFault(GatepassError):
+    """The database refused an operation for a reason other than availability (a constraint, a value it cannot
+    hold): a gatepass bug, since input is validated before it is written. The transaction was rolled back."""
+
+    code = "storage_fault"
+    http_status = 500

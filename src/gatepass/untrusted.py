@@ -121,3 +121,34 @@ def parse_json_object(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) 
     if not isinstance(value, dict):
         raise MalformedInput("not a JSON object")
     return value
+
+
+def value_problem(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH) -> str | None:
+    """The same rules for a value built in Python (an embedded core's request): why it could not have come from
+    ``parse_json``, or ``None``. Only JSON types: dicts with string keys, lists, strings, ints, finite floats,
+    booleans and ``None``."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= max_depth:
+                return f"nested deeper than {max_depth}"
+            members = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, member in members:
+                if isinstance(item, dict) and not (isinstance(key, str) and _is_scalar_text(key)):
+                    return "object keys must be strings of Unicode scalar values"
+                stack.append((member, depth + 1))
+        elif isinstance(item, str):
+            if not _is_scalar_text(item):
+                return "string with a lone surrogate"
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if len(str(abs(item))) > MAX_NUMBER_CHARS:
+                return f"number longer than {MAX_NUMBER_CHARS} characters"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "number out of range"
+        else:
+            return f"{type(item).__name__} is not a JSON type"
+    return None

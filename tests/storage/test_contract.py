@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatepass.errors import ConfigurationError, StorageError
+from gatepass.errors import ConfigurationError, StorageError, StorageFault
 from gatepass.storage.contract import SessionRow, Storage, StoredKey
 from gatepass.storage.schema import LATEST_VERSION
 from gatepass.storage.url import open_storage, redact
@@ -100,12 +100,15 @@ def test_failed_transaction_leaves_nothing(storage: Storage) -> None:
         assert tx.get_session("public", "h1", NOW) is None
 
 
-def test_duplicate_handle_is_a_storage_error_and_rolls_back(storage: Storage) -> None:
+def test_duplicate_handle_is_a_storage_fault_and_rolls_back(storage: Storage) -> None:
+    """A constraint violation is our bug, not an outage: StorageFault (500), never StorageError (503)."""
     with storage.transaction() as tx:
         tx.insert_session(_row("h1"))
-    with pytest.raises(StorageError), storage.transaction() as tx:
+    with pytest.raises(StorageFault) as raised, storage.transaction() as tx:
         tx.insert_session(_row("h2"))
         tx.insert_session(_row("h1"))
+    assert not isinstance(raised.value, StorageError)
+    assert "h1" not in raised.value.message  # no row values from the driver's message
     with storage.read() as tx:
         assert tx.get_session("public", "h2", NOW) is None
 

@@ -8,13 +8,13 @@ another core process on the same database is picked up.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from gatepass.core.app_config import AppConfig, build_app_config
 from gatepass.core.clock import Clock
+from gatepass.core.identifiers import require_known_shape, validate_new_id
 from gatepass.core.keyring import AppKeyring
 from gatepass.errors import BadRequest, UnknownAppOrTenant
 from gatepass.storage.contract import Storage
@@ -22,13 +22,6 @@ from gatepass.storage.contract import Storage
 DEFAULT_APP = "public"
 DEFAULT_TENANT = "public"
 CACHE_TTL_MS = 5_000
-_ID = re.compile(r"[a-z0-9-]+")
-
-
-def validate_id(kind: str, value: Any) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value) or value.startswith("appid-"):
-        raise BadRequest(f"Invalid {kind}: it must match [a-z0-9-]+ and must not start with 'appid-'")
-    return value
 
 
 @dataclass
@@ -69,6 +62,7 @@ class AppRegistry:
         now = self._clock()
         if ctx is not None and now - ctx.loaded_at_ms < CACHE_TTL_MS:
             return ctx
+        require_known_shape("appId", app_id)
         with self._storage.read() as tx:
             raw = tx.app_config(app_id)
         if raw is None:
@@ -89,6 +83,7 @@ class AppRegistry:
     def require_tenant(self, ctx: AppContext, tenant_id: str) -> None:
         if tenant_id in ctx.tenants:
             return
+        require_known_shape("tenantId", tenant_id)
         with self._storage.read() as tx:
             exists = tx.tenant_exists(ctx.app_id, tenant_id)
         if not exists:
@@ -97,7 +92,7 @@ class AppRegistry:
 
     def create_or_update_app(self, app_id: str, core_config: dict[str, Any]) -> bool:
         """Create the app, or merge ``core_config`` into its overrides (a null value removes an override)."""
-        validate_id("appId", app_id)
+        validate_new_id("appId", app_id)
         with self._storage.transaction() as tx:
             previous = tx.app_config(app_id)
             merged = {**(json.loads(previous) if previous else {}), **core_config}
@@ -109,7 +104,7 @@ class AppRegistry:
         return created
 
     def remove_app(self, app_id: str) -> bool:
-        validate_id("appId", app_id)
+        validate_new_id("appId", app_id)
         if app_id == DEFAULT_APP:
             raise BadRequest("The default app cannot be removed")
         with self._storage.transaction() as tx:
@@ -119,7 +114,7 @@ class AppRegistry:
         return existed
 
     def create_tenant(self, ctx: AppContext, tenant_id: str) -> bool:
-        validate_id("tenantId", tenant_id)
+        validate_new_id("tenantId", tenant_id)
         with self._storage.transaction() as tx:
             created = tx.upsert_tenant(ctx.app_id, tenant_id, self._clock())
         ctx.tenants.add(tenant_id)

@@ -25,7 +25,7 @@ from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Def
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
-from gatepass.tokens.encoding import EncodingError, json_object
+from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
 
 log = logging.getLogger("gatepass.core")
 
@@ -63,7 +63,7 @@ async def read_json_body(request: Request) -> JsonBody:
     if request.method == "GET":
         return JsonBody({})
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (not is_ascii_digits(declared) or int(declared) > MAX_BODY_BYTES):
         raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
     chunks: list[bytes] = []
     size = 0
@@ -76,13 +76,21 @@ async def read_json_body(request: Request) -> JsonBody:
     if not raw.strip():
         return JsonBody({})
     try:
-        return JsonBody(json_object(raw))
-    except EncodingError:
-        raise BadRequest("Invalid JSON input: the body must be a JSON object") from None
+        return JsonBody(parse_json_object(raw))
+    except MalformedInput as exc:
+        raise BadRequest(f"Invalid JSON input: the body must be a JSON object ({exc})") from None
+
+
+_SERVER_ERROR_TEXT = {503: "Service unavailable: the database cannot be reached"}
+
+
+def _path_for_log(request: Request) -> str:
+    """The path as a short, printable string (it is attacker-chosen: no control characters, no unbounded size)."""
+    return request.url.path[:200].encode("unicode_escape").decode("ascii")
 
 
 def _json_response(reply: Reply) -> Response:
-    content = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    content = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
 
 
@@ -122,11 +130,12 @@ class CoreHttpApp:
                 reply = await run_in_threadpool(reply.run)
             return _json_response(reply)
         except GatepassError as exc:
-            if exc.http_status >= 500:
-                log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-            return PlainTextResponse(exc.message, status_code=exc.http_status)
+            if exc.http_status < 500:
+                return PlainTextResponse(exc.message, status_code=exc.http_status)
+            log.error("%s %s failed: %s", request.method, _path_for_log(request), exc.message)
+            return PlainTextResponse(_SERVER_ERROR_TEXT.get(exc.http_status, "Internal Error"), exc.http_status)
         except Exception:
-            log.exception("%s %s failed with an internal error", request.method, request.url.path)
+            log.exception("%s %s failed with an internal error", request.method, _path_for_log(request))
             return PlainTextResponse("Internal Error", status_code=500)
 
     def _call_inline(

@@ -17,12 +17,13 @@ from typing import Any
 
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
 from gatepass.core.clock import Clock
+from gatepass.core.identifiers import could_be_handle, validate_user_id
 from gatepass.core.rotation import RefreshOutcome, decide_refresh, decide_verify
 from gatepass.errors import BadRequest
 from gatepass.storage.contract import SessionRow, Storage
 from gatepass.tokens import access_token, refresh_token
 from gatepass.tokens.access_token import Rejected, SessionClaims, VerifiedAccessToken
-from gatepass.tokens.encoding import secret_equals, sha256_hex
+from gatepass.tokens.encoding import compact_json, secret_equals, sha256_hex
 from gatepass.tokens.keys import SigningKey
 from gatepass.tokens.refresh_token import RefreshTokenContent
 
@@ -37,10 +38,22 @@ def tenant_of_handle(handle: str) -> str:
     return tenant if sep and tenant else DEFAULT_TENANT
 
 
+_NO_SESSION: dict[str, Any] = {"status": "UNAUTHORISED", "message": "Session does not exist."}
+
+
 def _check_custom_payload(payload: dict[str, Any]) -> None:
     clashes = access_token.protected_claims_in(payload)
     if clashes:
         raise BadRequest(f"The access token payload contains protected claims: {', '.join(clashes)}")
+    _check_storable(payload, "userDataInJWT")
+
+
+def _check_storable(value: dict[str, Any], field: str) -> None:
+    """Whatever we store must encode as JSON again: checked before any write, never found out after one."""
+    try:
+        compact_json(value)
+    except (ValueError, TypeError) as exc:  # non-finite numbers, lone surrogates, non-JSON types
+        raise BadRequest(f"Field name '{field}' is invalid in JSON input") from exc
 
 
 @dataclass(frozen=True)
@@ -127,7 +140,9 @@ class SessionService:
         use_dynamic_key: bool,
         enable_anti_csrf: bool,
     ) -> Body:
+        validate_user_id(user_id)
         _check_custom_payload(payload)
+        _check_storable(session_data, "userDataInDatabase")
         now = self._clock()
         handle = str(uuid.uuid4()) + ("" if tenant_id == DEFAULT_TENANT else f"_{tenant_id}")
         anti_csrf = str(uuid.uuid4()) if enable_anti_csrf else None
@@ -148,8 +163,8 @@ class SessionService:
             created_at_ms=now,
             use_static_key=not use_dynamic_key,
         )
-        with self._storage.transaction() as tx:
-            tx.insert_session(row)
+        # Sign before the insert (not inside the transaction, which must not wait on RSA): a signing failure then
+        # leaves no row behind, and the token is handed out only once the row is committed.
         access = self._mint_access(
             ctx,
             user_id=user_id,
@@ -163,6 +178,8 @@ class SessionService:
             now_ms=now,
             key=key,
         )
+        with self._storage.transaction() as tx:
+            tx.insert_session(row)
         log.info("session created: app=%s handle=%s user=%s", ctx.app_id, handle, user_id)
         body: Body = {
             "status": "OK",
@@ -420,10 +437,12 @@ class SessionService:
 
     # handle-based APIs --------------------------------------------------------------------------------------
     def information(self, ctx: AppContext, handle: str) -> Body:
+        if not could_be_handle(handle):
+            return dict(_NO_SESSION)
         with self._storage.read() as tx:
             row = tx.get_session(ctx.app_id, handle, self._clock())
         if row is None:
-            return {"status": "UNAUTHORISED", "message": "Session does not exist."}
+            return dict(_NO_SESSION)
         return {
             "status": "OK",
             "sessionHandle": row.session_handle,
@@ -437,17 +456,25 @@ class SessionService:
         }
 
     def update_session_data(self, ctx: AppContext, handle: str, data: dict[str, Any]) -> Body:
+        _check_storable(data, "userDataInDatabase")
+        if not could_be_handle(handle):
+            return dict(_NO_SESSION)
         with self._storage.transaction() as tx:
             updated = tx.update_session_data(ctx.app_id, handle, data, self._clock())
-        return {"status": "OK"} if updated else {"status": "UNAUTHORISED", "message": "Session does not exist."}
+        return {"status": "OK"} if updated else dict(_NO_SESSION)
 
     def update_jwt_payload(self, ctx: AppContext, handle: str, payload: dict[str, Any]) -> Body:
         _check_custom_payload(payload)
+        if not could_be_handle(handle):
+            return dict(_NO_SESSION)
         with self._storage.transaction() as tx:
             updated = tx.update_jwt_payload(ctx.app_id, handle, payload, self._clock())
-        return {"status": "OK"} if updated else {"status": "UNAUTHORISED", "message": "Session does not exist."}
+        return {"status": "OK"} if updated else dict(_NO_SESSION)
 
     def revoke_handles(self, ctx: AppContext, handles: list[str]) -> Body:
+        handles = [handle for handle in handles if could_be_handle(handle)]
+        if not handles:
+            return {"status": "OK", "sessionHandlesRevoked": []}
         with self._storage.transaction() as tx:
             revoked = tx.delete_sessions(ctx.app_id, handles, self._clock())
         for handle in revoked:
@@ -455,12 +482,14 @@ class SessionService:
         return {"status": "OK", "sessionHandlesRevoked": revoked}
 
     def revoke_user(self, ctx: AppContext, user_id: str, tenant_id: str | None) -> Body:
+        validate_user_id(user_id)
         with self._storage.transaction() as tx:
             revoked = tx.delete_sessions_for_user(ctx.app_id, user_id, tenant_id, self._clock())
         log.info("sessions revoked for user: app=%s user=%s count=%d", ctx.app_id, user_id, len(revoked))
         return {"status": "OK", "sessionHandlesRevoked": revoked}
 
     def handles_for_user(self, ctx: AppContext, user_id: str, tenant_id: str | None) -> Body:
+        validate_user_id(user_id)
         with self._storage.read() as tx:
             handles = tx.handles_for_user(ctx.app_id, user_id, tenant_id, self._clock())
         return {"status": "OK", "sessionHandles": handles}

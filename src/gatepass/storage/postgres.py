@@ -13,10 +13,16 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from gatepass.errors import ConfigurationError, StorageError
+from gatepass.errors import ConfigurationError, StorageError, StorageFault
 from gatepass.storage.sql import SqlTransaction
 
 _MIGRATION_LOCK = 0x6761_7465  # "gate"
+
+
+def _describe(exc: Exception) -> str:
+    """Class and SQLSTATE only: the driver's message can quote row values (user ids, payloads)."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return f"{type(exc).__name__} (SQLSTATE {sqlstate})" if sqlstate else type(exc).__name__
 
 
 class PostgresTransaction(SqlTransaction):
@@ -62,8 +68,10 @@ class PostgresStorage:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 yield PostgresTransaction(conn)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StorageError(f"database unavailable: {_describe(exc)}") from exc
         except psycopg.Error as exc:
-            raise StorageError(f"database error: {type(exc).__name__}: {exc}".strip()) from exc
+            raise StorageFault(f"database refused the operation: {_describe(exc)}") from exc
         except Exception as exc:
             if type(exc).__name__ == "PoolTimeout":
                 raise StorageError("database unavailable: no connection within the pool timeout") from exc

@@ -37,7 +37,8 @@ def _row_to_session(row: Sequence[Any]) -> SessionRow:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: a non-finite number must never be stored (it would make every later read of the row fail).
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 class SqlTransaction:
@@ -84,13 +85,15 @@ class SqlTransaction:
         return None if row is None else str(row[0])
 
     def upsert_app(self, app_id: str, config_json: str, now_ms: int) -> bool:
-        if self.app_config(app_id) is not None:
-            self._execute("UPDATE apps SET core_config = ? WHERE app_id = ?", (config_json, app_id))
-            return False
-        self._execute(
-            "INSERT INTO apps (app_id, core_config, created_at) VALUES (?, ?, ?)",
+        # INSERT ... ON CONFLICT DO NOTHING, not "SELECT then INSERT": two transactions creating the same app at once
+        # (several core processes, or threads on PostgreSQL) must both succeed, one of them creating it.
+        cursor = self._execute(
+            "INSERT INTO apps (app_id, core_config, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (app_id, config_json, now_ms),
         )
+        if cursor.rowcount == 0:
+            self._execute("UPDATE apps SET core_config = ? WHERE app_id = ?", (config_json, app_id))
+            return False
         self.upsert_tenant(app_id, "public", now_ms)
         return True
 
@@ -112,13 +115,11 @@ class SqlTransaction:
         return row is not None
 
     def upsert_tenant(self, app_id: str, tenant_id: str, now_ms: int) -> bool:
-        if self.tenant_exists(app_id, tenant_id):
-            return False
-        self._execute(
-            "INSERT INTO tenants (app_id, tenant_id, created_at) VALUES (?, ?, ?)",
+        cursor = self._execute(
+            "INSERT INTO tenants (app_id, tenant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (app_id, tenant_id, now_ms),
         )
-        return True
+        return bool(cursor.rowcount > 0)
 
     # sessions --------------------------------------------------------------------------------------------------
     def insert_session(self, row: SessionRow) -> None:

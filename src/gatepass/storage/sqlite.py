@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from gatepass.errors import StorageError
+from gatepass.errors import StorageError, StorageFault
 from gatepass.storage.sql import SqlTransaction
 
 
@@ -68,8 +68,10 @@ class SqliteStorage:
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: the database is unavailable
+                raise StorageError(f"database unavailable: {type(exc).__name__}: {exc}") from exc
             if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"database error: {exc}") from exc
+                raise StorageFault(f"database refused the operation: {type(exc).__name__}: {exc}") from exc
             raise
 
     def transaction(self) -> AbstractContextManager[SqlTransaction]:

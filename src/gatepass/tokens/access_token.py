@@ -126,6 +126,8 @@ def parse(token: str) -> ParsedToken | Rejected:
         signature = b64url_decode(parts[2])
     except EncodingError as exc:
         return Rejected(f"malformed token: {exc}")
+    except Exception:  # a token is hostile input: whatever breaks while parsing it is a rejection
+        return Rejected("malformed token")
     return ParsedToken(header, payload, (parts[0] + "." + parts[1]).encode("ascii"), signature)
 
 

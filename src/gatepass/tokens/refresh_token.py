@@ -80,3 +80,5 @@ def open_token(token: str, key: bytes, app_id: str) -> RefreshTokenContent | Non
         return RefreshTokenContent(handle, user_id, tenant, _optional_str(data.get("p")), _optional_str(data.get("a")))
     except (EncodingError, InvalidTag):
         return None
+    except Exception:  # a token is hostile input: whatever breaks while opening it is a rejection
+        return None
