@@ -106,3 +106,10 @@ def segments(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def forge(header: dict[str, Any], payload: dict[str, Any], sign: Callable[[bytes], bytes]) -> str:
     signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(payload).encode())
     return signing_input + "." + b64(sign(signing_input.encode()))
+
+
+def db_snapshot(runtime: CoreRuntime) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove that a rejected request wrote nothing."""
+    tables = ("apps", "tenants", "session_info", "session_signing_keys", "jwt_signing_keys", "key_value")
+    with runtime.storage.read() as tx:
+        return {t: sorted(tuple(r) for r in tx._fetchall(f"SELECT * FROM {t}")) for t in tables}

@@ -2,8 +2,9 @@
 bounded JSON body and runs the handler in one worker-thread hop.
 
 Status contract (as upstream): domain outcomes 200 + ``status``; malformed input 400 (text); bad API key 401;
-unknown path 404; wrong method 405; database unavailable 503; anything unexpected 500 ``Internal Error`` (logged
-without request bodies, which carry tokens).
+unknown path 404; wrong method 405; too many failed API keys or refresh tokens from one address 429 with
+``Retry-After``; database unavailable 503 (a fixed text, never the driver's); anything unexpected 500
+``Internal Error`` (logged without request bodies, which carry tokens).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +27,7 @@ from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Def
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
+from gatepass.ratelimit import BucketSpec, FailureLimiter
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
 
 log = logging.getLogger("gatepass.core")
@@ -81,6 +84,24 @@ async def read_json_body(request: Request) -> JsonBody:
         raise BadRequest(f"Invalid JSON input: the body must be a JSON object ({exc})") from None
 
 
+class TooManyFailures(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s
+        self.message = f"Too many failed attempts from this address: retry after {retry_after_s} s"
+
+
+def _refuse_if_limited(limiter: FailureLimiter, client: str) -> None:
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise TooManyFailures(wait)
+
+
+def _charge(limiter: FailureLimiter, client: str, what: str) -> None:
+    if limiter.charge(client):
+        log.warning("rate limit reached: %s sent %s faster than allowed; answering 429", client, what)
+
+
 _SERVER_ERROR_TEXT = {503: "Service unavailable: the database cannot be reached"}
 
 
@@ -94,10 +115,42 @@ def _json_response(reply: Reply) -> Response:
     return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """Failures allowed per client address before the core answers 429 (``burst`` 0 switches a limit off).
+
+    A backend that sends the right API key never meets the first limit. The others count refresh tokens the core
+    cannot accept (``UNAUTHORISED``) and access tokens it cannot verify (``TRY_REFRESH_TOKEN``; SDKs verify locally,
+    so a well-behaved backend rarely sends one). A limited address is refused before its request is evaluated, so
+    an attacker learns nothing while blocked. The SDK limits its own refresh API per browser address in front.
+    """
+
+    failed_api_key: BucketSpec = BucketSpec(burst=20, per_second=1)
+    failed_refresh: BucketSpec = BucketSpec(burst=200, per_second=20)
+    failed_verify: BucketSpec = BucketSpec(burst=200, per_second=20)
+
+    @classmethod
+    def off(cls) -> RateLimits:
+        none = BucketSpec(0, 0)
+        return cls(none, none, none)
+
+
+# The APIs whose failures are counted per address, and the status that counts as a failure.
+_LIMITED = {"/recipe/session/refresh": "UNAUTHORISED", "/recipe/session/verify": "TRY_REFRESH_TOKEN"}
+
+
 class CoreHttpApp:
-    def __init__(self, runtime: CoreRuntime, api_keys: Sequence[str] = ()) -> None:
+    def __init__(
+        self, runtime: CoreRuntime, api_keys: Sequence[str] = (), rate_limits: RateLimits | None = None
+    ) -> None:
         self.runtime = runtime
         self.api_keys = tuple(api_keys)
+        limits = rate_limits or RateLimits()
+        self._bad_key_limiter = FailureLimiter(limits.failed_api_key)
+        self._limiters = {
+            "/recipe/session/refresh": FailureLimiter(limits.failed_refresh),
+            "/recipe/session/verify": FailureLimiter(limits.failed_verify),
+        }
         self.starlette = Starlette(
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
         )
@@ -115,12 +168,16 @@ class CoreHttpApp:
         path = request.url.path.lower().rstrip("/")
         if path in ("", "/hello") or path.endswith("/hello"):
             return PlainTextResponse("Hello")
+        client = request.client.host if request.client else "unknown"
         try:
-            api, app_id, tenant_id, _ = self._resolve(request)
-            if api.needs_api_key and not api_key_accepted(self.api_keys, request):
-                raise InvalidApiKey()
+            api, app_id, tenant_id, api_path = self._resolve(request)
+            if api.needs_api_key and self.api_keys:
+                self._check_api_key(request, client)
             if api.needs_version:
                 check_cdi_version(request)
+            limiter = self._limiters.get(api_path)
+            if limiter is not None:
+                _refuse_if_limited(limiter, client)
             body = await read_json_body(request)
             query = Query(request.query_params)
             reply = self._call_inline(api, app_id, tenant_id, body, query)
@@ -128,7 +185,11 @@ class CoreHttpApp:
                 reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
             if isinstance(reply, Deferred):
                 reply = await run_in_threadpool(reply.run)
+            if limiter is not None and reply.body.get("status") == _LIMITED[api_path]:
+                _charge(limiter, client, f"failing {api_path} calls")
             return _json_response(reply)
+        except TooManyFailures as exc:
+            return PlainTextResponse(exc.message, 429, headers={"Retry-After": str(exc.retry_after_s)})
         except GatepassError as exc:
             if exc.http_status < 500:
                 return PlainTextResponse(exc.message, status_code=exc.http_status)
@@ -137,6 +198,12 @@ class CoreHttpApp:
         except Exception:
             log.exception("%s %s failed with an internal error", request.method, _path_for_log(request))
             return PlainTextResponse("Internal Error", status_code=500)
+
+    def _check_api_key(self, request: Request, client: str) -> None:
+        _refuse_if_limited(self._bad_key_limiter, client)
+        if not api_key_accepted(self.api_keys, request):
+            _charge(self._bad_key_limiter, client, "invalid API keys")
+            raise InvalidApiKey()
 
     def _call_inline(
         self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query
