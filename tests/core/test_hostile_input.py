@@ -15,7 +15,7 @@ from gatepass.core.runtime import CoreRuntime
 from tests.core.conftest import create_session, db_snapshot, segments
 from tests.helpers import API_KEY
 
-DRIVER_WORDS = ("psycopg", "SQLSTATE", "session_info", "tenants", "sqlite", "Traceback", "violat")
+DRIVER_WORDS = ("psycopg", "SQLSTATE", "session_info", "sqlite3", "Traceback", "violates", "constraint", "relation ")
 NOT_JSON_NUMBERS = ["1e309", "-1e309", "NaN", "Infinity", "-Infinity", "1" * 5000, "1" * 4301, "0." + "1" * 5000]
 
 
