@@ -21,6 +21,7 @@ from gatepass.tokens.encoding import b64url_encode, compact_json
 
 SUPPORTED_CDI_VERSIONS = ("5.0", "5.1", "5.2", "5.3", "5.4")
 JWT_RESERVED_CLAIMS = access_token.PROTECTED_CLAIMS - {"sub", "iat", "exp"}
+MAX_JWT_VALIDITY_S = 100 * 365 * 24 * 3600  # a century: any more is a mistake, and exp must stay a sane integer
 
 
 @dataclass
@@ -164,8 +165,8 @@ def create_jwt(call: Call) -> Reply:
     if reserved:
         raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
     validity = b.number("validity")
-    if validity <= 0:
-        raise BadRequest("Field name 'validity' must be positive")
+    if not 0 < validity <= MAX_JWT_VALIDITY_S:
+        raise BadRequest(f"Field name 'validity' must be between 1 and {MAX_JWT_VALIDITY_S} seconds")
     key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.flag("useStaticSigningKey", False))
     now_s = int(time.time())
     claims = {**payload, "iss": b.text("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}

@@ -17,6 +17,7 @@ from gatepass.recipe.session.asyncio import create_new_session
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.faunadb.fauna_calls import BadRequest, FaunaClient, NotFound, Unauthorized, q
 from gatepass.recipe.session.framework.starlette import GatepassMiddleware, verify_session
+from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json
 
 
 def _credentials(body: Any) -> tuple[str, str] | None:
@@ -40,8 +41,8 @@ def build_demo_app(gp: Gatepass, admin: FaunaClient, fauna_port: int, assets: Pa
 
     async def read_json(request: Request) -> Any:
         try:
-            return await request.json()
-        except ValueError:
+            return parse_json(await request.body())
+        except MalformedInput:
             return None
 
     @app.get("/", response_class=HTMLResponse)
@@ -97,7 +98,7 @@ def build_demo_app(gp: Gatepass, admin: FaunaClient, fauna_port: int, assets: Pa
     async def like_comment(request: Request, session: AsyncSessionContainer = Depends(verify_session())) -> Any:
         body = await read_json(request)
         comment_id = body.get("commentId") if isinstance(body, dict) else None
-        if not isinstance(comment_id, str) or not comment_id.isdigit():
+        if not isinstance(comment_id, str) or not is_ascii_digits(comment_id):
             return _error(400, "commentId must be a comment's id")
         token = await session.get_faunadb_token()
         ref = q.ref(q.collection("comments"), comment_id)
