@@ -21,11 +21,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from gatepass.core.app_config import AppConfig
+from gatepass.core.http_app import CoreHttpApp, RateLimits
 from gatepass.core.runtime import CoreRuntime
 from gatepass.tokens import access_token
 from gatepass.tokens.keys import SigningKey
 from tests.core.conftest import FakeClock, b64, create_session, forge, refresh, segments, verify
-from tests.helpers import API_KEY
+from tests.helpers import API_KEY, serve_in_thread
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gatepass"
 
@@ -536,12 +537,14 @@ PROTECTED_APIS = [
 ]
 
 
-def test_sec_33_api_key_required(client: httpx.Client) -> None:
-    for method, path in PROTECTED_APIS:
-        for key in (None, "", "wrong-key-0123456789abcdef", API_KEY + "x", API_KEY[:-1]):
-            headers = {"cdi-version": "5.4"} if key is None else {"cdi-version": "5.4", "api-key": key}
-            response = httpx.request(method, str(client.base_url) + path, headers=headers, json={})
-            assert (response.status_code, response.text) == (401, "Invalid API key"), (method, path, key)
+def test_sec_33_api_key_required(runtime: CoreRuntime) -> None:
+    # Rate limits off: this checks every API with every wrong key, far more failures than one address may send.
+    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], RateLimits.off()).starlette) as base_url:
+        for method, path in PROTECTED_APIS:
+            for key in (None, "", "wrong-key-0123456789abcdef", API_KEY + "x", API_KEY[:-1]):
+                headers = {"cdi-version": "5.4"} if key is None else {"cdi-version": "5.4", "api-key": key}
+                response = httpx.request(method, base_url + path, headers=headers, json={})
+                assert (response.status_code, response.text) == (401, "Invalid API key"), (method, path, key)
 
 
 def test_sec_33_public_endpoints_and_bearer_form(client: httpx.Client) -> None:
