@@ -162,3 +162,36 @@ def test_app_config_inherits_the_base_and_ignores_unknown_keys() -> None:
 def test_app_config_rejects_out_of_range(values: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         build_app_config(values)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": float("inf")},
+        {"a": float("nan")},
+        {"a": "\ud800"},
+        {"\udfff": 1},
+        {"a": 10**200},
+        {"a": object()},
+        {1: "x"},
+        {"a": [[[[[]]]]] * 2},
+    ],
+)
+def test_python_bodies_are_held_to_the_json_rules(value: dict[str, Any]) -> None:
+    from gatepass.core.body import JsonBody
+    from gatepass.errors import BadRequest
+    from gatepass.untrusted import value_problem
+
+    nested = {"a": [[[[[]]]]] * 2}
+    if value == nested:
+        assert value_problem(value, max_depth=4) is not None and value_problem(value) is None
+        return
+    with pytest.raises(BadRequest):
+        JsonBody.from_python(value)
+
+
+def test_python_bodies_that_are_json_pass() -> None:
+    from gatepass.core.body import JsonBody
+
+    body = JsonBody.from_python({"a": [1, 2.5, None, True, "é\U0001f600"], "b": {"c": -(10**99)}})
+    assert body.mapping("b") == {"c": -(10**99)}

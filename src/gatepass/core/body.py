@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatepass.errors import BadRequest
+from gatepass.untrusted import value_problem
 
 
 def _invalid(name: str) -> BadRequest:
@@ -15,6 +16,15 @@ def _invalid(name: str) -> BadRequest:
 class JsonBody:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = data
+
+    @classmethod
+    def from_python(cls, data: Mapping[str, Any]) -> JsonBody:
+        """A body built in this process (an embedded core's call), held to the rules a JSON body meets when parsed:
+        no non-finite numbers, lone surrogates, non-JSON types or runaway nesting reach the handlers."""
+        problem = value_problem(data)
+        if problem:
+            raise BadRequest(f"Invalid JSON input: {problem}")
+        return cls(data)
 
     def has(self, name: str) -> bool:
         return self._data.get(name) is not None
