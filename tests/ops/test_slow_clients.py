@@ -70,6 +70,19 @@ def test_defect_10_half_sent_second_request_on_a_kept_alive_connection_is_closed
         assert closed == 1 and replies[0].startswith(b"HTTP/1.1 408")
 
 
+def test_defect_10_pipelined_request_with_a_stalled_body_is_closed(tmp_path: Path) -> None:
+    first = b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n"
+    second = b"POST /public/recipe/session HTTP/1.1\r\nhost: x\r\ncontent-length: 50\r\n\r\n{"
+    with running_core(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "core.log", SHORT) as core:
+        (sock,) = open_idle(_port(core.url), 1, first + second)  # both in one write: the second is buffered
+        try:
+            closed, replies = wait_closed([sock], GENEROUS_S)
+        finally:
+            sock.close()
+        assert closed == 1
+        assert replies[0].startswith(b"HTTP/1.1 200") and b"HTTP/1.1 408" in replies[0]
+
+
 def test_defect_10_connections_beyond_the_cap_are_refused_at_once(tmp_path: Path) -> None:
     args = ["--max-connections", "5", "--header-timeout-seconds", "30"]
     with running_core(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "core.log", args) as core:

@@ -83,6 +83,14 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         self._follow_request_state()
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # uvicorn has just started on a pipelined request it had buffered; if that one's body is incomplete, no
+        # data_received may follow, so the body deadline starts here. (Buffered partial headers are left to
+        # uvicorn's keep-alive timer, which it armed and which stays armed until a whole request is in.)
+        if self.conn.their_state is h11.SEND_BODY and self._deadline_kind != "body":
+            self._arm("body")
+
     def _follow_request_state(self) -> None:
         state = self.conn.their_state
         if state is h11.IDLE:  # bytes of a request whose headers are not complete yet
