@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gatepass.core.settings import resolve_settings
 from gatepass.storage.postgres import _ScrubSecrets, one_line
 from gatepass.storage.url import redact, scrub, secrets_in
 from tests.helpers import running_core
@@ -89,6 +90,11 @@ def test_defect_09_pool_warnings_are_scrubbed(caplog: pytest.LogCaptureFixture) 
     finally:
         logger.removeFilter(scrubber)
     assert SECRET not in caplog.text and "token *** rejected" in caplog.text
+
+
+def test_defect_09_settings_repr_hides_the_database_url() -> None:
+    settings = resolve_settings({"database_url": f"postgresql://h/db?password={SECRET}"}, {}, {})
+    assert SECRET not in repr(settings)
 
 
 def test_defect_09_core_never_logs_query_string_passwords(tmp_path: Path, postgres_url: str) -> None:
