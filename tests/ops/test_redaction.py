@@ -38,6 +38,9 @@ GATEPASS = [sys.executable, "-m", "gatepass.cli"]
         f"postgresql://u:{SECRET}@ss@h/db",  # '@' in a password: masked under libpq's and urlsplit's reading
         f"postgresql://u:{SECRET}?x@h/db",  # '?' in a password: libpq keeps it in the userinfo
         f"postgresql://u:{SECRET}#x@h/db",
+        f"postgresql://h?password={SECRET}@x",  # no slash: the '@' must not hide the query from redaction
+        f"postgresql://h:5432?password=a@{SECRET}",
+        f"postgresql://h?sslmode=require&password={SECRET}",
         f"host=h user=u password={SECRET} dbname=db",  # libpq keyword/value form
         f"host=h password = '{SECRET} with spaces' dbname=db",
         f"host=h sslpassword={SECRET}",
@@ -124,3 +127,20 @@ def test_defect_09_unsupported_url_error_hides_the_password() -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "unsupported database URL" in result.stderr and SECRET not in result.stderr
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="/", blacklist_categories=["Cs"]), min_size=1))
+def test_defect_09_any_userinfo_password_is_redacted(secret: str) -> None:
+    assert (
+        redact(f"postgresql://u:{secret}@h:5432/db?sslmode=require") == "postgresql://u:***@h:5432/db?sslmode=require"
+    )
+
+
+@given(st.text(min_size=1), st.lists(st.text(min_size=1), max_size=4))
+def test_defect_09_scrub_leaves_no_secret_behind(message: str, extra: list[str]) -> None:
+    # overlapping secrets merge into one mask, so no secret survives in pieces
+    from gatepass.storage.url import _mask_all
+
+    secrets = [message[: len(message) // 2 + 1], *extra]
+    masked = _mask_all(message + "".join(extra), secrets)
+    assert all(value not in masked for value in secrets if "*" not in value)  # a "*" could match the mask itself

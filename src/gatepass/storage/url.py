@@ -54,7 +54,22 @@ def _split_uri(url: str) -> tuple[str, str | None, str, str | None]:
     return f"{scheme}://{user}", password, head, (query if question else None)
 
 
+def _query_secrets(query: str) -> set[str]:
+    found = set()
+    for pair in query.split("&"):
+        key, sep, value = pair.partition("=")
+        if sep and _is_secret(key):
+            found.add(value)
+    return found
+
+
 def _redact_uri(url: str) -> str:
+    # A '?' before the userinfo's '@' ("h?password=x@y", no slash) reads two ways: userinfo "h?password=x", or a
+    # query whose password is "x@y". Mask the query reading's secrets first, so neither reading leaks a tail.
+    rest = url.partition("://")[2]
+    question, at = rest.find("?"), rest.rfind("@", 0, rest.find("/") if "/" in rest else len(rest))
+    if 0 <= question < at:
+        url = _mask_all(url, _query_secrets(rest[question + 1 :]))
     prefix, password, head, query = _split_uri(url)
     userinfo = prefix if password is None else f"{prefix}:{MASK}"
     return userinfo + head + ("" if query is None else "?" + _redact_query(query))
@@ -82,10 +97,7 @@ def secrets_in(url: str) -> list[str]:
         _, password, _, query = _split_uri(url)
         if password is not None:
             found.add(password)
-        for pair in (query or "").split("&"):
-            key, sep, value = pair.partition("=")
-            if sep and _is_secret(key):
-                found.add(value)
+        found |= _query_secrets(query or "") | _query_secrets(url.partition("?")[2])  # both readings, as above
     else:
         for match in _KEYWORD_VALUE.finditer(url):
             if _is_secret(match.group(1)):
@@ -95,11 +107,31 @@ def secrets_in(url: str) -> list[str]:
     return sorted((value for value in found if value), key=len, reverse=True)
 
 
+def _mask_all(text: str, values: set[str] | list[str]) -> str:
+    """``text`` with every occurrence of every value masked; overlapping occurrences merge into one mask, so that
+    masking one secret can never break up the text of another."""
+    spans = []
+    for value in filter(None, values):
+        start = text.find(value)
+        while start >= 0:
+            spans.append((start, start + len(value)))
+            start = text.find(value, start + 1)
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    pieces, position = [], 0
+    for begin, end in merged:
+        pieces += [text[position:begin], MASK]
+        position = end
+    return "".join(pieces) + text[position:]
+
+
 def scrub(message: str, url: str) -> str:
     """``message`` with every secret of ``url`` masked: for errors and log lines from the database driver."""
-    for value in secrets_in(url):
-        message = message.replace(value, MASK)
-    return message
+    return _mask_all(message, secrets_in(url))
 
 
 def sqlite_path(url: str) -> str:
