@@ -54,3 +54,12 @@ def test_defect_17_storage_error_comes_from_the_direct_connection() -> None:
     with pytest.raises(StorageError, match="Connection refused") as caught:
         PostgresStorage(f"postgresql://127.0.0.1:{free_port()}/db", "the test database", timeout_s=30)
     assert caught.value.__cause__ is None  # the driver's exception may quote the password: not chained
+
+
+@pytest.mark.postgres
+def test_defect_17_multi_host_urls_reach_libpq(postgres_url: str) -> None:
+    # libpq tries the hosts in turn: a closed port first, then the real server
+    parts = urlsplit(postgres_url)
+    url = parts._replace(netloc=f"127.0.0.1:{free_port()},{parts.netloc.rpartition('@')[2]}").geturl()
+    storage = PostgresStorage(url, "multi-host")
+    storage.close()

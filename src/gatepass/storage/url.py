@@ -152,7 +152,8 @@ def open_storage(url: str, *, pool_size: int = 10) -> Storage:
     if scheme in ("postgresql", "postgres"):
         try:
             parts = urlsplit(url)
-            _ = parts.port
+            if "," not in parts.netloc:  # libpq's multi-host form (h1:5432,h2:5433) is for libpq to check
+                _ = parts.port
         except ValueError as exc:
             raise ConfigurationError(f"invalid PostgreSQL URL: {scrub(str(exc), url)}") from None
         from gatepass.storage.postgres import PostgresStorage
