@@ -15,8 +15,11 @@ CORE_EPILOG = """\
 Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, GATEPASS_DATABASE_URL,
 GATEPASS_API_KEYS (comma-separated), GATEPASS_ACCESS_TOKEN_VALIDITY, GATEPASS_REFRESH_TOKEN_VALIDITY,
 GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_CLEANUP_INTERVAL_SECONDS,
-GATEPASS_LOG_LEVEL) or from a TOML file given by --config or GATEPASS_CONFIG, using the same names in lower case
-(api_keys may be a list). Flags win over the environment, which wins over the file.
+GATEPASS_LOG_LEVEL, GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
+GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS) or from a TOML file given by --config or
+GATEPASS_CONFIG, using the same names in lower case (api_keys may be a list). Flags win over the environment,
+which wins over the file. gatepass fauna-dev and gatepass demo read the four connection limits from the same
+variables.
 
 Database URLs: sqlite:///relative/path.db, sqlite:////absolute/path.db, or
 postgresql://user:password@host:5432/dbname (several core processes may share one PostgreSQL database).
@@ -61,7 +64,20 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--cleanup-interval-seconds", type=float, help="how often expired sessions are deleted (default 3600)"
     )
     core.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    _add_limit_arguments(core)
     core.add_argument("--config", help="a TOML config file (also GATEPASS_CONFIG)")
+
+
+def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    # no type=: the settings module validates every source alike and names the flag in its error
+    limits = (
+        ("--header-timeout-seconds", "SECONDS", "time a client has to send request headers (default 10)"),
+        ("--body-timeout-seconds", "SECONDS", "time a client has to send a request body (default 30)"),
+        ("--keep-alive-timeout-seconds", "SECONDS", "idle time before a kept-alive connection closes (default 5)"),
+        ("--max-connections", "N", "open connections at most; more are refused at once (default 500)"),
+    )
+    for flag, metavar, text in limits:
+        parser.add_argument(flag, metavar=metavar, help=text)
 
 
 FAUNA_EPILOG = """\
@@ -69,6 +85,9 @@ A development server for FQL v4, the protocol of the official faunadb drivers (P
 keys, tokens, collections, documents with credentials, indexes, roles, and the FQL forms listed in the README. It is
 not a database for production: one process, one lock, state in memory saved to --data after every write. To use a
 self-hosted Fauna instead, point the same FaunaClient settings (scheme, domain, port, secret) at it.
+
+Connection limits come from GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
+GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS and GATEPASS_MAX_CONNECTIONS, as for gatepass core.
 """
 
 
@@ -94,6 +113,8 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "demo",
         help="run the FaunaDB guide end to end: Fauna dev server, embedded core and a web app",
         description="Run the SuperTokens 'Using with FaunaDB' guide end to end, locally, in one process.",
+        epilog="Needs the demo extra (scripts/setup demo). Connection limits: the GATEPASS_*_TIMEOUT_SECONDS and "
+        "GATEPASS_MAX_CONNECTIONS variables of gatepass core.",
     )
     demo.add_argument("--host", default="127.0.0.1", help="address of the web app (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=8000, help="port of the web app (default 8000)")
@@ -114,15 +135,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def missing_extra_message(extra: str, exc: ImportError) -> str | None:
+    """One line saying which extra to install when ``exc`` is a missing third-party module, else None (a broken
+    gatepass import is a bug and keeps its traceback)."""
+    top = (exc.name or "").split(".")[0]
+    if not top or top == "gatepass":
+        return None
+    return (
+        f"the {extra} extra is not installed (no module {top!r}): run scripts/setup {extra}, "
+        f"or pip install -e '.[{extra}]' in a gatepass clone"
+    )
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from gatepass.demo.runner import run_demo as run
+    from gatepass.core.settings import limits_from_env
+    from gatepass.errors import ConfigurationError
+
+    try:
+        from gatepass.demo.runner import run_demo as run
+    except ImportError as exc:
+        message = missing_extra_message("demo", exc)
+        if message is None:
+            raise
+        raise ConfigurationError(message) from None
 
     _configure_logging("warning")
     if not 0 < args.access_token_validity <= 86_400:
-        from gatepass.errors import ConfigurationError
-
         raise ConfigurationError("--access-token-validity must be between 1 and 86400 seconds")
     run(
         host=args.host,
@@ -131,6 +171,7 @@ def run_demo(args: argparse.Namespace) -> int:
         data_dir=Path(args.data_dir),
         access_token_validity=args.access_token_validity,
         assets=Path(args.assets) if args.assets else None,
+        limits=limits_from_env(os.environ),
     )
     return 0
 
@@ -140,24 +181,32 @@ def run_fauna_dev(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from gatepass.core.server import bind_listener, server_config
+    from gatepass.core.settings import limits_from_env
     from gatepass.errors import ConfigurationError
     from gatepass.faunadev.server import open_server
 
     secret = args.admin_secret or os.environ.get("GATEPASS_FAUNA_ADMIN_SECRET") or "secret"
     if not 0 <= args.port <= 65535:
         raise ConfigurationError("port must be between 0 and 65535")
+    limits = limits_from_env(os.environ)
     _configure_logging("info")
+    listener = bind_listener(args.host, args.port, "--port")
     try:
         server = open_server(Path(args.data) if args.data else None, secret)
     except (OSError, ValueError) as exc:
+        listener.close()
         raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from None
     where = args.data or "memory only"
     logging.getLogger("gatepass.faunadev").info(
-        "gatepass fauna-dev listening on http://%s:%d (data: %s)", args.host, args.port, where
+        "gatepass fauna-dev listening on http://%s:%d (data: %s)", args.host, listener.getsockname()[1], where
     )
     for sig in (signal.SIGINT, signal.SIGTERM):  # see core/server.py: let uvicorn re-raise into a no-op
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(server.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    try:
+        uvicorn.Server(server_config(server.app, limits)).run(sockets=[listener])
+    finally:
+        listener.close()
     logging.getLogger("gatepass.faunadev").info("gatepass fauna-dev stopped")
     return 0
 

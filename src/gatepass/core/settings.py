@@ -1,11 +1,14 @@
 """``gatepass core`` settings from flags, environment (``GATEPASS_*``) and a TOML config file, in that order of
-precedence, validated into one immutable value. Pure: the caller passes the three sources in."""
+precedence, validated into one immutable value. Pure: the caller passes the three sources in.
+
+An invalid value is reported with where it came from (``GATEPASS_PORT``, ``--port`` or the config file), so a
+person can find it; values are echoed only for settings that are never secret."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,23 +25,56 @@ LIFETIME_NAMES = (
 
 
 @dataclass(frozen=True)
+class ServerLimits:
+    """How long and how many connections an HTTP server gives its clients (the slowloris defences).
+
+    ``header_timeout_seconds`` bounds the time from a connection's opening (or from the first byte of a later
+    request on it) to the end of the request's headers; ``body_timeout_seconds`` bounds the time from the end of the
+    headers to the end of the body (a total, not an idle timer, so a client sending one byte a second cannot keep
+    a 1 MiB body open for days); ``keep_alive_timeout_seconds`` closes idle kept-alive connections;
+    ``max_connections`` caps open connections, beyond which new ones are closed at once, which keeps the process
+    under a typical 1024 file-descriptor limit with room for database connections and logs.
+    """
+
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    keep_alive_timeout_seconds: int = 5
+    max_connections: int = 500
+
+
+@dataclass(frozen=True)
 class CoreSettings:
     host: str = "127.0.0.1"
     port: int = 3567
-    database_url: str = "sqlite:///./gatepass.db"
+    database_url: str = field(default="sqlite:///./gatepass.db", repr=False)  # may hold a password
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     app_config: AppConfig = AppConfig()
     cleanup_interval_seconds: float = 3600.0
     log_level: str = "info"
+    limits: ServerLimits = ServerLimits()
 
 
-SETTING_NAMES = ("host", "port", "database_url", "api_keys", "cleanup_interval_seconds", "log_level", *LIFETIME_NAMES)
+LIMIT_NAMES = ("header_timeout_seconds", "body_timeout_seconds", "keep_alive_timeout_seconds", "max_connections")
+SETTING_NAMES = (
+    "host",
+    "port",
+    "database_url",
+    "api_keys",
+    "cleanup_interval_seconds",
+    "log_level",
+    *LIFETIME_NAMES,
+    *LIMIT_NAMES,
+)
 
 
-def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
+def env_name(name: str) -> str:
+    return "GATEPASS_" + name.upper()
+
+
+def _env_values(env: Mapping[str, str], names: tuple[str, ...] = SETTING_NAMES) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in SETTING_NAMES:
-        raw = env.get("GATEPASS_" + name.upper())
+    for name in names:
+        raw = env.get(env_name(name))
         if raw is not None and raw != "":
             values[name] = raw
     return values
@@ -67,45 +103,113 @@ def _api_keys(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _port(value: Any) -> int:
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _integer(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})")
     try:
-        port = int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise ConfigurationError("port must be an integer") from None
-    if not 0 <= port <= 65535:
-        raise ConfigurationError("port must be between 0 and 65535")
-    return port
+        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})") from None
+    if not low <= number <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high} (got {number})")
+    return number
+
+
+def _seconds(name: str, value: Any, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number of seconds (got {_shown(value)})") from None
+    if not 0 < number <= high:  # also refuses NaN
+        raise ConfigurationError(f"{name} must be more than 0 and at most {high:g} seconds (got {number:g})")
+    return number
+
+
+class _Sources:
+    """The three sources merged, remembering where each value came from for error messages."""
+
+    def __init__(self, flags: Mapping[str, Any], env: Mapping[str, str], file_values: Mapping[str, Any]) -> None:
+        self.values: dict[str, Any] = {}
+        self.origins: dict[str, str] = {}
+        for name, value in file_values.items():
+            self.values[name], self.origins[name] = value, f"{name} in the config file"
+        for name, value in _env_values(env).items():
+            self.values[name], self.origins[name] = value, env_name(name)
+        for name, value in flags.items():
+            if value is not None:
+                self.values[name], self.origins[name] = value, "--" + name.replace("_", "-")
+
+    def get(self, name: str, parse: Callable[[Any], Any], default: Any) -> Any:
+        if name not in self.values:
+            return default
+        try:
+            return parse(self.values[name])
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"invalid {self.origins[name]}: {exc.message}") from None
+
+
+def _limits(sources: _Sources) -> ServerLimits:
+    d = ServerLimits()
+    return ServerLimits(
+        header_timeout_seconds=sources.get(
+            "header_timeout_seconds", lambda v: _seconds("header_timeout_seconds", v, 3600), d.header_timeout_seconds
+        ),
+        body_timeout_seconds=sources.get(
+            "body_timeout_seconds", lambda v: _seconds("body_timeout_seconds", v, 3600), d.body_timeout_seconds
+        ),
+        keep_alive_timeout_seconds=sources.get(
+            "keep_alive_timeout_seconds",
+            lambda v: _integer("keep_alive_timeout_seconds", v, 1, 3600),
+            d.keep_alive_timeout_seconds,
+        ),
+        max_connections=sources.get(
+            "max_connections", lambda v: _integer("max_connections", v, 1, 100_000), d.max_connections
+        ),
+    )
+
+
+def limits_from_env(env: Mapping[str, str]) -> ServerLimits:
+    """The server limits from ``GATEPASS_*`` variables alone: ``gatepass fauna-dev`` and ``gatepass demo`` use the
+    same variables as the core, without its flags or config file."""
+    return _limits(_Sources({}, env, {}))
+
+
+def _log_level(value: Any) -> str:
+    level = str(value).lower()
+    if level not in ("debug", "info", "warning", "error"):
+        raise ConfigurationError("log_level must be one of debug, info, warning, error")
+    return level
+
+
+def _database_url(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError("database_url must be a non-empty string")
+    return value
 
 
 def resolve_settings(
     flags: Mapping[str, Any], env: Mapping[str, str], file_values: Mapping[str, Any] | None = None
 ) -> CoreSettings:
-    merged: dict[str, Any] = {}
-    for source in (file_values or {}, _env_values(env), {k: v for k, v in flags.items() if v is not None}):
-        merged.update(source)
-    unknown = sorted(set(merged) - set(SETTING_NAMES))
+    sources = _Sources(flags, env, file_values or {})
+    unknown = sorted(set(sources.values) - set(SETTING_NAMES))
     if unknown:
         raise ConfigurationError(f"unknown setting(s): {', '.join(unknown)}")
-    defaults = CoreSettings()
-    lifetimes = {name: merged[name] for name in LIFETIME_NAMES if name in merged}
-    try:
-        cleanup = float(merged.get("cleanup_interval_seconds", defaults.cleanup_interval_seconds))
-    except (TypeError, ValueError):
-        raise ConfigurationError("cleanup_interval_seconds must be a number") from None
-    if cleanup <= 0:
-        raise ConfigurationError("cleanup_interval_seconds must be positive")
-    log_level = str(merged.get("log_level", defaults.log_level)).lower()
-    if log_level not in ("debug", "info", "warning", "error"):
-        raise ConfigurationError("log_level must be one of debug, info, warning, error")
-    database_url = merged.get("database_url", defaults.database_url)
-    if not isinstance(database_url, str) or not database_url:
-        raise ConfigurationError("database_url must be a non-empty string")
+    d = CoreSettings()
+    lifetimes = {name: sources.values[name] for name in LIFETIME_NAMES if name in sources.values}
     return CoreSettings(
-        host=str(merged.get("host", defaults.host)),
-        port=_port(merged.get("port", defaults.port)),
-        database_url=database_url,
-        api_keys=_api_keys(merged.get("api_keys", ())),
+        host=sources.get("host", str, d.host),
+        port=sources.get("port", lambda v: _integer("port", v, 0, 65535), d.port),
+        database_url=sources.get("database_url", _database_url, d.database_url),
+        api_keys=sources.get("api_keys", _api_keys, d.api_keys),
         app_config=build_app_config(lifetimes),
-        cleanup_interval_seconds=cleanup,
-        log_level=log_level,
+        cleanup_interval_seconds=sources.get(
+            "cleanup_interval_seconds", lambda v: _seconds("cleanup_interval_seconds", v, 10**9), 3600.0
+        ),
+        log_level=sources.get("log_level", _log_level, d.log_level),
+        limits=_limits(sources),
     )

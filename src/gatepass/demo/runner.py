@@ -1,16 +1,20 @@
 """Run the demo: ``gatepass fauna-dev`` (in a thread), seeded; an embedded core on SQLite; and the FastAPI app on
-the main thread. Ctrl-C (or SIGTERM) stops the app, then Fauna, then closes the core."""
+the main thread. Ctrl-C (or SIGTERM) stops the app, then Fauna, then closes the core. Both ports are bound before
+anything starts or is printed, so a port in use fails at once with the flag that changes it."""
 
 from __future__ import annotations
 
 import logging
 import signal
-import threading
+import socket
 import time
 from pathlib import Path
+from threading import Thread
 
 import uvicorn
 
+from gatepass.core.server import bind_listener, server_config
+from gatepass.core.settings import ServerLimits
 from gatepass.demo.app import build_demo_app
 from gatepass.demo.assets import find_assets
 from gatepass.demo.seed import seed
@@ -24,6 +28,30 @@ from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient
 
 log = logging.getLogger("gatepass.demo")
 FAUNA_ADMIN_SECRET = "secret"
+DEFAULT_LIMITS = ServerLimits()
+
+
+def _bind_both(host: str, port: int, fauna_port: int) -> tuple[socket.socket, socket.socket]:
+    """Both listening sockets before anything is printed or started, so a busy port is one clear line."""
+    fauna_listener = bind_listener("127.0.0.1", fauna_port, "--fauna-port")
+    try:
+        app_listener = bind_listener(host, port, "--port")
+    except BaseException:
+        fauna_listener.close()
+        raise
+    return fauna_listener, app_listener
+
+
+def _start_fauna(listener: socket.socket, data_dir: Path, limits: ServerLimits) -> tuple[uvicorn.Server, Thread]:
+    fauna = uvicorn.Server(server_config(open_server(data_dir / "fauna.json", FAUNA_ADMIN_SECRET).app, limits))
+    thread = Thread(target=fauna.run, kwargs={"sockets": [listener]}, name="fauna-dev", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not fauna.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigurationError("the Fauna dev server could not start (see the messages above)")
+        time.sleep(0.02)
+    return fauna, thread
 
 
 def run_demo(
@@ -34,25 +62,13 @@ def run_demo(
     data_dir: Path = Path(".gatepass-demo"),
     access_token_validity: float = 30,
     assets: Path | None = None,
+    limits: ServerLimits = DEFAULT_LIMITS,
 ) -> None:
     bundles = find_assets(assets)
+    fauna_listener, app_listener = _bind_both(host, port, fauna_port)
+    fauna_port, port = fauna_listener.getsockname()[1], app_listener.getsockname()[1]  # real ports, also for 0
     data_dir.mkdir(parents=True, exist_ok=True)
-    fauna = uvicorn.Server(
-        uvicorn.Config(
-            open_server(data_dir / "fauna.json", FAUNA_ADMIN_SECRET).app,
-            host="127.0.0.1",
-            port=fauna_port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    fauna_thread = threading.Thread(target=fauna.run, name="fauna-dev", daemon=True)
-    fauna_thread.start()
-    deadline = time.monotonic() + 15
-    while not fauna.started:
-        if not fauna_thread.is_alive() or time.monotonic() > deadline:
-            raise ConfigurationError(f"the Fauna dev server could not start on port {fauna_port} (is it in use?)")
-        time.sleep(0.02)
+    fauna, fauna_thread = _start_fauna(fauna_listener, data_dir, limits)
     admin = FaunaClient(secret=FAUNA_ADMIN_SECRET, scheme="http", domain="127.0.0.1", port=fauna_port)
     seed(admin)
     origin = f"http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}"
@@ -76,8 +92,9 @@ def run_demo(
     for sig in (signal.SIGINT, signal.SIGTERM):  # uvicorn re-raises the signal into these after its shutdown
         signal.signal(sig, lambda *_: None)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(server_config(app, limits)).run(sockets=[app_listener])
     finally:
+        app_listener.close()
         fauna.should_exit = True
         fauna_thread.join(timeout=10)
         gp.close()

@@ -4,10 +4,18 @@ A refresh or promotion locks its session row with ``SELECT ... FOR UPDATE`` insi
 connection (it works with a pool of size 1). Key creation takes a transaction-scoped advisory lock per app, because
 ``FOR UPDATE`` cannot lock a row that does not exist yet; several core processes therefore create one key, not one
 each. Migrations run under a global advisory lock for the same reason.
+
+Start-up opens one direct connection first, with a short ``connect_timeout``: a pool that cannot connect only
+retries, logs warnings and ends in ``PoolTimeout`` after its whole timeout, while the direct attempt fails at once
+with libpq's own reason (``database "x" does not exist``, ``Connection refused``). Every driver message that can
+leave this module (errors, the pool's log lines) is scrubbed of the URL's secrets first: libpq quotes parts of a
+malformed URL in its parse errors, and those parts can be the password.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -15,8 +23,30 @@ from typing import Any
 
 from gatepass.errors import ConfigurationError, StorageError, StorageFault
 from gatepass.storage.sql import SqlTransaction
+from gatepass.storage.url import scrub
 
 _MIGRATION_LOCK = 0x6761_7465  # "gate"
+CONNECT_TIMEOUT_S = 5  # libpq's minimum is 2 s; unset, libpq waits for the OS (minutes on a black-holed host)
+INSTALL_HINT = "run scripts/setup postgres, or pip install -e '.[postgres]' in a gatepass clone"
+
+
+def one_line(message: str, conninfo: str) -> str:
+    """A driver message as one log-safe line: secrets masked, libpq's line breaks and double spaces folded."""
+    lines = (re.sub(r"\s+", " ", line).strip() for line in scrub(message, conninfo).splitlines())
+    text = "; ".join(line for line in lines if line)
+    return text.removeprefix("connection failed: ") or "no detail from the driver"
+
+
+class _ScrubSecrets(logging.Filter):
+    """Masks the URL's secrets in the pool's own warnings (it logs every failed reconnection with libpq's text)."""
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__()
+        self._conninfo = conninfo
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage(), self._conninfo), None
+        return True
 
 
 def _describe(exc: Exception) -> str:
@@ -42,25 +72,46 @@ class PostgresStorage:
             import psycopg
             from psycopg_pool import ConnectionPool
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigurationError("PostgreSQL support needs psycopg: pip install 'gatepass[postgres]'") from exc
+            raise ConfigurationError(f"PostgreSQL support needs the postgres extra (psycopg): {INSTALL_HINT}") from exc
         self._psycopg: Any = psycopg
+        self._conninfo = conninfo
         self.description = description
+        connect_kwargs = self._check_connection()
+        self._log_filter = _ScrubSecrets(conninfo)
+        logging.getLogger("psycopg.pool").addFilter(self._log_filter)
         try:
             self._pool = ConnectionPool(
                 conninfo,
                 min_size=1,
                 max_size=pool_size,
                 timeout=timeout_s,
-                kwargs={"autocommit": True},
+                kwargs={"autocommit": True, **connect_kwargs},
                 open=False,
             )
             self._pool.open(wait=True, timeout=timeout_s)
         except Exception as exc:
-            raise StorageError(f"cannot connect to PostgreSQL at {description}: {type(exc).__name__}") from None
+            self.close()
+            reason = f"{type(exc).__name__}: {one_line(str(exc), conninfo)}"
+            raise StorageError(f"cannot connect to PostgreSQL at {description}: {reason}") from None
         with self.transaction() as tx:
             assert isinstance(tx, PostgresTransaction)
             tx._execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             tx.migrate()
+
+    def _check_connection(self) -> dict[str, Any]:
+        """Connect once, directly, so a wrong URL fails in seconds with libpq's reason; returns the connection
+        keywords the pool should add (a ``connect_timeout`` unless the URL sets one)."""
+        psycopg = self._psycopg
+        try:
+            given = psycopg.conninfo.conninfo_to_dict(self._conninfo)
+            extra = {} if given.get("connect_timeout") else {"connect_timeout": CONNECT_TIMEOUT_S}
+            psycopg.connect(self._conninfo, autocommit=True, **extra).close()
+        except psycopg.Error as exc:
+            # from None: the driver's exception may quote the password (see the module docstring); the scrubbed
+            # message below carries everything a person needs.
+            reason = one_line(str(exc), self._conninfo)
+            raise StorageError(f"cannot connect to PostgreSQL at {self.description}: {reason}") from None
+        return extra
 
     @contextmanager
     def _run(self) -> Iterator[SqlTransaction]:
@@ -84,4 +135,7 @@ class PostgresStorage:
         return self._run()
 
     def close(self) -> None:
-        self._pool.close()
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
+        logging.getLogger("psycopg.pool").removeFilter(self._log_filter)
