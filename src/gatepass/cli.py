@@ -16,7 +16,8 @@ Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, 
 GATEPASS_API_KEYS (comma-separated), GATEPASS_ACCESS_TOKEN_VALIDITY, GATEPASS_REFRESH_TOKEN_VALIDITY,
 GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_CLEANUP_INTERVAL_SECONDS,
 GATEPASS_LOG_LEVEL, GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
-GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS) or from a TOML file given by --config or
+GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS, GATEPASS_RATE_LIMIT_FAILED_API_KEYS,
+GATEPASS_RATE_LIMIT_FAILED_REFRESHES, GATEPASS_RATE_LIMIT_FAILED_VERIFIES) or from a TOML file given by --config or
 GATEPASS_CONFIG, using the same names in lower case (api_keys may be a list). Flags win over the environment,
 which wins over the file. gatepass fauna-dev and gatepass demo read the four connection limits from the same
 variables.
@@ -65,6 +66,13 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     core.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     _add_limit_arguments(core)
+    rate_limits = (
+        ("--rate-limit-failed-api-keys", "wrong API keys per client address (default 20/1)"),
+        ("--rate-limit-failed-refreshes", "refresh tokens answered UNAUTHORISED per address (default 200/20)"),
+        ("--rate-limit-failed-verifies", "access tokens answered TRY_REFRESH_TOKEN per address (default 200/20)"),
+    )
+    for flag, text in rate_limits:
+        core.add_argument(flag, metavar="BURST/PER_SECOND|off", help=text + "; more get 429")
     core.add_argument("--config", help="a TOML config file (also GATEPASS_CONFIG)")
 
 

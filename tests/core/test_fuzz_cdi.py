@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatepass.core.cdi_api import ROUTES
-from gatepass.core.http_app import CoreHttpApp, RateLimits
+from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.settings import RateLimits
 from gatepass.untrusted import MalformedInput, parse_json
 from tests.core.conftest import create_session, db_snapshot
 from tests.core.test_hostile_input import DRIVER_WORDS

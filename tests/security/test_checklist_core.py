@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from gatepass.core.app_config import AppConfig
-from gatepass.core.http_app import CoreHttpApp, RateLimits
+from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.settings import RateLimits
 from gatepass.tokens import access_token
 from gatepass.tokens.keys import SigningKey
 from tests.core.conftest import FakeClock, b64, create_session, forge, refresh, segments, verify

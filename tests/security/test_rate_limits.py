@@ -7,15 +7,18 @@ Clients on 127.0.0.2 and 127.0.0.3 are other addresses on this machine's loopbac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from gatepass.core.http_app import CoreHttpApp, RateLimits
+from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.settings import RateLimits, resolve_settings
+from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import BucketSpec, FailureLimiter
 from tests.core.conftest import create_session
-from tests.helpers import API_KEY, serve_in_thread
+from tests.helpers import API_KEY, running_core, serve_in_thread
 
 
 class Clock:
@@ -67,7 +70,7 @@ def _client(base_url: str, source: str, api_key: str = API_KEY) -> httpx.Client:
 @pytest.fixture
 def limited_core(runtime: CoreRuntime) -> Iterator[str]:
     limits = RateLimits(
-        failed_api_key=BucketSpec(5, 0.01), failed_refresh=BucketSpec(5, 0.01), failed_verify=BucketSpec(5, 0.01)
+        failed_api_keys=BucketSpec(5, 0.01), failed_refreshes=BucketSpec(5, 0.01), failed_verifies=BucketSpec(5, 0.01)
     )
     with serve_in_thread(CoreHttpApp(runtime, [API_KEY], limits).starlette) as base_url:
         yield base_url
@@ -125,3 +128,30 @@ def test_sec_35_limits_can_be_switched_off(runtime: CoreRuntime) -> None:
     app = CoreHttpApp(runtime, [API_KEY], RateLimits.off())
     with serve_in_thread(app.starlette) as base_url, _client(base_url, "127.0.0.2", api_key="x" * 30) as c:
         assert {c.get("/recipe/session/user", params={"userId": "u"}).status_code for _ in range(60)} == {401}
+
+
+# configuration ---------------------------------------------------------------------------------------------------
+def test_sec_35_rate_limits_are_settings_from_every_source() -> None:
+    settings = resolve_settings(
+        {"rate_limit_failed_refreshes": "10/0.5"},
+        {"GATEPASS_RATE_LIMIT_FAILED_API_KEYS": "off"},
+        {"rate_limit_failed_verifies": "7/2"},
+    )
+    assert settings.rate_limits == RateLimits(BucketSpec(0, 0), BucketSpec(10, 0.5), BucketSpec(7, 2))
+    assert resolve_settings({}, {}).rate_limits == RateLimits()
+
+
+@pytest.mark.parametrize("value", ["20", "a/b", "0/1", "5/0", "5/-1", "nan/1", "1e309/1", "5/inf"])
+def test_sec_35_bad_rate_limit_settings_name_their_source(value: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        resolve_settings({}, {"GATEPASS_RATE_LIMIT_FAILED_REFRESHES": value})
+    assert "GATEPASS_RATE_LIMIT_FAILED_REFRESHES" in raised.value.message and "BURST/PER_SECOND" in raised.value.message
+
+
+def test_sec_35_a_real_core_process_limits_bad_api_keys(tmp_path: Path) -> None:
+    args = ["--api-key", API_KEY, "--rate-limit-failed-api-keys", "3/0.01"]
+    with running_core(f"sqlite:///{tmp_path / 'core.db'}", tmp_path / "core.log", args) as core:
+        headers = {"api-key": "wrong-key-0123456789-abcdef"}
+        statuses = [httpx.get(core.url + "/apiversion", headers=headers).status_code for _ in range(5)]
+        assert statuses == [401, 401, 401, 429, 429]
+        assert "rate limit reached" in core.log()

@@ -14,7 +14,6 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -26,8 +25,9 @@ from gatepass.core.body import JsonBody, Query
 from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.settings import RateLimits
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
-from gatepass.ratelimit import BucketSpec, FailureLimiter
+from gatepass.ratelimit import FailureLimiter
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
 
 log = logging.getLogger("gatepass.core")
@@ -115,26 +115,6 @@ def _json_response(reply: Reply) -> Response:
     return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
 
 
-@dataclass(frozen=True)
-class RateLimits:
-    """Failures allowed per client address before the core answers 429 (``burst`` 0 switches a limit off).
-
-    A backend that sends the right API key never meets the first limit. The others count refresh tokens the core
-    cannot accept (``UNAUTHORISED``) and access tokens it cannot verify (``TRY_REFRESH_TOKEN``; SDKs verify locally,
-    so a well-behaved backend rarely sends one). A limited address is refused before its request is evaluated, so
-    an attacker learns nothing while blocked. The SDK limits its own refresh API per browser address in front.
-    """
-
-    failed_api_key: BucketSpec = BucketSpec(burst=20, per_second=1)
-    failed_refresh: BucketSpec = BucketSpec(burst=200, per_second=20)
-    failed_verify: BucketSpec = BucketSpec(burst=200, per_second=20)
-
-    @classmethod
-    def off(cls) -> RateLimits:
-        none = BucketSpec(0, 0)
-        return cls(none, none, none)
-
-
 # The APIs whose failures are counted per address, and the status that counts as a failure.
 _LIMITED = {"/recipe/session/refresh": "UNAUTHORISED", "/recipe/session/verify": "TRY_REFRESH_TOKEN"}
 
@@ -146,10 +126,10 @@ class CoreHttpApp:
         self.runtime = runtime
         self.api_keys = tuple(api_keys)
         limits = rate_limits or RateLimits()
-        self._bad_key_limiter = FailureLimiter(limits.failed_api_key)
+        self._bad_key_limiter = FailureLimiter(limits.failed_api_keys)
         self._limiters = {
-            "/recipe/session/refresh": FailureLimiter(limits.failed_refresh),
-            "/recipe/session/verify": FailureLimiter(limits.failed_verify),
+            "/recipe/session/refresh": FailureLimiter(limits.failed_refreshes),
+            "/recipe/session/verify": FailureLimiter(limits.failed_verifies),
         }
         self.starlette = Starlette(
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]

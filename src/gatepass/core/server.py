@@ -223,7 +223,7 @@ def serve(settings: CoreSettings) -> None:
     except BaseException:
         listener.close()
         raise
-    app = CoreHttpApp(runtime, settings.api_keys)
+    app = CoreHttpApp(runtime, settings.api_keys, settings.rate_limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:

@@ -10,10 +10,12 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from gatepass.core.app_config import AppConfig, build_app_config
 from gatepass.errors import ConfigurationError
+from gatepass.ratelimit import BucketSpec
 
 _API_KEY = re.compile(r"[=a-zA-Z0-9-]{20,}")
 
@@ -43,6 +45,26 @@ class ServerLimits:
 
 
 @dataclass(frozen=True)
+class RateLimits:
+    """Failures allowed per client address before the core answers 429 (a zero ``burst`` switches one off).
+
+    A backend that sends the right API key never meets the first limit. The others count refresh tokens the core
+    cannot accept (``UNAUTHORISED``) and access tokens it cannot verify (``TRY_REFRESH_TOKEN``; SDKs verify locally,
+    so a well-behaved backend rarely sends one). A limited address is refused before its request is evaluated, so
+    an attacker learns nothing while blocked. The SDK limits its own refresh API per browser address in front.
+    """
+
+    failed_api_keys: BucketSpec = BucketSpec(burst=20, per_second=1)
+    failed_refreshes: BucketSpec = BucketSpec(burst=200, per_second=20)
+    failed_verifies: BucketSpec = BucketSpec(burst=200, per_second=20)
+
+    @classmethod
+    def off(cls) -> RateLimits:
+        none = BucketSpec(0, 0)
+        return cls(none, none, none)
+
+
+@dataclass(frozen=True)
 class CoreSettings:
     host: str = "127.0.0.1"
     port: int = 3567
@@ -52,9 +74,11 @@ class CoreSettings:
     cleanup_interval_seconds: float = 3600.0
     log_level: str = "info"
     limits: ServerLimits = ServerLimits()
+    rate_limits: RateLimits = RateLimits()
 
 
 LIMIT_NAMES = ("header_timeout_seconds", "body_timeout_seconds", "keep_alive_timeout_seconds", "max_connections")
+RATE_LIMIT_NAMES = ("rate_limit_failed_api_keys", "rate_limit_failed_refreshes", "rate_limit_failed_verifies")
 SETTING_NAMES = (
     "host",
     "port",
@@ -64,6 +88,7 @@ SETTING_NAMES = (
     "log_level",
     *LIFETIME_NAMES,
     *LIMIT_NAMES,
+    *RATE_LIMIT_NAMES,
 )
 
 
@@ -173,6 +198,31 @@ def _limits(sources: _Sources) -> ServerLimits:
     )
 
 
+def _bucket(name: str, value: Any) -> BucketSpec:
+    """``"BURST/PER_SECOND"`` (e.g. ``"20/1"``) or ``"off"``."""
+    text = str(value).strip().lower()
+    if text in ("off", "0", "false"):
+        return BucketSpec(0, 0)
+    burst, sep, rate = text.partition("/")
+    try:
+        spec = BucketSpec(float(burst), float(rate)) if sep else None
+    except ValueError:
+        spec = None
+    if spec is None or not (1 <= spec.burst <= 10**6 and 0 < spec.per_second <= 10**6):
+        raise ConfigurationError(f"{name} must be BURST/PER_SECOND (e.g. 20/1) or off (got {_shown(value)})")
+    return spec
+
+
+def _rate_limits(sources: _Sources) -> RateLimits:
+    d = RateLimits()
+    defaults = (d.failed_api_keys, d.failed_refreshes, d.failed_verifies)
+    specs = [
+        sources.get(name, partial(_bucket, name), default)
+        for name, default in zip(RATE_LIMIT_NAMES, defaults, strict=True)
+    ]
+    return RateLimits(*specs)
+
+
 def limits_from_env(env: Mapping[str, str]) -> ServerLimits:
     """The server limits from ``GATEPASS_*`` variables alone: ``gatepass fauna-dev`` and ``gatepass demo`` use the
     same variables as the core, without its flags or config file."""
@@ -212,4 +262,5 @@ def resolve_settings(
         ),
         log_level=sources.get("log_level", _log_level, d.log_level),
         limits=_limits(sources),
+        rate_limits=_rate_limits(sources),
     )
