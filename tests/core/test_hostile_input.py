@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import socket
 import threading
 from typing import Any
 
@@ -301,3 +303,18 @@ def test_defect_07_regenerate_with_a_bad_payload_stores_nothing(client: httpx.Cl
         raw = '{"accessToken":"' + created["accessToken"]["token"] + '","userDataInJWT":' + payload + "}"
         assert _post_raw(client, "/recipe/session/regenerate", raw).status_code == 400
     assert db_snapshot(runtime) == before
+
+
+def test_a_client_that_hangs_up_mid_body_is_not_an_internal_error(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = httpx.URL(str(client.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /recipe/session HTTP/1.1\r\nHost: x\r\napi-key: " + API_KEY.encode() + b"\r\n"
+            b"Content-Length: 50\r\n\r\n{}"
+        )
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1000)
+    assert client.get("/hello").status_code == 200  # the server is fine, and the request above has been handled
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
@@ -70,11 +70,14 @@ async def read_json_body(request: Request) -> JsonBody:
         raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer, but it is the client's doing, not an internal error
+        raise BadRequest("The client disconnected before sending the whole body") from None
     raw = b"".join(chunks)
     if not raw.strip():
         return JsonBody({})
