@@ -25,7 +25,7 @@ LIFETIME_NAMES = (
 class CoreSettings:
     host: str = "127.0.0.1"
     port: int = 3567
-    database_url: str = "sqlite:///./gatepass.db"
+    database_url: str = field(default="sqlite:///./gatepass.db", repr=False)  # may hold a password
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     app_config: AppConfig = AppConfig()
     cleanup_interval_seconds: float = 3600.0

@@ -9,7 +9,7 @@ app fail or hang. The driver's FQL v4 deprecation warning is silenced on import 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 with warnings.catch_warnings():
@@ -59,7 +59,7 @@ class FaunaIntegrationError(ConfigurationError):
 
 @dataclass(frozen=True)
 class MintedToken:
-    secret: str
+    secret: str = field(repr=False)  # the Fauna secret: the ref id is enough to tell tokens apart in a log
     ref_id: str
 
 
