@@ -56,6 +56,7 @@ class FakeCore:
     reply: bytes = b"{}"
     jwks: bytes = b'{"keys": []}'
     calls: list[str] = field(default_factory=list)
+    by_path: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # (status, body) for some paths
 
     def app(self) -> Starlette:
         async def answer(request: Request) -> Response:
@@ -64,6 +65,9 @@ class FakeCore:
                 return Response(b'{"versions": ["5.4"]}', media_type="application/json")
             if request.url.path == "/.well-known/jwks.json":
                 return Response(self.jwks, media_type="application/json")
+            if request.url.path in self.by_path:
+                status, body = self.by_path[request.url.path]
+                return Response(body, status_code=status, media_type="application/json")
             return Response(self.reply, media_type="application/json")
 
         return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST", "PUT"])])
@@ -173,3 +177,16 @@ def test_core_errors_never_carry_the_request(served: Served) -> None:
     with pytest.raises(CoreError) as caught:
         served.gp.core.send_sync(CoreCall("POST", "/recipe/session/refresh", {"refreshToken": "gp1.secret-value"}))
     assert "secret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize("failure", [(500, b"{}"), (200, b'{"status": "OK", "sessionHandlesRevoked": 7}')])
+def test_theft_answer_when_the_revocation_fails_is_the_failure_answer(served: Served, failure: Any) -> None:
+    theft = {"status": "TOKEN_THEFT_DETECTED", "session": {"handle": "h-1", "userId": "u-1"}}
+    served.fake.reply = json.dumps(theft).encode()
+    served.fake.by_path = {"/recipe/session/remove": failure}
+    try:
+        response = served.http.post("/auth/session/refresh", headers={"authorization": "Bearer gp1.AAAA"})
+    finally:
+        served.fake.by_path = {}
+    assert response.status_code == 500 and response.json() == FAILURE, response.text[:300]
+    assert served.fake.calls[-1] == "/recipe/session/remove"
