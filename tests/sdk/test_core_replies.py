@@ -190,3 +190,52 @@ def test_theft_answer_when_the_revocation_fails_is_the_failure_answer(served: Se
         served.fake.by_path = {}
     assert response.status_code == 500 and response.json() == FAILURE, response.text[:300]
     assert served.fake.calls[-1] == "/recipe/session/remove"
+
+
+def _signed_access_token(served: Served) -> str:
+    """A token the SDK verifies locally (the fake core publishes its key), so that the calls after verification
+    (check-database verify, session information, payload regeneration) reach the fake core's replies."""
+    import time
+
+    from gatepass.tokens import access_token
+    from gatepass.tokens.keys import generate_rsa_key, make_signing_key
+
+    now_ms = int(time.time() * 1000)
+    key = make_signing_key(f"d-{now_ms}", "dynamic", now_ms, generate_rsa_key())
+    served.fake.jwks = json.dumps({"keys": [key.public_jwk()]}).encode()
+    served.gp.session.jwks._fetched_at = None
+    claims = access_token.SessionClaims(
+        "u-1", "h-1", "public", "rth1", None, None, now_ms // 1000, now_ms // 1000 + 600
+    )
+    return access_token.mint(claims, {}, key)
+
+
+SESSION_INFO = st.fixed_dictionaries(
+    {"status": st.sampled_from(STATUSES) | _json_values()},
+    optional={
+        name: _json_values()
+        for name in ["sessionHandle", "userId", "tenantId", "userDataInDatabase", "userDataInJWT", "expiry"]
+    }
+    | {"timeCreated": _json_values(), "session": st.fixed_dictionaries({}, optional={"userDataInJWT": _json_values()})},
+)
+
+
+def test_any_core_reply_after_local_verification_gets_a_clean_answer(served: Served) -> None:
+    bearer = {"authorization": f"Bearer {_signed_access_token(served)}"}
+
+    @fuzz_settings()
+    @given(
+        reply=st.one_of(_replies(), SESSION_INFO.map(lambda d: json.dumps(d).encode())),
+        route=st.sampled_from([("GET", "/checkdb"), ("GET", "/data"), ("POST", "/merge")]),
+    )
+    def attack(reply: bytes, route: tuple[str, str]) -> None:
+        served.fake.reply = reply
+        method, path = route
+        body = {"update": {"role": "x"}} if method == "POST" else None
+        response = served.http.request(method, path, headers=bearer, json=body)
+        _check(response)
+
+    served.fake.calls.clear()
+    attack()
+    reached = {"/recipe/session/verify", "/recipe/session", "/recipe/session/regenerate"}
+    assert reached <= set(served.fake.calls), "the token was not verified locally: the replies were never read"
