@@ -186,9 +186,11 @@ def _payload_attack(draw: st.DrawFn, token: str, sign: Callable[[bytes], bytes] 
 
 
 @st.composite
-def _bit_flip(draw: st.DrawFn, token: str) -> str:
-    segments = token.split(".")
-    index = draw(st.integers(0, 2))
+def _bit_flip(draw: st.DrawFn, token: str, *, after_prefix: bool = False) -> str:
+    """One bit flipped in the decoded bytes of one base64url segment (``after_prefix``: of a refresh token's body,
+    after ``gp1.``)."""
+    segments = token.split(".", 1) if after_prefix else token.split(".")
+    index = draw(st.integers(1 if after_prefix else 0, len(segments) - 1))
     raw = bytearray(_unb64(segments[index]))
     position = draw(st.integers(0, len(raw) * 8 - 1))
     raw[position // 8] ^= 1 << (position % 8)
@@ -224,19 +226,10 @@ def crafted_access_tokens(token: str, sign: Callable[[bytes], bytes] | None) -> 
     )
 
 
-@st.composite
-def _refresh_flip(draw: st.DrawFn, token: str) -> str:
-    prefix, body = token.split(".", 1)
-    raw = bytearray(_unb64(body))
-    position = draw(st.integers(0, len(raw) * 8 - 1))
-    raw[position // 8] ^= 1 << (position % 8)
-    return prefix + "." + _b64(bytes(raw))
-
-
 def crafted_refresh_tokens(token: str) -> st.SearchStrategy[str]:
     body = token.split(".", 1)[1]
     return st.one_of(
-        _refresh_flip(token),
+        _bit_flip(token, after_prefix=True),
         _char_edit(token),
         st.text(TOKEN_CHARS, max_size=64),
         st.just("gp1.").map(lambda p: p + "A" * 5000),
