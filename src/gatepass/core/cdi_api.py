@@ -35,7 +35,7 @@ class Call:
 
 @dataclass
 class Reply:
-    body: dict[str, Any]
+    body: dict[str, Any] = field(repr=False)  # replies carry tokens: never in a repr
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
@@ -65,7 +65,7 @@ class NeedsDatabase:
 
 @dataclass(frozen=True)
 class _Minted:
-    token: str
+    token: str = field(repr=False)  # a bearer token: never in a repr
     expiry_ms: int
     created_ms: int
 

@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 KEY_TAG = b"\x7e\x70"
@@ -24,7 +24,7 @@ PASSWORD_ITERATIONS = 60_000
 class ParsedSecret:
     kind: Literal["key", "token"]
     id: int
-    random: bytes
+    random: bytes = field(repr=False)  # the secret part: never in a repr
 
 
 def _b64(data: bytes) -> str:

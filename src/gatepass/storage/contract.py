@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -20,8 +20,9 @@ class SessionRow:
     tenant_id: str
     user_id: str
     refresh_token_hash2: str
-    session_data: dict[str, Any]
-    jwt_payload: dict[str, Any]
+    # Application data: it may hold secrets (the FaunaDB integration keeps the Fauna secret there).
+    session_data: dict[str, Any] = field(repr=False)
+    jwt_payload: dict[str, Any] = field(repr=False)
     expires_at_ms: int
     created_at_ms: int
     use_static_key: bool
@@ -31,7 +32,7 @@ class SessionRow:
 class StoredKey:
     kid: str
     created_at_ms: int
-    value: str
+    value: str = field(repr=False)  # holds the private key
 
 
 class Transaction(Protocol):

@@ -13,7 +13,7 @@ duplicate JSON members, so the strict parse is ours, and after it the signature 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -53,7 +53,7 @@ class SessionClaims:
     tenant_id: str
     refresh_token_hash1: str
     parent_refresh_token_hash1: str | None
-    anti_csrf_token: str | None
+    anti_csrf_token: str | None = field(repr=False)  # a secret: never in a repr
     issued_at: int
     expires_at: int
 
@@ -61,8 +61,9 @@ class SessionClaims:
 @dataclass(frozen=True)
 class VerifiedAccessToken:
     claims: SessionClaims
-    custom_claims: dict[str, Any]
-    payload: dict[str, Any]
+    # The payload holds the anti-CSRF token (and custom claims may hold secrets): never in a repr.
+    custom_claims: dict[str, Any] = field(repr=False)
+    payload: dict[str, Any] = field(repr=False)
     kid: str
 
 
@@ -78,9 +79,10 @@ class Rejected:
 @dataclass(frozen=True)
 class ParsedToken:
     header: dict[str, Any]
-    payload: dict[str, Any]
-    signing_input: bytes
-    signature: bytes
+    # All but the signature of a bearer token, and its anti-CSRF token: never in a repr.
+    payload: dict[str, Any] = field(repr=False)
+    signing_input: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
 
 
 def protected_claims_in(custom: Mapping[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,7 +32,7 @@ class RefreshTokenContent:
     user_id: str
     tenant_id: str
     parent_refresh_token_hash1: str | None
-    anti_csrf_token: str | None
+    anti_csrf_token: str | None = field(repr=False)  # a secret: never in a repr
 
 
 def new_encryption_key() -> bytes:

@@ -3,7 +3,8 @@
 ``RemoteCore`` keeps one pooled httpx client per process, with explicit timeouts (async callers use it from a
 worker thread); several hosts separated by ``;`` are tried in turn on connection errors only, as upstream. The
 first call checks ``/apiversion`` once. Any 4xx/5xx from the core is a ``CoreError`` naming the status, never
-the body of a request (which carries tokens). ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core``
+the body of a request (which carries tokens); a reply that is not strict JSON (``gatepass.untrusted``) is the core
+being unavailable. ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core``
 without HTTP.
 """
 
@@ -24,6 +25,7 @@ from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import ConfigurationError, GatepassError
 from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
 from gatepass.recipe.session.steps import CoreCall
+from gatepass.untrusted import MalformedInput, parse_json_object
 
 CDI_VERSION = "5.4"
 RETRY_STATUS = 429
@@ -82,13 +84,12 @@ class RemoteCore:
         if response.status_code >= 400:
             detail = response.text[:200] if response.status_code < 500 else "internal error"
             raise CoreError(f"the core answered {call.method} {call.path} with {response.status_code}: {detail}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise CoreError(f"the core answered {call.method} {call.path} with a non-JSON body") from None
-        if not isinstance(body, dict):
-            raise CoreError(f"the core answered {call.method} {call.path} with an unexpected body")
-        return body
+        try:  # the strict reader: a reply with NaN, 1e309 or a 5,000-digit number is no reply (see untrusted)
+            return parse_json_object(response.content)
+        except MalformedInput as exc:
+            raise CoreUnavailableError(
+                f"the core answered {call.method} {call.path} with a body that is not a JSON object ({exc})"
+            ) from None
 
     def _check_versions(self, body: dict[str, Any]) -> None:
         versions = body.get("versions")

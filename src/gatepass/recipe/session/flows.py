@@ -13,6 +13,7 @@ from gatepass.recipe.session.config import TransferMethod
 from gatepass.recipe.session.errors import (
     ClaimValidationError,
     ClearDuplicateSessionCookiesError,
+    CoreError,
     DuplicateSessionCookiesError,
     InvalidClaimsError,
     TokenTheftError,
@@ -20,6 +21,7 @@ from gatepass.recipe.session.errors import (
     UnauthorisedError,
 )
 from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.replies import CoreReply
 from gatepass.recipe.session.state import (
     ClaimValidator,
     RecipeContext,
@@ -42,13 +44,6 @@ def parse_access_token(token: str) -> ParsedToken | None:
     if isinstance(parsed, Rejected) or access_token.structure_problem(parsed) is not None:
         return None
     return parsed
-
-
-def _unverified_payload(token: str) -> dict[str, Any]:
-    parsed = access_token.parse(token)
-    if isinstance(parsed, Rejected):
-        raise TryRefreshTokenError("the core returned an unreadable access token")
-    return parsed.payload
 
 
 def verify_locally(
@@ -81,23 +76,30 @@ def _state_from_verified(verified: VerifiedAccessToken, token: str) -> SessionSt
     )
 
 
-def _state_from_core(body: dict[str, Any], fallback_tenant: str = DEFAULT_TENANT) -> SessionState:
-    session = body["session"]
-    token = body["accessToken"]["token"]
-    payload = _unverified_payload(token)
+def _state_from_core(reply: CoreReply, fallback_tenant: str = DEFAULT_TENANT) -> SessionState:
+    """The session a core reply describes; the new access token is the core's own, so only parsed here."""
+    session, access = reply.part("session"), reply.part("accessToken")
+    token = access.text("token")
+    parsed = access_token.parse(token)
+    if isinstance(parsed, Rejected):
+        raise CoreError(f"the core's reply to {reply.what} holds an unreadable access token")
+    token_tenant = parsed.payload.get("tId")
     state = SessionState(
-        session_handle=session["handle"],
-        user_id=session["userId"],
-        tenant_id=session.get("tenantId") or payload.get("tId") or fallback_tenant,
+        session_handle=session.text("handle"),
+        user_id=session.text("userId"),
+        tenant_id=session.optional_text("tenantId")
+        or (token_tenant if isinstance(token_tenant, str) else None)
+        or fallback_tenant,
         access_token=token,
-        access_token_payload=payload,
-        access_token_expiry_ms=body["accessToken"]["expiry"],
-        anti_csrf_token=body.get("antiCsrfToken"),
+        access_token_payload=parsed.payload,
+        access_token_expiry_ms=access.integer("expiry"),
+        anti_csrf_token=reply.optional_text("antiCsrfToken"),
         access_token_updated=True,
     )
-    if "refreshToken" in body:
-        state.refresh_token = body["refreshToken"]["token"]
-        state.refresh_token_expiry_ms = body["refreshToken"]["expiry"]
+    if reply.has("refreshToken"):
+        refresh = reply.part("refreshToken")
+        state.refresh_token = refresh.text("token")
+        state.refresh_token_expiry_ms = refresh.integer("expiry")
     return state
 
 
@@ -130,7 +132,7 @@ def create_new_session(
     payload["iss"] = ctx.config.app_info.issuer
     method = transport.transfer_method_for_create(request, ctx.config)
     enable_anti_csrf = method == "cookie" and ctx.config.anti_csrf == "VIA_TOKEN"
-    body = yield CoreCall(
+    answer = yield CoreCall(
         "POST",
         f"/{tenant_id}/recipe/session",
         {
@@ -141,7 +143,7 @@ def create_new_session(
             "enableAntiCsrf": enable_anti_csrf,
         },
     )
-    state = _state_from_core(body, tenant_id)
+    state = _state_from_core(CoreReply(answer, "session creation"), tenant_id)
     attach(ctx, state, method)
     if request is not None:
         for other in transport.TRANSFER_METHODS:
@@ -198,13 +200,13 @@ def verify_token(
     }
     if anti_csrf_token is not None:
         body["antiCsrfToken"] = anti_csrf_token
-    answer = yield CoreCall("POST", "/recipe/session/verify", body)
-    if answer["status"] == "UNAUTHORISED":
-        raise UnauthorisedError(answer.get("message", "unauthorised"))
-    if answer["status"] != "OK":
-        raise TryRefreshTokenError(answer.get("message", "try refresh token"))
-    if "accessToken" in answer:
-        return _state_from_core(answer, verified.claims.tenant_id)
+    reply = CoreReply((yield CoreCall("POST", "/recipe/session/verify", body)), "session verification")
+    if reply.status == "UNAUTHORISED":
+        raise UnauthorisedError(reply.message("unauthorised"))
+    if reply.status != "OK":
+        raise TryRefreshTokenError(reply.message("try refresh token"))
+    if reply.has("accessToken"):
+        return _state_from_core(reply, verified.claims.tenant_id)
     return _state_from_verified(verified, token)
 
 
@@ -317,12 +319,13 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
     anti_csrf = request.header(transport.ANTI_CSRF_HEADER)
     if anti_csrf is not None:
         body["antiCsrfToken"] = anti_csrf
-    answer = yield CoreCall("POST", "/recipe/session/refresh", body)
-    if answer["status"] == "UNAUTHORISED":
-        raise UnauthorisedError(answer.get("message", "unauthorised"))
-    if answer["status"] == "TOKEN_THEFT_DETECTED":
-        raise TokenTheftError(answer["session"]["handle"], answer["session"]["userId"])
-    state = _state_from_core(answer)
+    reply = CoreReply((yield CoreCall("POST", "/recipe/session/refresh", body)), "session refresh")
+    if reply.status == "UNAUTHORISED":
+        raise UnauthorisedError(reply.message("unauthorised"))
+    if reply.status == "TOKEN_THEFT_DETECTED":
+        session = reply.part("session")
+        raise TokenTheftError(session.text("handle"), session.text("userId"))
+    state = _state_from_core(reply)
     attach(ctx, state, method)
     for other in transport.TRANSFER_METHODS:
         if other != method and transport.token_in(request, "refresh", other) is not None:
@@ -335,41 +338,43 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
 # handle-based operations ------------------------------------------------------------------------------------------
 def revoke_session(ctx: RecipeContext, session_handle: str) -> Flow[bool]:
     answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": [session_handle]})
-    return len(answer.get("sessionHandlesRevoked", [])) == 1
+    return len(CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")) == 1
 
 
 def revoke_multiple_sessions(ctx: RecipeContext, session_handles: list[str]) -> Flow[list[str]]:
     answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": list(session_handles)})
-    return list(answer.get("sessionHandlesRevoked", []))
+    return CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")
 
 
 def revoke_all_sessions_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
     body = {"userId": user_id, "revokeAcrossAllTenants": tenant_id is None, "revokeSessionsForLinkedAccounts": True}
     path = "/recipe/session/remove" if tenant_id is None else f"/{tenant_id}/recipe/session/remove"
     answer = yield CoreCall("POST", path, body)
-    return list(answer.get("sessionHandlesRevoked", []))
+    return CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")
 
 
 def get_all_session_handles_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
     query = {"userId": user_id, "fetchAcrossAllTenants": "true" if tenant_id is None else "false"}
     path = "/recipe/session/user" if tenant_id is None else f"/{tenant_id}/recipe/session/user"
     answer = yield CoreCall("GET", path, query=query)
-    return list(answer.get("sessionHandles", []))
+    return CoreReply(answer, "session listing").text_list("sessionHandles")
 
 
 def get_session_information(ctx: RecipeContext, session_handle: str) -> Flow[SessionInformation | None]:
     answer = yield CoreCall("GET", "/recipe/session", query={"sessionHandle": session_handle})
-    if answer["status"] != "OK":
+    reply = CoreReply(answer, "get session")
+    if reply.status != "OK":
         return None
+    user_id = reply.text("userId")
     return SessionInformation(
-        session_handle=answer["sessionHandle"],
-        user_id=answer["userId"],
-        recipe_user_id=answer.get("recipeUserId", answer["userId"]),
-        tenant_id=answer.get("tenantId", DEFAULT_TENANT),
-        session_data_in_database=answer["userDataInDatabase"],
-        custom_claims_in_access_token_payload=answer["userDataInJWT"],
-        expiry=answer["expiry"],
-        time_created=answer["timeCreated"],
+        session_handle=reply.text("sessionHandle"),
+        user_id=user_id,
+        recipe_user_id=reply.optional_text("recipeUserId") or user_id,
+        tenant_id=reply.optional_text("tenantId") or DEFAULT_TENANT,
+        session_data_in_database=reply.mapping("userDataInDatabase"),
+        custom_claims_in_access_token_payload=reply.mapping("userDataInJWT"),
+        expiry=reply.integer("expiry"),
+        time_created=reply.integer("timeCreated"),
     )
 
 
@@ -377,7 +382,7 @@ def update_session_data_in_database(ctx: RecipeContext, session_handle: str, dat
     answer = yield CoreCall(
         "PUT", "/recipe/session/data", {"sessionHandle": session_handle, "userDataInDatabase": data}
     )
-    return bool(answer["status"] == "OK")
+    return CoreReply(answer, "session data update").status == "OK"
 
 
 def merge_into_access_token_payload(ctx: RecipeContext, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
@@ -386,7 +391,7 @@ def merge_into_access_token_payload(ctx: RecipeContext, session_handle: str, upd
         return False
     payload = _merged(info.custom_claims_in_access_token_payload, update)
     answer = yield CoreCall("PUT", "/recipe/jwt/data", {"sessionHandle": session_handle, "userDataInJWT": payload})
-    return bool(answer["status"] == "OK")
+    return CoreReply(answer, "payload update").status == "OK"
 
 
 def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -407,10 +412,11 @@ def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: 
     answer = yield CoreCall(
         "POST", "/recipe/session/regenerate", {"accessToken": state.access_token, "userDataInJWT": payload}
     )
-    if answer["status"] == "UNAUTHORISED":
+    reply = CoreReply(answer, "access token regeneration")
+    if reply.status == "UNAUTHORISED":
         raise UnauthorisedError("Session does not exist anymore.")
-    if "accessToken" in answer:
-        fresh = _state_from_core(answer, state.tenant_id)
+    if reply.has("accessToken"):
+        fresh = _state_from_core(reply, state.tenant_id)
         state.access_token = fresh.access_token
         state.access_token_payload = fresh.access_token_payload
         state.access_token_expiry_ms = fresh.access_token_expiry_ms
@@ -419,4 +425,4 @@ def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: 
             attach(ctx, state, state.transfer_method)
     else:  # the token had expired: the payload is stored and the next refresh carries it
         protected = {k: v for k, v in state.access_token_payload.items() if k in PROTECTED_CLAIMS}
-        state.access_token_payload = {**protected, **answer["session"]["userDataInJWT"]}
+        state.access_token_payload = {**protected, **reply.part("session").mapping("userDataInJWT")}

@@ -10,6 +10,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+REDACTED = "<redacted>"
+# Response headers whose values are never secret; every other value (tokens, front-token, anti-csrf) is redacted.
+_PLAIN_HEADERS = frozenset({"cache-control", "access-control-expose-headers"})
+
+
+def redacted(value: str | None) -> str | None:
+    """How a secret appears in a repr: whether it is there (or empty, as in a clearing cookie), never what it is."""
+    return value if not value else REDACTED
+
 
 def parse_cookie_header(header: str | None) -> list[tuple[str, str]]:
     """All ``name=value`` pairs in order, duplicates kept (the stdlib parser merges them, and duplicate session
@@ -43,6 +52,12 @@ class RequestView:
         lowered = {key: ("; " if key == "cookie" else ", ").join(values) for key, values in joined.items()}
         return cls(method.upper(), path, lowered, tuple(parse_cookie_header(lowered.get("cookie"))))
 
+    def __repr__(self) -> str:  # the request's tokens are in its headers and cookies: show names only
+        return (
+            f"RequestView(method={self.method!r}, path={self.path!r}, headers={sorted(self.headers)!r}, "
+            f"cookies={[name for name, _ in self.cookies]!r})"
+        )
+
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
@@ -53,7 +68,7 @@ class RequestView:
 @dataclass(frozen=True)
 class Cookie:
     name: str
-    value: str  # already percent-encoded
+    value: str = field(repr=False)  # already percent-encoded; a token, so never in a repr
     expires_ms: int
     path: str
     domain: str | None
@@ -84,6 +99,13 @@ class ResponseChanges:
     cookies: list[Cookie] = field(default_factory=list)
     expose: list[str] = field(default_factory=list)
     removed_headers: set[str] = field(default_factory=set)
+
+    def __repr__(self) -> str:  # header values are tokens (st-access-token, front-token, anti-csrf...): redacted
+        headers = {name: value if name in _PLAIN_HEADERS else redacted(value) for name, value in self.headers.items()}
+        return (
+            f"ResponseChanges(headers={headers!r}, cookies={self.cookies!r}, expose={self.expose!r}, "
+            f"removed_headers={sorted(self.removed_headers)!r})"
+        )
 
     def set_header(self, name: str, value: str, *, expose: bool = False) -> None:
         self.headers[name] = value

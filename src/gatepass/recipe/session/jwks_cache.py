@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
 from gatepass.tokens.keys import VerificationKey, verification_keys_from_jwks
 
 log = logging.getLogger("gatepass.session")
@@ -70,7 +71,10 @@ class JwksCache:
                     log.warning("JWKS reload failed, keeping cached keys: %s", type(exc).__name__)
                     self._fetched_at = self._clock()
                     return
-                raise
+                if isinstance(exc, CoreError):
+                    raise
+                # A JWKS document we cannot read is a core we cannot use: answered as such, not as a crash.
+                raise CoreUnavailableError(f"the core's JWKS is unusable: {type(exc).__name__}") from exc
             self.fetch_count += 1
             self._keys = keys
             self._fetched_at = self._clock()

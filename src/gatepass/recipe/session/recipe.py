@@ -233,6 +233,14 @@ class SessionRecipe:
         status = 503 if isinstance(error, CoreUnavailableError) else 500
         return ApiResult(status, {"message": "the session service is unavailable"}, ResponseChanges())
 
+    def error_answer(self, error: SessionError) -> Flow[ApiResult]:
+        """``handle_error``, or the core-failure answer when answering needs the core and it fails (the theft
+        answer revokes first: a core outage then must not turn into an exception escaping into the framework)."""
+        try:
+            return (yield from self.handle_error(error))
+        except CoreError as failure:
+            return self.core_failure(failure)
+
     def handle_error(self, error: SessionError) -> Flow[ApiResult]:
         """The response for a session error (the theft answer first revokes the session)."""
         config = self.config

@@ -23,17 +23,19 @@ class RecipeContext(Protocol):
     def now_ms(self) -> int: ...
 
 
+# Reprs show who and which session, never a token: the tokens, and the payload (it carries the anti-CSRF token and,
+# with FaunaDB, the Fauna secret), are left out so that a logged or printed session leaks nothing.
 @dataclass
 class SessionState:
     session_handle: str
     user_id: str
     tenant_id: str
-    access_token: str
-    access_token_payload: dict[str, Any]
+    access_token: str = field(repr=False)
+    access_token_payload: dict[str, Any] = field(repr=False)
     access_token_expiry_ms: int
-    refresh_token: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
     refresh_token_expiry_ms: int | None = None
-    anti_csrf_token: str | None = None
+    anti_csrf_token: str | None = field(default=None, repr=False)
     transfer_method: TransferMethod | None = None
     access_token_updated: bool = False
     changes: ResponseChanges = field(default_factory=ResponseChanges)
@@ -51,8 +53,8 @@ class SessionInformation:
     user_id: str
     recipe_user_id: str
     tenant_id: str
-    session_data_in_database: dict[str, Any]
-    custom_claims_in_access_token_payload: dict[str, Any]
+    session_data_in_database: dict[str, Any] = field(repr=False)  # holds the Fauna secret with FaunaDB
+    custom_claims_in_access_token_payload: dict[str, Any] = field(repr=False)  # and, in frontend mode, here too
     expiry: int
     time_created: int
 

@@ -25,6 +25,10 @@ class CoreCall:
     body: dict[str, Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:  # bodies carry access and refresh tokens: show which fields, not their values
+        fields = None if self.body is None else sorted(self.body)
+        return f"CoreCall({self.method!r}, {self.path!r}, body_fields={fields!r}, query={self.query!r})"
+
 
 @dataclass(frozen=True)
 class FetchJwks:

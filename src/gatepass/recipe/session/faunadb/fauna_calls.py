@@ -9,7 +9,7 @@ app fail or hang. The driver's FQL v4 deprecation warning is silenced on import 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 with warnings.catch_warnings():
@@ -23,6 +23,7 @@ with warnings.catch_warnings():
 
 from gatepass.errors import ConfigurationError
 from gatepass.recipe.session.errors import CoreUnavailableError
+from gatepass.untrusted import is_ascii_digits
 
 __all__ = [
     "BadRequest",
@@ -59,13 +60,14 @@ class FaunaIntegrationError(ConfigurationError):
 
 @dataclass(frozen=True)
 class MintedToken:
-    secret: str
+    secret: str = field(repr=False)  # the Fauna secret: the ref id is enough to tell tokens apart in a log
     ref_id: str
 
 
 def validate_user_id(user_id: str) -> None:
-    """FQL v4 document ids are 64-bit numbers; anything else can never name a user document."""
-    if not user_id.isdigit() or int(user_id) > 2**63 - 1:
+    """FQL v4 document ids are 64-bit numbers; anything else can never name a user document. ASCII digits only:
+    ``str.isdigit()`` accepts ``"²"``, which ``int()`` then refuses with a ValueError (the defect-01 pattern)."""
+    if not is_ascii_digits(user_id, max_length=19) or int(user_id) > 2**63 - 1:
         raise FaunaIntegrationError(
             f"user id {user_id!r} is not a FaunaDB document id: with the FaunaDB integration, create_new_session "
             "takes the numeric id of the user's document in user_collection_name"

@@ -101,7 +101,7 @@ class Middleware:
             try:
                 return _result_response(run_sync(api(), recipe))
             except SessionError as error:
-                return _result_response(run_sync(recipe.handle_error(error), recipe))
+                return _result_response(run_sync(recipe.error_answer(error), recipe))
             except CoreError as error:
                 return _result_response(recipe.core_failure(error))
         response = self.get_response(request)
@@ -114,7 +114,7 @@ class Middleware:
             try:
                 return _result_response(await run_async(api(), recipe))
             except SessionError as error:
-                return _result_response(await run_async(recipe.handle_error(error), recipe))
+                return _result_response(await run_async(recipe.error_answer(error), recipe))
             except CoreError as error:
                 return _result_response(recipe.core_failure(error))
         response = await self.get_response(request)
@@ -128,7 +128,7 @@ class Middleware:
             return None
         recipe = self._recipe_for(request)
         request.__dict__[_STATES] = []
-        return _result_response(run_sync(recipe.handle_error(exception), recipe))
+        return _result_response(run_sync(recipe.error_answer(exception), recipe))
 
 
 def verify_session(

@@ -81,7 +81,7 @@ class Middleware:
         try:
             result = run_sync(api(), recipe)
         except SessionError as error:
-            result = run_sync(recipe.handle_error(error), recipe)
+            result = run_sync(recipe.error_answer(error), recipe)
         except CoreError as error:
             result = recipe.core_failure(error)
         g.gatepass_answered = True
@@ -101,7 +101,7 @@ class Middleware:
 
     def _on_error(self, error: SessionError) -> Response:
         recipe = _instance().session
-        result = run_sync(recipe.handle_error(error), recipe)
+        result = run_sync(recipe.error_answer(error), recipe)
         g.gatepass_states = []  # an error answer carries only the error's changes
         return _result_response(result)
 

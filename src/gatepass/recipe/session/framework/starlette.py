@@ -94,7 +94,7 @@ class GatepassMiddleware:
             try:
                 result = await run_async(api(), recipe)
             except SessionError as error:
-                result = await run_async(recipe.handle_error(error), recipe)
+                result = await run_async(recipe.error_answer(error), recipe)
             except CoreError as error:
                 result = recipe.core_failure(error)
             await _send_result(send, result)
@@ -116,7 +116,7 @@ class GatepassMiddleware:
         except SessionError as error:
             if started:
                 raise
-            result = await run_async(recipe.handle_error(error), recipe)
+            result = await run_async(recipe.error_answer(error), recipe)
             await _send_result(send, result)
         except CoreError as error:
             if started:
