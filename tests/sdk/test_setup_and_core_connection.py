@@ -258,7 +258,7 @@ def test_duplicate_refresh_cookies(tmp_path: Path, older_domain: str | None) -> 
                 url + "/auth/session/refresh", headers={"Cookie": "sRefreshToken=a; sRefreshToken=b", "rid": "session"}
             )
             if older_domain is None:
-                assert response.status_code == 500 and "older_cookie_domain" in response.json()["message"]
+                assert response.status_code == 400 and "older_cookie_domain" in response.json()["message"]
             else:
                 assert response.status_code == 200
                 cleared = [c for c in response.headers.get_list("set-cookie") if c.startswith("sRefreshToken=;")]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigurationError
+from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.app_info import AppInfo, top_level_domain
 
 AntiCsrfMode = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
@@ -40,6 +41,10 @@ class SessionOptions:
     expose_access_token_to_frontend_in_cookie_based_auth: bool = False
     jwks_refresh_interval_sec: int = 14_400
     jwks_refetch_cooldown_ms: int = 500
+    # Failed refreshes (unauthorised or theft) allowed per client address before the refresh API answers 429;
+    # BucketSpec(0, 0) switches the limit off (do that behind a proxy that limits instead: every request then
+    # comes from the proxy's address).
+    refresh_rate_limit: BucketSpec = BucketSpec(burst=30, per_second=1)
     override: Any = None  # an Overrides value; typed in recipe.py to avoid an import cycle
     error_handlers: Any = None
 
@@ -61,6 +66,7 @@ class SessionConfig:
     expose_access_token_to_frontend_in_cookie_based_auth: bool
     jwks_refresh_interval_ms: int
     jwks_refetch_cooldown_ms: int
+    refresh_rate_limit: BucketSpec = BucketSpec(burst=30, per_second=1)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -131,4 +137,11 @@ def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionC
         ),
         jwks_refresh_interval_ms=options.jwks_refresh_interval_sec * 1000,
         jwks_refetch_cooldown_ms=options.jwks_refetch_cooldown_ms,
+        refresh_rate_limit=_rate_limit(options.refresh_rate_limit),
     )
+
+
+def _rate_limit(value: Any) -> BucketSpec:
+    if not isinstance(value, BucketSpec) or value.burst < 0 or value.per_second < 0:
+        raise ConfigurationError("refresh_rate_limit must be a gatepass.ratelimit.BucketSpec(burst, per_second)")
+    return value

@@ -185,7 +185,9 @@ class EmbeddedCore:
         try:
             ctx = runtime.apps.get(route.app_id)
             runtime.apps.require_tenant(ctx, route.tenant_id)
-            reply = api.handler(Call(runtime, ctx, route.tenant_id, JsonBody(call.body or {}), Query(call.query)))
+            reply = api.handler(
+                Call(runtime, ctx, route.tenant_id, JsonBody.from_python(call.body or {}), Query(call.query))
+            )
             if isinstance(reply, Deferred):
                 reply = reply.run()
         except GatepassError as exc:

@@ -42,15 +42,16 @@ class RequestView:
     path: str
     headers: Mapping[str, str]  # lower-case names
     cookies: tuple[tuple[str, str], ...] = ()
+    client: str = ""  # the peer's address as the server saw it (rate limits); "" when unknown
 
     @classmethod
-    def build(cls, method: str, path: str, headers: Iterable[tuple[str, str]]) -> RequestView:
+    def build(cls, method: str, path: str, headers: Iterable[tuple[str, str]], client: str = "") -> RequestView:
         """Repeated headers are joined as HTTP says: with ``, `` (and ``; `` for ``Cookie``)."""
         joined: dict[str, list[str]] = {}
         for name, value in headers:
             joined.setdefault(name.lower(), []).append(value)
         lowered = {key: ("; " if key == "cookie" else ", ").join(values) for key, values in joined.items()}
-        return cls(method.upper(), path, lowered, tuple(parse_cookie_header(lowered.get("cookie"))))
+        return cls(method.upper(), path, lowered, tuple(parse_cookie_header(lowered.get("cookie"))), client)
 
     def __repr__(self) -> str:  # the request's tokens are in its headers and cookies: show names only
         return (

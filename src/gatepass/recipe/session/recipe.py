@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gatepass.ratelimit import FailureLimiter
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.session import flows, transport
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
@@ -185,6 +186,7 @@ class SessionRecipe:
             refresh_interval_ms=self._config.jwks_refresh_interval_ms,
             cooldown_ms=self._config.jwks_refetch_cooldown_ms,
         )
+        self._refresh_limiter = FailureLimiter(self._config.refresh_rate_limit)
         self.global_claim_validators = list(claim_validators or [])
         self.extensions: dict[str, Any] = {}  # integrations installed by overrides (e.g. "faunadb")
         overrides = options.override if isinstance(options.override, Overrides) else Overrides()
@@ -221,10 +223,25 @@ class SessionRecipe:
             return None
         path = request.path.rstrip("/")
         if path == self.config.app_info.refresh_path and not self.apis.disable_refresh_post:
-            return lambda: self.apis.refresh_post(request=request)
+            return lambda: self._limited_refresh(request)
         if path == self.config.app_info.signout_path and not self.apis.disable_signout_post:
             return lambda: self.apis.signout_post(request=request)
         return None
+
+    def _limited_refresh(self, request: RequestView) -> Flow[ApiResult]:
+        """The refresh API behind a per-address limit on failures (checklist 35): a limited address gets 429 before
+        its token is looked at, so it learns nothing while it waits."""
+        wait = self._refresh_limiter.retry_after(request.client)
+        if wait is not None:
+            changes = ResponseChanges()
+            changes.set_header("retry-after", str(wait))
+            return ApiResult(429, {"message": "too many failed refresh attempts: try again later"}, changes)
+        try:
+            return (yield from self.apis.refresh_post(request=request))
+        except (UnauthorisedError, TokenTheftError):
+            if self._refresh_limiter.charge(request.client):
+                log.warning("rate limit reached: %s sent failing refreshes faster than allowed", request.client)
+            raise
 
     @staticmethod
     def core_failure(error: CoreError) -> ApiResult:
@@ -270,8 +287,10 @@ class SessionRecipe:
             transport.clear_tokens(changes, config, "cookie", domain=config.older_cookie_domain)
             status, body = 200, {"message": error.message}
         elif isinstance(error, DuplicateSessionCookiesError):
-            log.error("%s", error.message)
-            status, body = 500, {"message": error.message}
+            # Upstream answers 500; anyone can send two cookies, so this is a 400 (the request cannot be served as
+            # it stands) and a warning naming the setting that fixes it, not an internal error.
+            log.warning("%s", error.message)
+            status, body = 400, {"message": error.message}
         else:
             status, body = 500, {"message": "internal error"}
         if custom is not None:

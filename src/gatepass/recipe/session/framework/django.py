@@ -35,7 +35,8 @@ _STATES = "_gatepass_states"
 class _DjangoAdapter:
     def view(self, request: HttpRequest) -> RequestView:
         headers = [(k, v) for k, v in request.headers.items()]
-        return RequestView.build(request.method or "GET", request.path, headers)
+        client = str(request.META.get("REMOTE_ADDR") or "")
+        return RequestView.build(request.method or "GET", request.path, headers, client)
 
     def remember(self, request: HttpRequest, state: SessionState) -> None:
         states: list[SessionState] = request.__dict__.setdefault(_STATES, [])

@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _FlaskAdapter:
     def view(self, req: Any) -> RequestView:
-        return RequestView.build(req.method, req.path, list(req.headers.items()))
+        return RequestView.build(req.method, req.path, list(req.headers.items()), req.remote_addr or "")
 
     def remember(self, req: Any, state: SessionState) -> None:
         states: list[SessionState] = g.setdefault("gatepass_states", [])

@@ -39,7 +39,8 @@ _STATES = "gatepass.states"
 class _StarletteAdapter:
     def view(self, request: Request) -> RequestView:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope.get("headers", [])]
-        return RequestView.build(request.method, request.url.path, headers)
+        client = request.client.host if request.client else ""
+        return RequestView.build(request.method, request.url.path, headers, client)
 
     def remember(self, request: Request, state: SessionState) -> None:
         request.scope.setdefault(_STATES, []).append(state)
