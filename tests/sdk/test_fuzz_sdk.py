@@ -26,6 +26,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.instance import Gatepass, set_default
 from gatepass.recipe.session import syncio
 from gatepass.recipe.session.core_client import EmbeddedCore
@@ -87,7 +88,9 @@ def _signer(gp: Gatepass, token: str) -> Callable[[bytes], bytes] | None:
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     framework, mode = request.param
     remote: CoreProcess | None = request.getfixturevalue("remote_core") if mode == "remote" else None
-    gp = build_gatepass(framework, make_core(mode, remote, tmp_path_factory.mktemp("fuzz")), anti_csrf="VIA_TOKEN")
+    core = make_core(mode, remote, tmp_path_factory.mktemp("fuzz"))
+    # refresh_rate_limit off: the fuzzers send thousands of failing refreshes (test_refresh_rate_limit tests the limit)
+    gp = build_gatepass(framework, core, anti_csrf="VIA_TOKEN", refresh_rate_limit=BucketSpec(0, 0))
     try:
         with running_app(framework, gp) as url, httpx.Client(base_url=url, timeout=30) as http:
             cookie = _login(http, "cookie")

@@ -13,7 +13,8 @@ import pytest
 from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.instance import set_default
 from gatepass.recipe.session import syncio
-from gatepass.recipe.session.core_client import EmbeddedCore
+from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
+from tests.helpers import API_KEY, running_core
 from tests.sdk.conftest import FRAMEWORKS, build_gatepass, running_app
 
 REFRESH = "/auth/session/refresh"
@@ -67,3 +68,18 @@ def test_sec_35_sdk_default_limit_answers_429_to_a_burst(tmp_path: Path) -> None
             assert {client.post(REFRESH, headers=bad).status_code for _ in range(40)} == {401, 429}
     finally:
         gp.close()
+
+
+def test_sec_35_a_core_that_keeps_answering_429_is_a_503_not_a_500(tmp_path: Path) -> None:
+    """The core limits a backend that relays too many failing refreshes; the SDK retries, then answers 503."""
+    log = tmp_path / "core.log"
+    args = ["--api-key", API_KEY, "--rate-limit-failed-refreshes", "2/0.001"]
+    with running_core(f"sqlite:///{tmp_path / 'core.db'}", log, args) as core:
+        gp = build_gatepass("fastapi", RemoteCore(core.url, API_KEY), refresh_rate_limit=BucketSpec(0, 0))
+        try:
+            with running_app("fastapi", gp) as url, httpx.Client(base_url=url, timeout=60) as client:
+                bad = {"authorization": "Bearer gp1.not-a-token", "rid": "session"}
+                statuses = [client.post(REFRESH, headers=bad).status_code for _ in range(3)]
+                assert statuses == [401, 401, 503]
+        finally:
+            gp.close()

@@ -81,6 +81,8 @@ class RemoteCore:
 
     @staticmethod
     def _answer(call: CoreCall, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code == RETRY_STATUS:  # still limited after the retries: busy, not broken (503, not 500)
+            raise CoreUnavailableError(f"the core kept answering {call.method} {call.path} with 429 (rate limited)")
         if response.status_code >= 400:
             detail = response.text[:200] if response.status_code < 500 else "internal error"
             raise CoreError(f"the core answered {call.method} {call.path} with {response.status_code}: {detail}")
