@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatepass.faunadev import secrets
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found, permission_denied
+from gatepass.faunadev.limits import MAX_VALUE_DEPTH, LimitExceeded, value_depth_exceeds
 from gatepass.faunadev.sets import index_entries, paginate, sort_key
 from gatepass.faunadev.values import (
     COLLECTIONS,
@@ -31,11 +32,13 @@ from gatepass.faunadev.values import (
 )
 
 if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Env, Evaluator, Handler, Pos
+    from gatepass.faunadev.evaluator import Evaluator
+    from gatepass.faunadev.forms import Env, Handler, Pos
 
 MAX_ID = 2**63 - 1
 DEFAULT_PAGE = 64
 MAX_PAGE = 100_000
+PASSWORD_UNITS = 1_000  # a PBKDF2 hash costs the time of about this many function calls
 RESERVED_NAMES = {"events", "set", "self", "documents", "_", "collections", "indexes", "tokens", "keys", "roles"}
 
 
@@ -46,11 +49,20 @@ def collection_ref_for(ev: Evaluator, name: str, pos: Pos) -> Ref:
     return collection_ref(name)
 
 
-def _numeric_id(value: Any, pos: Pos) -> str:
+def numeric_id(value: Any, pos: Pos) -> str:
+    """A document id: a non-negative 64-bit number, given as a number or a string of ASCII digits."""
     text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
-    if text is None or not text.isdigit() or int(text) > MAX_ID:
-        raise invalid_argument(pos, f"Number or numeric String expected, non-numeric '{value}' provided.")
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
+        shown = text[:32] if text is not None else type(value).__name__
+        raise invalid_argument(pos, f"Number or numeric String expected, non-numeric '{shown}' provided.")
     return str(int(text))
+
+
+def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
+    """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may."""
+    if value_depth_exceeds(record, MAX_VALUE_DEPTH, ev.budget):
+        raise invalid_argument(pos, f"Values may nest at most {MAX_VALUE_DEPTH} arrays and objects deep.")
+    ev.tx.put(table, key, record)
 
 
 def _schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
@@ -167,9 +179,12 @@ def _predicate(ev: Evaluator, fn: Any, args: list[Any]) -> bool:
         return fn
     if not isinstance(fn, Lambda):
         return False
-    inner = Evaluator(ev.tx, ev.auth, unrestricted=True)  # predicates read without re-checking rights
+    # predicates read without re-checking rights, on the query's own budget
+    inner = Evaluator(ev.tx, ev.auth, unrestricted=True, budget=ev.budget)
     try:
         return inner.apply(fn, args, []) is True
+    except LimitExceeded:
+        raise
     except FaunaError:
         return False
 
@@ -285,7 +300,7 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
             return Ref(ev.string(raw, pos), parent)
         if parent.collection == COLLECTIONS:
             collection_ref_for(ev, parent.id, pos)
-        return Ref(_numeric_id(raw, [*pos, "id"]), parent)
+        return Ref(numeric_id(raw, [*pos, "id"]), parent)
 
     for kind in ("collection", "index", "role"):
 
@@ -388,7 +403,7 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
         if _live(ev.tx.get("documents", key), ev):
             raise FaunaError("instance already exists", "Document already exists.", pos)
         record = {"ts": ev.tx.ts_us, "data": _data(params, pos), "ttl": _ttl(params, pos)}
-        ev.tx.put("documents", key, record)
+        put(ev, "documents", key, record, pos)
         _set_password(ev, key, params, pos)
         _check_unique(ev, collection, pos)
         return document_view(Ref(doc_id, collection), "documents", record)
@@ -469,10 +484,13 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
         )
         try:
             ref, table, key, _ = _lookup(ev, target, pos)
+        except LimitExceeded:
+            raise
         except FaunaError:
             raise failure from None
         stored = ev.tx.get("credentials", key) if table == "documents" else None
         password = params.get("password") if isinstance(params, dict) else None
+        ev.budget.charge(PASSWORD_UNITS)
         if stored is None or not isinstance(password, str) or not secrets.password_matches(password, stored["hash"]):
             raise failure
         token_params = {"instance": ref, **{k: v for k, v in params.items() if k in ("ttl", "data")}}
@@ -487,6 +505,7 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
             return False
         table, key, record = _record(ev, target)
         stored = ev.tx.get("credentials", key) if table == "documents" and record is not None else None
+        ev.budget.charge(PASSWORD_UNITS)
         return bool(stored and isinstance(password, str) and secrets.password_matches(password, stored["hash"]))
 
     @simple("logout")
@@ -588,7 +607,8 @@ def _set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], p
                 }
             ],
         )
-    ev.tx.put("credentials", key, {"hash": secrets.hash_password(password)})
+    ev.budget.charge(PASSWORD_UNITS)
+    put(ev, "credentials", key, {"hash": secrets.hash_password(password)}, pos)
 
 
 def _write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
@@ -603,12 +623,12 @@ def _write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) ->
         _require_server(ev, pos)
         updated = dict(record)
         updated["data"] = _deep_merge(record.get("data") or {}, _data(params, pos)) if merge else _data(params, pos)
-        if table == "roles":
-            for field in ("membership", "privileges"):
-                if field in params:
-                    updated[field] = _normalise_membership(params[field]) if field == "membership" else params[field]
+        if table == "roles" and "membership" in params:
+            updated["membership"] = _normalise_membership(params["membership"])
+        if table == "roles" and "privileges" in params:
+            updated["privileges"] = _privileges(params["privileges"], pos)
         updated["ts"] = ev.tx.ts_us
-        ev.tx.put(table, key, updated)
+        put(ev, table, key, updated, pos)
         return document_view(target, table, updated)
     old_view = document_view(target, table, record)
     data = _deep_merge(record.get("data") or {}, _data(params, pos)) if merge else _data(params, pos)
@@ -616,8 +636,10 @@ def _write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) ->
     if "ttl" in params:
         updated["ttl"] = _ttl(params, pos)
     new_view = document_view(target, table, updated)
-    check(ev, "write", _resource_of(target), [old_view, new_view, target], pos)
-    ev.tx.put(table, key, updated)
+    # as in Fauna, the write predicate sees the credentials being set (they are stored apart, never returned)
+    seen_view = {**new_view, "credentials": params["credentials"]} if "credentials" in params else new_view
+    check(ev, "write", _resource_of(target), [old_view, seen_view, target], pos)
+    put(ev, table, key, updated, pos)
     if table == "documents":
         _set_password(ev, key, params, pos)
         _check_unique(ev, target.collection, pos)
@@ -647,7 +669,7 @@ def _create_token(ev: Evaluator, params: dict[str, Any], pos: Pos, *, checked: b
         "data": _data(params, pos),
         "secret_hash": secret_hash,
     }
-    ev.tx.put("tokens", str(token_id), record)
+    put(ev, "tokens", str(token_id), record, pos)
     return document_view(Ref(str(token_id), TOKENS), "tokens", record, secret=secret)
 
 
@@ -674,7 +696,7 @@ def _create_collection(ev: Evaluator, params: Any, pos: Pos) -> Any:
         "ttl_days": params.get("ttl_days"),
         "data": params.get("data"),
     }
-    ev.tx.put("collections", name, record)
+    put(ev, "collections", name, record, pos)
     return document_view(collection_ref(name), "collections", record)
 
 
@@ -684,7 +706,7 @@ def _fields(value: Any, pos: Pos, what: str) -> list[dict[str, Any]]:
     for item in items:
         field = item.get("field") if isinstance(item, dict) else None
         path = field if isinstance(field, list) else [field] if isinstance(field, str) else None
-        if path is None:
+        if path is None or not all(isinstance(step, (str, int)) and not isinstance(step, bool) for step in path):
             raise invalid_argument(pos, f"Index {what} must have a field.")
         entry: dict[str, Any] = {"field": path}
         if isinstance(item, dict) and item.get("reverse"):
@@ -709,7 +731,7 @@ def _create_index(ev: Evaluator, params: Any, pos: Pos) -> Any:
         "unique": bool(params.get("unique", False)),
         "data": params.get("data"),
     }
-    ev.tx.put("indexes", name, record)
+    put(ev, "indexes", name, record, pos)
     if record["unique"]:
         _check_unique(ev, source, pos)
     return document_view(Ref(name, INDEXES), "indexes", record)
@@ -720,26 +742,30 @@ def _normalise_membership(value: Any) -> list[dict[str, Any]]:
     return [m for m in items if isinstance(m, dict)]
 
 
-def _create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
-    if not ev.auth.can_manage_keys:
-        raise permission_denied(pos)
-    name = _name(params, pos)
-    if ev.tx.get("roles", name) is not None:
-        raise FaunaError("instance already exists", "Role already exists.", pos)
-    privileges = params.get("privileges", [])
-    privileges = privileges if isinstance(privileges, list) else [privileges]
+def _privileges(value: Any, pos: Pos) -> list[dict[str, Any]]:
+    privileges = value if isinstance(value, list) else [value]
     for privilege in privileges:
         if not isinstance(privilege, dict) or not isinstance(privilege.get("resource"), Ref):
             raise invalid_argument(pos, "Each privilege needs a resource.")
         actions = privilege.get("actions", {})
         if not isinstance(actions, dict) or not all(isinstance(v, (bool, Lambda)) for v in actions.values()):
             raise invalid_argument(pos, "Privilege actions must be booleans or predicate lambdas.")
+    return privileges
+
+
+def _create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
+    if not ev.auth.can_manage_keys:
+        raise permission_denied(pos)
+    name = _name(params, pos)
+    if ev.tx.get("roles", name) is not None:
+        raise FaunaError("instance already exists", "Role already exists.", pos)
+    privileges = _privileges(params.get("privileges", []), pos)
     record = {
         "ts": ev.tx.ts_us,
         "membership": _normalise_membership(params.get("membership")),
         "privileges": privileges,
     }
-    ev.tx.put("roles", name, record)
+    put(ev, "roles", name, record, pos)
     return document_view(Ref(name, ROLES), "roles", record)
 
 
@@ -759,7 +785,7 @@ def _create_key(ev: Evaluator, params: Any, pos: Pos) -> Any:
     key_id = ev.tx.new_id()
     secret, secret_hash = secrets.new_secret("key", key_id)
     record = {"ts": ev.tx.ts_us, "role": role, "data": params.get("data"), "secret_hash": secret_hash}
-    ev.tx.put("keys", str(key_id), record)
+    put(ev, "keys", str(key_id), record, pos)
     return document_view(Ref(str(key_id), KEYS), "keys", record, secret=secret)
 
 
@@ -775,7 +801,9 @@ def _check_unique(ev: Evaluator, collection: Ref | None, pos: Pos) -> None:
             continue
         paths = [t["field"] for t in index.get("terms", [])] + [v["field"] for v in index.get("values", [])]
         seen: set[str] = set()
-        for view in _documents_of(ev, collection):
+        views = _documents_of(ev, collection)
+        ev.budget.charge(1 + len(views) // 4)
+        for view in views:
             signature = repr(encode([field_value(view, path) for path in paths]))
             if signature in seen:
                 raise FaunaError("instance not unique", "document is not unique.", pos)
