@@ -86,8 +86,8 @@ class Evaluator:
         keys = frozenset(expr)
         for name in expr:
             spec = FORMS.get(name)
-            if spec is not None and keys <= spec[0]:
-                return spec[1](self, expr, env, pos)
+            if spec is not None and spec.required <= keys <= spec.keys:
+                return spec.handler(self, expr, env, pos)
         shown = ", ".join(k[:64] for k in list(expr)[:16])  # the keys are the caller's: bound what we echo
         raise FaunaError(
             "invalid expression", "No form/function found, or invalid argument keys: { " + shown + " }.", pos
@@ -109,7 +109,7 @@ class Evaluator:
             if not isinstance(body, str):
                 raise FaunaError("invalid expression", "Invalid bytes.", pos)
             try:
-                return Bytes(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+                return Bytes(base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True))
             except (binascii.Error, ValueError):
                 raise FaunaError("invalid expression", "Invalid bytes.", pos) from None
         if tag == "@obj":

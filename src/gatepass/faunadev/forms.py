@@ -4,7 +4,7 @@ the same signature (evaluator, the call's JSON object, the variables in scope, t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from gatepass.faunadev.evaluator import Evaluator
@@ -13,14 +13,21 @@ Env = dict[str, Any]
 Pos = list[Any]
 Handler = Callable[["Evaluator", dict[str, Any], Env, Pos], Any]
 
-FORMS: dict[str, tuple[frozenset[str], Handler]] = {}
+
+class Form(NamedTuple):
+    keys: frozenset[str]  # every key the call may have
+    required: frozenset[str]  # the keys it must have
+    handler: Handler
+
+
+FORMS: dict[str, Form] = {}
 
 
 def form(name: str, *optional: str, required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
     """Register a handler for the form whose keys are ``name``, the ``required`` keys and any ``optional`` ones."""
 
     def register(handler: Handler) -> Handler:
-        FORMS[name] = (frozenset({name, *required, *optional}), handler)
+        FORMS[name] = Form(frozenset({name, *required, *optional}), frozenset({name, *required}), handler)
         return handler
 
     return register

@@ -131,7 +131,7 @@ def wire_problem(value: Any) -> str | None:
 
 def value_depth_exceeds(value: Any, max_depth: int, budget: Budget | None = None) -> bool:
     """True if ``value`` nests arrays and objects deeper than ``max_depth``; walks iteratively, charging the
-    budget one unit per 64 members so that an aliased, exponentially large value cannot be walked for free."""
+    budget one unit per 8 members so that an aliased, exponentially large value cannot be walked for free."""
     from gatepass.faunadev.values import SetRef
 
     stack: list[tuple[Any, int]] = [(value, 0)]
@@ -151,6 +151,6 @@ def value_depth_exceeds(value: Any, max_depth: int, budget: Budget | None = None
         for member in members:
             stack.append((member, depth + 1))
             seen += 1
-            if budget is not None and seen % 64 == 0:
+            if budget is not None and seen % 8 == 0:
                 budget.charge()
     return False

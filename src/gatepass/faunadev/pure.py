@@ -117,6 +117,29 @@ _chain("gt", lambda a, b: a > b)
 _chain("gte", lambda a, b: a >= b)
 
 
+def _is(name: str, test: Callable[[Any], bool]) -> None:
+    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+        return test(ev.arg(expr, name, env, pos))
+
+    form(name)(handler)
+
+
+for _name, _test in {
+    "is_number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "is_integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "is_double": lambda v: isinstance(v, float),
+    "is_string": lambda v: isinstance(v, str),
+    "is_boolean": lambda v: isinstance(v, bool),
+    "is_null": lambda v: v is None,
+    "is_array": lambda v: isinstance(v, list),
+    "is_object": lambda v: isinstance(v, dict),
+    "is_ref": lambda v: isinstance(v, Ref),
+    "is_timestamp": lambda v: isinstance(v, Time),
+    "is_date": lambda v: isinstance(v, Date),
+}.items():
+    _is(_name, _test)
+
+
 # arithmetic and strings ---------------------------------------------------------------------------------------------
 def _long_divide(a: int, b: int) -> int:
     quotient = abs(a) // abs(b)

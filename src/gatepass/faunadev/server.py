@@ -255,8 +255,9 @@ def _read_query(raw: bytes) -> Any:
         return FaunaError("request too large", "Request entity is too large.", None)
     try:
         expr = parse_json(raw, max_depth=MAX_JSON_DEPTH)
-    except MalformedInput as exc:
-        return nesting_error() if "nested deeper" in str(exc) else invalid_json()
+    except MalformedInput as exc:  # too deep: the reader's depth rule, or the stdlib decoder's own recursion limit
+        too_deep = "nested deeper" in str(exc) or isinstance(exc.__cause__, RecursionError)
+        return nesting_error() if too_deep else invalid_json()
     return invalid_json() if wire_problem(expr) is not None else expr
 
 

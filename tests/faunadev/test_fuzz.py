@@ -1,0 +1,106 @@
+"""Property tests of fauna-dev: random well-formed and malformed FQL, sent over one keep-alive connection with the
+admin secret and with a user's token, always get a Fauna answer (a ``resource`` or Fauna's ``errors``), never a
+5xx, and the connection keeps working. ``GATEPASS_FUZZ_EXAMPLES`` sets how many examples each test runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import assume, given
+
+from gatepass.faunadev.access import ROOT
+from gatepass.faunadev.errors import FaunaError
+from gatepass.faunadev.evaluator import Evaluator
+from gatepass.faunadev.limits import wire_problem
+from gatepass.faunadev.store import Store
+from gatepass.faunadev.values import encode
+from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
+from tests.faunadev.conftest import ADMIN, FaunaDev, make_schema
+from tests.faunadev.fql_strategies import body_of, expressions, nested, raw_bodies
+from tests.fuzz_settings import fuzz_settings
+
+
+def assert_fauna_answer(response: httpx.Response) -> Any:
+    assert response.status_code < 500, response.text[:500]
+    body = response.json()
+    if response.status_code == 200:
+        assert set(body) == {"resource"}
+        return body["resource"]
+    errors = body["errors"]
+    assert isinstance(errors, list) and errors
+    for error in errors:
+        assert isinstance(error["code"], str) and isinstance(error["description"], str), error
+        assert isinstance(error.get("position", []), list)
+    return None
+
+
+class Caller:
+    """One keep-alive HTTP connection to fauna-dev for one secret."""
+
+    def __init__(self, url: str, secret: str) -> None:
+        self.client = httpx.Client(base_url=url, headers={"authorization": f"Bearer {secret}"}, timeout=30)
+
+    def send(self, body: bytes) -> httpx.Response:
+        return self.client.post("/", content=body, headers={"content-type": "application/json"})
+
+    def still_works(self) -> None:
+        response = self.send(b'{"add":[1,1]}')
+        assert response.status_code == 200 and response.json() == {"resource": 2}
+
+
+@pytest.fixture
+def callers(fauna: FaunaDev, admin: FaunaClient) -> Iterator[dict[str, Caller]]:
+    refs = make_schema(admin)
+    token = admin.query(q.create(q.tokens(), {"instance": refs["alice"]}))["secret"]
+    made = {"admin": Caller(fauna.url, ADMIN), "user": Caller(fauna.url, token)}
+    yield made
+    for caller in made.values():
+        caller.client.close()
+
+
+@pytest.mark.parametrize("who", ["admin", "user"])
+@fuzz_settings()
+@given(expr=expressions)
+def test_fuzz_random_fql_gets_a_fauna_answer(callers: dict[str, Caller], who: str, expr: Any) -> None:
+    caller = callers[who]
+    assert_fauna_answer(caller.send(body_of(expr)))
+    caller.still_works()
+
+
+@pytest.mark.parametrize("who", ["admin", "user"])
+@fuzz_settings()
+@given(expr=nested)
+def test_fuzz_deep_nesting_gets_a_fauna_answer(callers: dict[str, Caller], who: str, expr: Any) -> None:
+    caller = callers[who]
+    assert_fauna_answer(caller.send(body_of(expr)))
+    caller.still_works()
+
+
+@fuzz_settings()
+@given(body=raw_bodies)
+def test_fuzz_malformed_bodies_get_invalid_expression(callers: dict[str, Caller], body: bytes) -> None:
+    caller = callers["user"]
+    response = caller.send(body)
+    assert_fauna_answer(response)
+    if response.status_code != 200:
+        assert response.json()["errors"][0]["code"] in ("invalid expression", "invalid argument")
+    caller.still_works()
+
+
+@fuzz_settings()
+@given(expr=expressions)
+def test_fuzz_evaluator_returns_a_value_or_a_fauna_error(expr: Any) -> None:
+    """The pure evaluator, without HTTP (fast enough for long local runs): a value that encodes, or FaunaError."""
+    store = Store()
+    wire = json.loads(json.dumps(expr))
+    assume(wire_problem(wire) is None)  # the server refuses such bodies before evaluating them
+    try:
+        with store.transaction() as tx:
+            result = Evaluator(tx, ROOT).run(wire)
+            json.dumps(encode(result), allow_nan=False)
+    except FaunaError as error:
+        assert error.code and isinstance(error.description, str)
