@@ -36,7 +36,34 @@ literals = st.one_of(
     st.builds(lambda t: {"@query": t}, st.one_of(scalars, st.just({"lambda": "x", "expr": {"var": "x"}}))),
     st.builds(lambda t: {"@obj": t}, st.one_of(scalars, st.just({"a": 1}))),
 )
-leaves = st.one_of(scalars, literals, st.builds(lambda n: {"var": n}, st.sampled_from(["x", "y", "ref", 1, None])))
+USERS = {"collection": "users"}
+FIRST_USER = {"ref": USERS, "id": "310000000000000001"}  # the first id fauna-dev hands out
+useful = st.sampled_from(
+    [
+        USERS,
+        FIRST_USER,
+        {"get": FIRST_USER},
+        {"index": "users_by_email"},
+        {"role": "user"},
+        {"documents": USERS},
+        {"paginate": {"documents": USERS}},
+        {"match": {"index": "users_by_email"}, "terms": "alice@example.com"},
+        {"match": {"index": "notes_by_owner"}, "terms": FIRST_USER},
+        {"tokens": None},
+        {"keys": None},
+        {"collections": None},
+        {"current_identity": None},
+        {"current_token": None},
+        {"now": None},
+        {"object": {"data": {"object": {"owner": FIRST_USER}}}},
+        {"object": {"credentials": {"object": {"password": "pw"}}}},
+        {"lambda": "x", "expr": {"var": "x"}},
+        {"lambda": ["a", "b"], "expr": {"var": "a"}},
+    ]
+)
+leaves = st.one_of(
+    scalars, literals, useful, st.builds(lambda n: {"var": n}, st.sampled_from(["x", "y", "ref", "a", 1, None]))
+)
 
 
 def _call(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from hypothesis import assume, given
 
-from gatepass.faunadev.access import ROOT
+from gatepass.faunadev.access import ROOT, Auth
 from gatepass.faunadev.errors import FaunaError
 from gatepass.faunadev.evaluator import Evaluator
 from gatepass.faunadev.limits import wire_problem
 from gatepass.faunadev.store import Store
-from gatepass.faunadev.values import encode
+from gatepass.faunadev.values import Ref, collection_ref, encode
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
 from tests.faunadev.conftest import ADMIN, FaunaDev, make_schema
 from tests.faunadev.fql_strategies import body_of, expressions, nested, raw_bodies
@@ -91,16 +91,59 @@ def test_fuzz_malformed_bodies_get_invalid_expression(callers: dict[str, Caller]
     caller.still_works()
 
 
+class _Rollback(Exception):
+    pass
+
+
+def _seeded_store() -> tuple[Store, Auth]:
+    """A store holding ``make_schema``'s users, notes, indexes and role, and the first user's identity."""
+    store = Store()
+    with store.transaction() as tx:
+        evaluator = Evaluator(tx, ROOT)
+        for expr in SCHEMA:
+            evaluator.run(expr)
+    alice = Ref("310000000000000001", collection_ref("users"))
+    return store, Auth("token", token_id="1", identity=alice)
+
+
+SCHEMA = [
+    {"create_collection": {"object": {"name": "users"}}},
+    {"create_collection": {"object": {"name": "notes"}}},
+    {"create_index": {"object": {"name": "users_by_email", "source": {"collection": "users"}, "unique": True,
+                                 "terms": [{"object": {"field": ["data", "email"]}}]}}},
+    {"create_index": {"object": {"name": "notes_by_owner", "source": {"collection": "notes"},
+                                 "terms": [{"object": {"field": ["data", "owner"]}}]}}},
+    {"create": {"collection": "users"}, "params": {"object": {"data": {"object": {"email": "alice@example.com"}}}}},
+    {"create": {"collection": "notes"}, "params": {"object": {"data": {"object": {
+        "owner": {"ref": {"collection": "users"}, "id": "310000000000000001"}}}}}},
+    {"create_role": {"object": {
+        "name": "user",
+        "membership": [{"object": {"resource": {"collection": "users"}}}],
+        "privileges": [{"object": {"resource": {"collection": "notes"}, "actions": {"object": {
+            "read": True,
+            "write": {"query": {"lambda": ["old", "new"], "expr": {"equals": [
+                {"current_identity": None}, {"select": ["data", "owner"], "from": {"var": "old"}}]}}},
+        }}}}],
+    }}},
+]  # fmt: skip
+STORE, USER = _seeded_store()
+
+
 @fuzz_settings()
 @given(expr=expressions)
 def test_fuzz_evaluator_returns_a_value_or_a_fauna_error(expr: Any) -> None:
-    """The pure evaluator, without HTTP (fast enough for long local runs): a value that encodes, or FaunaError."""
-    store = Store()
+    """The pure evaluator, without HTTP (fast enough for long local runs), as admin and as a user, on a store with
+    data in it: a value that encodes as JSON, or a FaunaError; never a Python error. Nothing is kept."""
     wire = json.loads(json.dumps(expr))
     assume(wire_problem(wire) is None)  # the server refuses such bodies before evaluating them
     try:
-        with store.transaction() as tx:
-            result = Evaluator(tx, ROOT).run(wire)
-            json.dumps(encode(result), allow_nan=False)
-    except FaunaError as error:
-        assert error.code and isinstance(error.description, str)
+        with STORE.transaction() as tx:
+            for auth in (ROOT, USER):
+                try:
+                    result = Evaluator(tx, auth).run(wire)
+                    json.dumps(encode(result), allow_nan=False)
+                except FaunaError as error:
+                    assert error.code and isinstance(error.description, str)
+            raise _Rollback
+    except _Rollback:
+        pass

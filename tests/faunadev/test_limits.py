@@ -15,7 +15,7 @@ from gatepass.faunadev import forms
 from gatepass.faunadev.access import ROOT
 from gatepass.faunadev.errors import FaunaError
 from gatepass.faunadev.evaluator import Evaluator
-from gatepass.faunadev.limits import INT64_MAX, INT64_MIN, MAX_VALUE_DEPTH, Budget, LimitExceeded, value_depth_exceeds
+from gatepass.faunadev.limits import INT64_MAX, INT64_MIN, Budget, LimitExceeded, value_problem
 from gatepass.faunadev.server import FaunaDevServer
 from gatepass.faunadev.store import Store
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
@@ -271,7 +271,7 @@ def test_defect_14_aliased_values_are_paid_for_before_they_are_encoded() -> None
     with Store().transaction() as tx, pytest.raises(FaunaError) as caught:
         budget = Budget(timeout_ms=120_000)
         value = Evaluator(tx, ROOT, budget=budget).run({"let": bindings, "in": {"var": "a"}})
-        value_depth_exceeds(value, MAX_VALUE_DEPTH, budget)
+        value_problem(value, budget)
     assert caught.value.code == "bad request"
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatepass.faunadev import secrets
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found, permission_denied
-from gatepass.faunadev.limits import MAX_VALUE_DEPTH, LimitExceeded, value_depth_exceeds
+from gatepass.faunadev.limits import MAX_STORED_MEMBERS, LimitExceeded, value_problem
 from gatepass.faunadev.sets import index_entries, paginate, sort_key
 from gatepass.faunadev.values import (
     COLLECTIONS,
@@ -59,9 +59,10 @@ def numeric_id(value: Any, pos: Pos) -> str:
 
 
 def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
-    """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may."""
-    if value_depth_exceeds(record, MAX_VALUE_DEPTH, ev.budget):
-        raise invalid_argument(pos, f"Values may nest at most {MAX_VALUE_DEPTH} arrays and objects deep.")
+    """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may, and is not huge."""
+    problem = value_problem(record, ev.budget, max_members=MAX_STORED_MEMBERS)
+    if problem is not None:
+        raise invalid_argument(pos, problem)
     ev.tx.put(table, key, record)
 
 
@@ -258,7 +259,9 @@ def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ..
         if collection.collection == COLLECTIONS:
             collection_ref_for(ev, collection.id, pos)
         check(ev, "read", collection, [], pos)
-        return index_entries(_documents_of(ev, collection), [], [], None)
+        found = _documents_of(ev, collection)
+        ev.budget.charge(1 + len(found) // 8)
+        return index_entries(found, [], [], None)
     if "match" in spec:
         index: Ref = spec["match"]
         record = ev.tx.get("indexes", index.id)
@@ -273,6 +276,7 @@ def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ..
                 wanted = None
         check(ev, "read", index, [wanted if wanted is None or len(wanted) > 1 else wanted[0]], pos)
         documents = _documents_of(ev, record["source"])
+        ev.budget.charge(1 + len(documents) // 8)
         if wanted is None and term_fields:
             return []
         return index_entries(documents, term_fields, record.get("values", []), wanted)
@@ -285,6 +289,8 @@ def _cursor_key(cursor: list[Any]) -> tuple[Any, ...]:
 
 # forms -------------------------------------------------------------------------------------------------------------
 def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa: C901 - a table of small handlers
+    from gatepass.faunadev import pure
+
     def simple(name: str, *optional: str, required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         return form(name, *optional, required=required)
 
@@ -346,6 +352,7 @@ def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa
         before = ev.arg(expr, "before", env, pos) if "before" in expr else None
         after = after if after is None or isinstance(after, list) else [after]
         before = before if before is None or isinstance(before, list) else [before]
+        pure.comparable(ev, [after, before], [*pos, "paginate"])
         return paginate(entries, size, after, before, _cursor_key)
 
     def _lookup(ev: Evaluator, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
@@ -619,6 +626,8 @@ def _write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) ->
     table, key, record = _record(ev, target)
     if record is None:
         raise not_found(pos)
+    if table in ("native", "unknown"):
+        raise invalid_argument(pos, "Cannot update a schema meta collection.")
     if table in ("collections", "indexes", "roles", "keys"):
         _require_server(ev, pos)
         updated = dict(record)

@@ -41,6 +41,7 @@ CLOCK_EVERY = 256  # units between two looks at the clock
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_VALUE_DEPTH = MAX_JSON_DEPTH  # results and stored documents must be writable as JSON we would read back
+MAX_STORED_MEMBERS = 200_000  # arrays' and objects' members in one stored record (Fauna caps documents at 8 MB)
 
 
 class LimitExceeded(FaunaError):
@@ -129,9 +130,10 @@ def wire_problem(value: Any) -> str | None:
     return None
 
 
-def value_depth_exceeds(value: Any, max_depth: int, budget: Budget | None = None) -> bool:
-    """True if ``value`` nests arrays and objects deeper than ``max_depth``; walks iteratively, charging the
-    budget one unit per 8 members so that an aliased, exponentially large value cannot be walked for free."""
+def value_problem(value: Any, budget: Budget | None = None, *, max_members: int | None = None) -> str | None:
+    """Why ``value`` may not be answered, stored or compared (nested deeper than ``MAX_VALUE_DEPTH``, or more
+    than ``max_members`` members), or None. Walks iteratively, charging the budget one unit per 8 members: a value
+    that shares its parts can be exponentially larger than the query that built it, and is paid for here."""
     from gatepass.faunadev.values import SetRef
 
     stack: list[tuple[Any, int]] = [(value, 0)]
@@ -146,11 +148,13 @@ def value_depth_exceeds(value: Any, max_depth: int, budget: Budget | None = None
             members = item
         else:
             continue
-        if depth >= max_depth:
-            return True
+        if depth >= MAX_VALUE_DEPTH:
+            return f"Values may nest at most {MAX_VALUE_DEPTH} arrays and objects deep."
         for member in members:
             stack.append((member, depth + 1))
             seen += 1
-            if budget is not None and seen % 8 == 0:
+            if seen % 8 == 0 and budget is not None:
                 budget.charge()
-    return False
+            if max_members is not None and seen > max_members:
+                return f"Values may hold at most {max_members} members."
+    return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gatepass.faunadev import documents
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import Env, Handler, Pos, form, type_name
-from gatepass.faunadev.limits import wrap64
+from gatepass.faunadev.limits import value_problem, wrap64
 from gatepass.faunadev.sets import sort_key
 from gatepass.faunadev.values import Date, Ref, SetRef, Time, parse_time
 
@@ -58,6 +58,13 @@ def values_equal(ev: Evaluator, a: Any, b: Any) -> bool:
     if isinstance(a, SetRef):
         return values_equal(ev, a.spec, b.spec)
     return bool(a == b)
+
+
+def comparable(ev: Evaluator, value: Any, pos: Pos) -> None:
+    """Refuse (or pay for) a value before ordering it: ``sort_key`` walks all of it, shared parts included."""
+    problem = value_problem(value, ev.budget)
+    if problem is not None:
+        raise invalid_argument(pos, problem)
 
 
 def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
@@ -105,7 +112,9 @@ def _not(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 def _chain(name: str, test: Callable[[Any, Any], bool]) -> None:
     def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        values = [sort_key(v) for v in _non_empty(_operands(ev, expr, name, env, pos), [*pos, name])]
+        operands = _non_empty(_operands(ev, expr, name, env, pos), [*pos, name])
+        comparable(ev, operands, [*pos, name])
+        values = [sort_key(v) for v in operands]
         return all(test(a, b) for a, b in zip(values, values[1:], strict=False))
 
     form(name)(handler)

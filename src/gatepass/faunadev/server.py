@@ -35,13 +35,12 @@ from gatepass.faunadev.limits import (
     MAX_EVAL_DEPTH,
     MAX_JSON_DEPTH,
     MAX_QUERY_MS,
-    MAX_VALUE_DEPTH,
     Budget,
     invalid_json,
     nesting_error,
     query_timeout_ms,
     stack_overflow,
-    value_depth_exceeds,
+    value_problem,
     wire_problem,
 )
 from gatepass.faunadev.store import Store, Transaction
@@ -209,8 +208,9 @@ class FaunaDevServer:
             try:
                 result = Evaluator(tx, auth, budget=budget).run(expr)
                 # measured (and paid for) before encoding: an aliased value can be far larger than its query
-                if value_depth_exceeds(result, MAX_VALUE_DEPTH, budget):
-                    raise FaunaError("invalid argument", f"Results may nest at most {MAX_VALUE_DEPTH} deep.", [])
+                problem = value_problem(result, budget)
+                if problem is not None:
+                    raise FaunaError("invalid argument", problem, [])
                 return encode(result), tx.ts_us, budget.compute_ops
             except RecursionError:  # a value deeper than any limit caught sooner, compared or copied
                 raise stack_overflow(MAX_EVAL_DEPTH, []) from None
