@@ -16,7 +16,7 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from gatepass.faunadev import documents, pure
+from gatepass.faunadev import documents, records, times
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import FORMS, Env, Handler, Pos, form, type_name
@@ -99,7 +99,7 @@ class Evaluator:
         if tag == "@ts":
             if not isinstance(body, str):
                 raise FaunaError("invalid expression", "Invalid time.", pos)
-            return pure.make_time(_parsed_time(body, pos), pos)
+            return times.make_time(_parsed_time(body, pos), pos)
         if tag == "@date":
             try:
                 return Date(dt.date.fromisoformat(body))
@@ -131,9 +131,9 @@ class Evaluator:
         if isinstance(body, str):  # legacy "collections/users/123" form
             parts = body.split("/")
             if len(parts) == 3 and parts[0] in ("collections", "classes"):
-                return Ref(documents.numeric_id(parts[2], pos), documents.collection_ref_for(self, parts[1], pos))
+                return Ref(records.numeric_id(parts[2], pos), records.collection_ref_for(self, parts[1], pos))
             if len(parts) == 2 and parts[0] in ("collections", "classes"):
-                return documents.collection_ref_for(self, parts[1], pos)
+                return records.collection_ref_for(self, parts[1], pos)
             if len(parts) == 1 and body:
                 return Ref(body)
             raise FaunaError("invalid expression", "Invalid ref.", pos)

@@ -17,6 +17,7 @@ import logging
 import math
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ from gatepass.faunadev.values import ROLES, Ref, encode
 from gatepass.untrusted import MalformedInput, parse_json
 
 log = logging.getLogger("gatepass.faunadev")
+Route_ = Callable[[Request], Awaitable[Response]]
+ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 MAX_CLOCK_OFFSET_S = 100 * 366 * 86_400  # the clock hook may move time a century either way, no further
 CORS_EXPOSE = "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-faunadb-build"
 
@@ -113,14 +116,18 @@ class FaunaDevServer:
         self._root_hash = hashlib.sha256(admin_secret.encode()).hexdigest()
         self.app = Starlette(
             routes=[
-                Route("/", self.query, methods=["POST", "OPTIONS"]),
-                Route("/linearized", self.query, methods=["POST", "OPTIONS"]),
-                Route("/ping", self.ping, methods=["GET", "OPTIONS"]),
-                Route("/_emulator/advance_clock", self.advance_clock, methods=["POST", "OPTIONS"]),
-                Route("/query/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/stream/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/feed/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+                Route("/", self._answering(self.query), methods=["POST", "OPTIONS"]),
+                Route("/linearized", self._answering(self.query), methods=["POST", "OPTIONS"]),
+                Route("/ping", self._answering(self.ping), methods=["GET", "OPTIONS"]),
+                Route("/_emulator/advance_clock", self._answering(self.advance_clock), methods=["POST", "OPTIONS"]),
+                Route("/query/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route("/stream/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route("/feed/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route(
+                    "/{path:path}",
+                    self._answering(self.not_found),
+                    methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                ),
             ]
         )
 
@@ -170,15 +177,21 @@ class FaunaDevServer:
         return self._error(request, error)
 
     # routes --------------------------------------------------------------------------------------------------------
+    def _answering(self, route: Route_) -> Route_:
+        """The route, answering even when it fails unexpectedly: an exception escaping to the ASGI server after
+        the answer started would make it close the connection, and the caller's next query fails on it."""
+
+        async def answering(request: Request) -> Response:
+            try:
+                return await route(request)
+            except Exception as exc:  # the last resort
+                return self._internal_error(request, exc)
+
+        return answering
+
     async def query(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
-        try:
-            return await self._query(request)
-        except Exception as exc:  # the last resort: an answer, so that the connection stays usable
-            return self._internal_error(request, exc)
-
-    async def _query(self, request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             error = FaunaError("request too large", "Request entity is too large.", None)
