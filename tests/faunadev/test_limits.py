@@ -280,3 +280,17 @@ def test_defect_14_clock_hook_refuses_bad_numbers(fauna: FaunaDev, body: bytes) 
     response = httpx.post(fauna.url + "/_emulator/advance_clock", content=body, auth=(ADMIN, ""))
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid argument"
+
+
+def test_defect_14_stored_values_are_capped(fauna: FaunaDev, admin: FaunaClient) -> None:
+    admin.query(q.create_collection({"name": "things"}))
+    row = {"let": [{"row": list(range(300))}], "in": {"map": lam({"var": "row"}), "collection": list(range(1000))}}
+    stored = {"create": {"collection": "things"}, "params": {"object": {"data": {"object": {"v": row}}}}}
+    error = error_of(ask(fauna.url, stored))
+    assert error["code"] == "invalid argument" and "members" in error["description"]
+
+
+def test_defect_14_oversized_body_is_refused_and_the_server_keeps_serving(fauna: FaunaDev) -> None:
+    response = ask(fauna.url, b"[" + b"1," * (4 * 1024 * 1024) + b"1]", raw=True)
+    assert response.status_code == 413 and error_of(response)["code"] == "request too large"
+    assert ask(fauna.url, {"add": [1, 1]}).json() == {"resource": 2}

@@ -192,8 +192,8 @@ class FaunaDevServer:
     async def query(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        raw = await _read_body(request)
+        if raw is None:
             error = FaunaError("request too large", "Request entity is too large.", None)
             return self._error(request, error)
         secret = _secret_from(request.headers.get("authorization"))
@@ -201,9 +201,8 @@ class FaunaDevServer:
         if isinstance(timeout, str):
             return self._error(request, FaunaError("bad request", f"Invalid X-Query-Timeout: {timeout}", None))
         started = time.perf_counter()
-        expr = _read_query(raw)
         try:
-            result, txn_us, ops = await run_in_threadpool(self._evaluate, secret, expr, timeout)
+            result, txn_us, ops = await run_in_threadpool(self._evaluate, secret, raw, timeout)
         except Unauthorized:
             return self._unauthorized(request)
         except FaunaError as error:
@@ -212,9 +211,10 @@ class FaunaDevServer:
         stats = {"x-compute-ops": str(ops), "x-byte-read-ops": "0", "x-byte-write-ops": "0", "x-query-time": elapsed_ms}
         return self._json(request, 200, {"resource": result}, txn_us, stats)
 
-    def _evaluate(self, secret: str | None, expr: Any, timeout_ms: int) -> tuple[Any, int, int]:
-        budget = Budget(timeout_ms=timeout_ms)
+    def _evaluate(self, secret: str | None, raw: bytes, timeout_ms: int) -> tuple[Any, int, int]:
+        expr = _read_query(raw)  # parsed before taking the lock
         with self.store.transaction() as tx:
+            budget = Budget(timeout_ms=timeout_ms)  # the time limit counts from the lock, not from the queue
             auth = authenticate(tx, secret, self._root_hash)
             if isinstance(expr, FaunaError):
                 raise expr
@@ -240,8 +240,8 @@ class FaunaDevServer:
         secret = _secret_from(request.headers.get("authorization"))
         if secret is None or not secrets.root_matches(secret, self._root_hash):
             return self._unauthorized(request)
-        raw = await request.body()
-        seconds = _clock_seconds(raw[: MAX_BODY + 1])
+        raw = await _read_body(request)
+        seconds = _clock_seconds(raw) if raw is not None else None
         if seconds is None or abs(self.store.clock_offset_us / 1_000_000 + seconds) > MAX_CLOCK_OFFSET_S:
             error = FaunaError("invalid argument", 'Body must be {"seconds": <number>}, within a century.', [])
             return self._error(request, error)
@@ -260,12 +260,22 @@ class FaunaDevServer:
         return self._json(request, 404, {"errors": [{"code": "not found", "description": "Not Found"}]})
 
 
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or None once it grows past ``MAX_BODY`` (the rest is never read into memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _read_query(raw: bytes) -> Any:
     """The query in a request body, or the error Fauna answers for a body that is not FQL wire JSON."""
     if not raw.strip():
         return FaunaError("invalid expression", "No query provided.", [])
-    if len(raw) > MAX_BODY:
-        return FaunaError("request too large", "Request entity is too large.", None)
     try:
         expr = parse_json(raw, max_depth=MAX_JSON_DEPTH)
     except MalformedInput as exc:  # too deep: the reader's depth rule, or the stdlib decoder's own recursion limit
