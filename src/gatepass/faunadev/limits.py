@@ -54,14 +54,17 @@ def wrap64(value: int) -> int:
 
 
 def stack_overflow(limit: int, pos: list[Any]) -> LimitExceeded:
+    """Fauna's ``stack overflow`` for a call stack deeper than ``limit``."""
     return LimitExceeded("stack overflow", f"Call stack reached the maximum limit of {limit}.", pos)
 
 
 def nesting_error() -> FaunaError:
+    """Fauna's answer to a request body nested past the limit."""
     return FaunaError("invalid expression", "Request body JSON exceeds nesting limit.", [])
 
 
 def invalid_json() -> FaunaError:
+    """Fauna's answer to a request body it cannot read as JSON (a 65-bit integer among them)."""
     return FaunaError("invalid expression", "Request body is not valid JSON.", [])
 
 

@@ -120,6 +120,7 @@ for _name, _test in {
 
 # arithmetic and strings ---------------------------------------------------------------------------------------------
 def long_divide(a: int, b: int) -> int:
+    """JVM long division: truncated toward zero."""
     quotient = abs(a) // abs(b)
     return quotient if (a < 0) == (b < 0) else -quotient
 
@@ -242,6 +243,7 @@ def _path(ev: Evaluator, value: Any, pos: Pos) -> list[Any]:
 
 
 def select_path(value: Any, path: list[Any]) -> tuple[bool, Any]:
+    """``(found, value)`` at ``path`` in a value (objects by key, arrays by index, refs' id and collection)."""
     current = value
     for step in path:
         if isinstance(current, dict) and isinstance(step, str) and step in current:

@@ -35,6 +35,7 @@ MAX_ID = 2**63 - 1
 
 # refs ---------------------------------------------------------------------------------------------------------------
 def collection_ref_for(ev: Evaluator, name: str, pos: Pos) -> Ref:
+    """The ref of an existing collection; ``invalid ref`` for one that does not exist."""
     if ev.tx.get("collections", name) is None:
         raise FaunaError("invalid ref", f"Ref refers to undefined collection '{name}'", pos)
     return collection_ref(name)
@@ -65,6 +66,7 @@ def schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
 
 # records ---------------------------------------------------------------------------------------------------------
 def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
+    """True for a record that exists and whose ``ttl`` (if any) is still ahead."""
     if record is None:
         return False
     ttl = record.get("ttl")
@@ -96,6 +98,7 @@ def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]
 
 
 def token_identity_live(ev: Evaluator, record: dict[str, Any] | None) -> bool:
+    """True while a token's identity document exists and is live."""
     if record is None:
         return False
     instance: Ref = record["instance"]
@@ -105,6 +108,7 @@ def token_identity_live(ev: Evaluator, record: dict[str, Any] | None) -> bool:
 
 
 def document_view(ref: Ref, table: str, record: dict[str, Any], *, secret: str | None = None) -> dict[str, Any]:
+    """A record as Fauna returns it (only a new key's or token's answer shows its secret)."""
     if table == "documents":
         view: dict[str, Any] = {"ref": ref, "ts": record["ts"], "data": record.get("data", {})}
         if record.get("ttl") is not None:
@@ -182,6 +186,7 @@ def _predicate(ev: Evaluator, fn: Any, args: list[Any]) -> bool:
 
 
 def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
+    """Whether the caller may take ``action`` on ``resource`` (predicates receive ``args``)."""
     auth = ev.auth
     if ev.unrestricted:
         return True
@@ -204,16 +209,19 @@ def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
 
 
 def check(ev: Evaluator, action: str, resource: Ref, args: list[Any], pos: Pos) -> None:
+    """``allowed``, or ``permission denied``."""
     if not allowed(ev, action, resource, args):
         raise permission_denied(pos)
 
 
 def require_server(ev: Evaluator, pos: Pos) -> None:
+    """Refuse callers without a server or admin key."""
     if not ev.unrestricted:
         raise permission_denied(pos)
 
 
 def resource_of(ref: Ref) -> Ref:
+    """The resource whose privileges govern a ref (its collection, or the ref itself)."""
     return ref.collection if ref.collection is not None else ref
 
 
@@ -240,6 +248,7 @@ def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
 
 
 def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
+    """The sorted entries of a set: ``(sort key, entry, cursor)``, read rights checked."""
     if isinstance(value, Ref) and value.collection is None and value.id in NATIVE_COLLECTIONS:
         value = SetRef({"documents": value})
     if not isinstance(value, SetRef):
@@ -275,4 +284,5 @@ def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ..
 
 
 def cursor_key(cursor: list[Any]) -> tuple[Any, ...]:
+    """The sort key of a page cursor, comparable with the entries' keys."""
     return tuple(sort_key(c) for c in cursor)

@@ -199,7 +199,8 @@ class FaunaDevServer:
         secret = _secret_from(request.headers.get("authorization"))
         timeout = query_timeout_ms(request.headers.get("x-query-timeout"), self.max_query_ms)
         if isinstance(timeout, str):
-            return self._error(request, FaunaError("bad request", f"Invalid X-Query-Timeout: {timeout}", None))
+            error = FaunaError("bad request", f"Invalid header 'X-Query-Timeout': {timeout}", None)
+            return self._error(request, error)
         started = time.perf_counter()
         try:
             result, txn_us, ops = await run_in_threadpool(self._evaluate, secret, raw, timeout)

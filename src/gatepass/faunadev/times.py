@@ -36,6 +36,7 @@ MAX_TIME_NS = int(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp
 
 
 def make_time(nanos: int, pos: Pos) -> Time:
+    """A Time, or ``invalid argument`` outside the instants we can print."""
     if not MIN_TIME_NS <= nanos <= MAX_TIME_NS:
         raise invalid_argument(
             pos, "dates and times must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z"
@@ -44,6 +45,7 @@ def make_time(nanos: int, pos: Pos) -> Time:
 
 
 def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
+    """Nanoseconds in a time unit (``second``, ``seconds``, ``half day``...), or ``invalid argument``."""
     text = ev.string(unit, pos)
     name = "half day" if text in ("half day", "half days") else text.lower().removesuffix("s")
     if name not in UNITS_NS:

@@ -31,6 +31,7 @@ RESERVED_NAMES = {"events", "set", "self", "documents", "_", "collections", "ind
 
 # writes ----------------------------------------------------------------------------------------------------------
 def document_data(params: dict[str, Any], pos: Pos) -> dict[str, Any]:
+    """The ``data`` of write parameters (an object), or ``validation failed``."""
     data = params.get("data", {})
     if data is None:
         return {}
@@ -45,6 +46,7 @@ def document_data(params: dict[str, Any], pos: Pos) -> dict[str, Any]:
 
 
 def ttl_of(params: dict[str, Any], pos: Pos) -> Time | None:
+    """The ``ttl`` of write parameters (a Time or null), or ``validation failed``."""
     ttl = params.get("ttl")
     if ttl is not None and not isinstance(ttl, Time):
         raise FaunaError(
@@ -69,6 +71,7 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], pos: Pos) -> None:
+    """Store the hash of ``credentials.password`` for a document, if the parameters set one."""
     credentials = params.get("credentials")
     if credentials is None:
         return
@@ -91,6 +94,7 @@ def set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], po
 
 
 def write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
+    """``Update`` (``merge``) or ``Replace`` of any record, with the caller's write rights checked."""
     if not isinstance(params, dict):
         raise invalid_argument([*pos, "params"], "Object expected.")
     if not isinstance(target, Ref):
@@ -129,6 +133,7 @@ def write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> 
 
 
 def create_token(ev: Evaluator, params: dict[str, Any], pos: Pos, *, checked: bool = False) -> Any:
+    """A new token for ``params.instance``; its secret is shown once, in this answer."""
     if not checked and not allowed(ev, "create", TOKENS, [params]):
         raise permission_denied(pos)
     instance = params.get("instance")
@@ -168,6 +173,7 @@ def _name(params: Any, pos: Pos) -> str:
 
 
 def create_collection(ev: Evaluator, params: Any, pos: Pos) -> Any:
+    """``CreateCollection``: server or admin keys only."""
     require_server(ev, pos)
     name = _name(params, pos)
     if ev.tx.get("collections", name) is not None:
@@ -198,6 +204,7 @@ def _fields(value: Any, pos: Pos, what: str) -> list[dict[str, Any]]:
 
 
 def create_index(ev: Evaluator, params: Any, pos: Pos) -> Any:
+    """``CreateIndex`` over a collection or a native collection; unique indexes are checked now."""
     require_server(ev, pos)
     name = _name(params, pos)
     if ev.tx.get("indexes", name) is not None:
@@ -236,6 +243,7 @@ def _privileges(value: Any, pos: Pos) -> list[dict[str, Any]]:
 
 
 def create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
+    """``CreateRole``: admin keys only; privileges must name resources and grant booleans or lambdas."""
     if not ev.auth.can_manage_keys:
         raise permission_denied(pos)
     name = _name(params, pos)
@@ -252,6 +260,7 @@ def create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
 
 
 def create_key(ev: Evaluator, params: Any, pos: Pos) -> Any:
+    """``CreateKey`` with a built-in or custom role: admin keys only."""
     if not ev.auth.can_manage_keys:
         raise permission_denied(pos)
     role = params.get("role") if isinstance(params, dict) else None
