@@ -8,11 +8,11 @@ and a wrong password.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gatepass.faunadev import secrets
+from gatepass.faunadev import pure, secrets
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found
+from gatepass.faunadev.forms import Env, Handler, Pos, form
 from gatepass.faunadev.limits import LimitExceeded
 from gatepass.faunadev.records import (
     check,
@@ -46,277 +46,293 @@ from gatepass.faunadev.writes import (
 
 if TYPE_CHECKING:
     from gatepass.faunadev.evaluator import Evaluator
-    from gatepass.faunadev.forms import Env, Handler, Pos
 
 DEFAULT_PAGE = 64
 MAX_PAGE = 100_000
 
 
 # forms -------------------------------------------------------------------------------------------------------------
-def register(form: Callable[..., Callable[[Handler], Handler]]) -> None:  # noqa: C901 - a table of small handlers
-    from gatepass.faunadev import pure
+@form("ref", required=("id",))
+def _ref(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    parent = ev.arg(expr, "ref", env, pos)
+    if isinstance(parent, str):  # Ref("collections/users") legacy form
+        return ev.literal("@ref", parent, env, pos)
+    if not isinstance(parent, Ref):
+        raise invalid_argument(pos, "Ref expected.")
+    raw = ev.arg(expr, "id", env, pos)
+    if parent in (COLLECTIONS, INDEXES, ROLES):
+        return Ref(ev.string(raw, pos), parent)
+    if parent.collection == COLLECTIONS:
+        collection_ref_for(ev, parent.id, pos)
+    return Ref(numeric_id(raw, [*pos, "id"]), parent)
 
-    def simple(name: str, *optional: str, required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
-        return form(name, *optional, required=required)
 
-    @simple("ref", required=("id",))
-    def _ref(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        parent = ev.arg(expr, "ref", env, pos)
-        if isinstance(parent, str):  # Ref("collections/users") legacy form
-            return ev.literal("@ref", parent, env, pos)
-        if not isinstance(parent, Ref):
-            raise invalid_argument(pos, "Ref expected.")
-        raw = ev.arg(expr, "id", env, pos)
-        if parent in (COLLECTIONS, INDEXES, ROLES):
-            return Ref(ev.string(raw, pos), parent)
-        if parent.collection == COLLECTIONS:
-            collection_ref_for(ev, parent.id, pos)
-        return Ref(numeric_id(raw, [*pos, "id"]), parent)
+for kind in ("collection", "index", "role"):
 
-    for kind in ("collection", "index", "role"):
+    def make(kind: str = kind) -> Handler:
+        def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+            return schema_ref(ev, kind, ev.arg(expr, kind, env, pos), pos)
 
-        def make(kind: str = kind) -> Handler:
-            def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-                return schema_ref(ev, kind, ev.arg(expr, kind, env, pos), pos)
+        return handler
 
-            return handler
+    form(kind, "scope")(make())
 
-        simple(kind, "scope")(make())
+for name in ("collections", "indexes", "tokens", "keys", "credentials", "roles", "databases", "functions"):
 
-    for name in ("collections", "indexes", "tokens", "keys", "credentials", "roles", "databases", "functions"):
+    def make_native(name: str = name) -> Handler:
+        return lambda ev, expr, env, pos: native(name)
 
-        def make_native(name: str = name) -> Handler:
-            return lambda ev, expr, env, pos: native(name)
+    form(name)(make_native())
 
-        simple(name)(make_native())
 
-    @simple("documents")
-    def _documents(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        collection = ev.arg(expr, "documents", env, pos)
-        if not isinstance(collection, Ref):
-            raise invalid_argument(pos, "Collection Ref expected.")
-        return SetRef({"documents": collection})
+@form("documents")
+def _documents(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    collection = ev.arg(expr, "documents", env, pos)
+    if not isinstance(collection, Ref):
+        raise invalid_argument(pos, "Collection Ref expected.")
+    return SetRef({"documents": collection})
 
-    @simple("match", "terms")
-    def _match(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        index = ev.arg(expr, "match", env, pos)
-        if not isinstance(index, Ref) or index.collection != INDEXES:
-            raise invalid_argument(pos, "Index Ref expected.")
-        spec: dict[str, Any] = {"match": index}
-        if "terms" in expr:
-            spec["terms"] = ev.arg(expr, "terms", env, pos)
-        return SetRef(spec)
 
-    @simple("paginate", "size", "after", "before", "ts", "events", "sources", "cursor")
-    def _paginate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        entries = set_entries(ev, ev.arg(expr, "paginate", env, pos), [*pos, "paginate"])
-        size = ev.arg(expr, "size", env, pos) if "size" in expr else DEFAULT_PAGE
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE:
-            raise invalid_argument([*pos, "size"], f"Integer between 1 and {MAX_PAGE} expected.")
-        after = ev.arg(expr, "after", env, pos) if "after" in expr else None
-        before = ev.arg(expr, "before", env, pos) if "before" in expr else None
-        after = after if after is None or isinstance(after, list) else [after]
-        before = before if before is None or isinstance(before, list) else [before]
-        pure.comparable(ev, [after, before], [*pos, "paginate"])
-        return paginate(entries, size, after, before, cursor_key)
+@form("match", "terms")
+def _match(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    index = ev.arg(expr, "match", env, pos)
+    if not isinstance(index, Ref) or index.collection != INDEXES:
+        raise invalid_argument(pos, "Index Ref expected.")
+    spec: dict[str, Any] = {"match": index}
+    if "terms" in expr:
+        spec["terms"] = ev.arg(expr, "terms", env, pos)
+    return SetRef(spec)
 
-    def _lookup(ev: Evaluator, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
-        if isinstance(target, SetRef):
-            entries = set_entries(ev, target, pos)
-            if not entries:
-                raise not_found(pos, "Set")
-            first = entries[0][1]
-            target = first if isinstance(first, Ref) else first[-1] if isinstance(first, list) else first
-        if not isinstance(target, Ref):
-            raise invalid_argument(pos, f"Ref or Set expected, {type(target).__name__} provided.")
-        table, key, record = record_of(ev, target)
-        if record is None or table in ("native", "unknown"):
-            raise not_found(pos)
-        return target, table, key, record
 
-    @simple("get", "ts")
-    def _get(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        ref, table, _, record = _lookup(ev, ev.arg(expr, "get", env, pos), pos)
-        check(ev, "read", resource_of(ref), [ref], pos)
-        return document_view(ref, table, record)
+@form("paginate", "size", "after", "before", "ts", "events", "sources", "cursor")
+def _paginate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    entries = set_entries(ev, ev.arg(expr, "paginate", env, pos), [*pos, "paginate"])
+    size = ev.arg(expr, "size", env, pos) if "size" in expr else DEFAULT_PAGE
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE:
+        raise invalid_argument([*pos, "size"], f"Integer between 1 and {MAX_PAGE} expected.")
+    after = ev.arg(expr, "after", env, pos) if "after" in expr else None
+    before = ev.arg(expr, "before", env, pos) if "before" in expr else None
+    after = after if after is None or isinstance(after, list) else [after]
+    before = before if before is None or isinstance(before, list) else [before]
+    pure.comparable(ev, [after, before], [*pos, "paginate"])
+    return paginate(entries, size, after, before, cursor_key)
 
-    @simple("exists", "ts")
-    def _exists(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        target = ev.arg(expr, "exists", env, pos)
-        if isinstance(target, SetRef):
-            return bool(set_entries(ev, target, pos))
-        if not isinstance(target, Ref):
-            raise invalid_argument(pos, "Ref expected.")
-        check(ev, "read", resource_of(target), [target], pos)
-        table, _, record = record_of(ev, target)
-        return record is not None and table not in ("native", "unknown")
 
-    @simple("create", "params")
-    def _create(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        target = ev.arg(expr, "create", env, pos)
-        params = ev.arg(expr, "params", env, pos) if "params" in expr else {}
-        if not isinstance(params, dict):
-            raise invalid_argument([*pos, "params"], "Object expected.")
-        if not isinstance(target, Ref):
-            raise invalid_argument(pos, "Ref expected.")
-        if target == TOKENS or target.collection == TOKENS:
-            return create_token(ev, params, pos)
-        if target in (COLLECTIONS, INDEXES, ROLES, KEYS):
-            creator = {COLLECTIONS: create_collection, INDEXES: create_index, ROLES: create_role, KEYS: create_key}
-            return creator[target](ev, params, pos)
-        collection = target if target.collection == COLLECTIONS else target.collection
-        if collection is None or collection.collection != COLLECTIONS:
-            raise invalid_argument(pos, "Collection Ref expected.")
-        if ev.tx.get("collections", collection.id) is None:
-            raise FaunaError("invalid ref", f"Ref refers to undefined collection '{collection.id}'", pos)
-        check(ev, "create", collection, [params], pos)
-        doc_id = target.id if target.collection == collection else str(ev.tx.new_id())
-        key = (collection.id, doc_id)
-        if is_live(ev.tx.get("documents", key), ev):
-            raise FaunaError("instance already exists", "Document already exists.", pos)
-        record = {"ts": ev.tx.ts_us, "data": document_data(params, pos), "ttl": ttl_of(params, pos)}
-        put(ev, "documents", key, record, pos)
-        set_password(ev, key, params, pos)
-        check_unique(ev, collection, pos)
-        return document_view(Ref(doc_id, collection), "documents", record)
+def _lookup(ev: Evaluator, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
+    if isinstance(target, SetRef):
+        entries = set_entries(ev, target, pos)
+        if not entries:
+            raise not_found(pos, "Set")
+        first = entries[0][1]
+        target = first if isinstance(first, Ref) else first[-1] if isinstance(first, list) else first
+    if not isinstance(target, Ref):
+        raise invalid_argument(pos, f"Ref or Set expected, {type(target).__name__} provided.")
+    table, key, record = record_of(ev, target)
+    if record is None or table in ("native", "unknown"):
+        raise not_found(pos)
+    return target, table, key, record
 
-    @simple("update", "params")
-    def _update(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return write(
-            ev,
-            ev.arg(expr, "update", env, pos),
-            ev.arg(expr, "params", env, pos) if "params" in expr else {},
-            pos,
-            merge=True,
-        )
 
-    @simple("replace", "params")
-    def _replace(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return write(
-            ev,
-            ev.arg(expr, "replace", env, pos),
-            ev.arg(expr, "params", env, pos) if "params" in expr else {},
-            pos,
-            merge=False,
-        )
+@form("get", "ts")
+def _get(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    ref, table, _, record = _lookup(ev, ev.arg(expr, "get", env, pos), pos)
+    check(ev, "read", resource_of(ref), [ref], pos)
+    return document_view(ref, table, record)
 
-    @simple("delete")
-    def _delete(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        ref, table, key, record = _lookup(ev, ev.arg(expr, "delete", env, pos), pos)
-        if table in ("collections", "indexes", "roles", "keys"):
-            require_server(ev, pos)
-        else:
-            check(ev, "delete", resource_of(ref), [ref], pos)
-        view = document_view(ref, table, record)
-        ev.tx.remove(table, key)
-        if table == "documents":
-            ev.tx.remove("credentials", key)
-        if table == "collections":
-            for doc_key in [k for k in ev.tx.rows("documents") if k[0] == ref.id]:
-                ev.tx.remove("documents", doc_key)
-                ev.tx.remove("credentials", doc_key)
-        return view
 
-    @simple("create_collection")
-    def _create_collection_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return create_collection(ev, ev.arg(expr, "create_collection", env, pos), pos)
+@form("exists", "ts")
+def _exists(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    target = ev.arg(expr, "exists", env, pos)
+    if isinstance(target, SetRef):
+        return bool(set_entries(ev, target, pos))
+    if not isinstance(target, Ref):
+        raise invalid_argument(pos, "Ref expected.")
+    check(ev, "read", resource_of(target), [target], pos)
+    table, _, record = record_of(ev, target)
+    return record is not None and table not in ("native", "unknown")
 
-    @simple("create_index")
-    def _create_index_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return create_index(ev, ev.arg(expr, "create_index", env, pos), pos)
 
-    @simple("create_role")
-    def _create_role_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return create_role(ev, ev.arg(expr, "create_role", env, pos), pos)
+@form("create", "params")
+def _create(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    target = ev.arg(expr, "create", env, pos)
+    params = ev.arg(expr, "params", env, pos) if "params" in expr else {}
+    if not isinstance(params, dict):
+        raise invalid_argument([*pos, "params"], "Object expected.")
+    if not isinstance(target, Ref):
+        raise invalid_argument(pos, "Ref expected.")
+    if target == TOKENS or target.collection == TOKENS:
+        return create_token(ev, params, pos)
+    if target in (COLLECTIONS, INDEXES, ROLES, KEYS):
+        creator = {COLLECTIONS: create_collection, INDEXES: create_index, ROLES: create_role, KEYS: create_key}
+        return creator[target](ev, params, pos)
+    collection = target if target.collection == COLLECTIONS else target.collection
+    if collection is None or collection.collection != COLLECTIONS:
+        raise invalid_argument(pos, "Collection Ref expected.")
+    if ev.tx.get("collections", collection.id) is None:
+        raise FaunaError("invalid ref", f"Ref refers to undefined collection '{collection.id}'", pos)
+    check(ev, "create", collection, [params], pos)
+    doc_id = target.id if target.collection == collection else str(ev.tx.new_id())
+    key = (collection.id, doc_id)
+    if is_live(ev.tx.get("documents", key), ev):
+        raise FaunaError("instance already exists", "Document already exists.", pos)
+    record = {"ts": ev.tx.ts_us, "data": document_data(params, pos), "ttl": ttl_of(params, pos)}
+    put(ev, "documents", key, record, pos)
+    set_password(ev, key, params, pos)
+    check_unique(ev, collection, pos)
+    return document_view(Ref(doc_id, collection), "documents", record)
 
-    @simple("create_key")
-    def _create_key_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return create_key(ev, ev.arg(expr, "create_key", env, pos), pos)
 
-    @simple("key_from_secret")
-    def _key_from_secret(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+@form("update", "params")
+def _update(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return write(
+        ev,
+        ev.arg(expr, "update", env, pos),
+        ev.arg(expr, "params", env, pos) if "params" in expr else {},
+        pos,
+        merge=True,
+    )
+
+
+@form("replace", "params")
+def _replace(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return write(
+        ev,
+        ev.arg(expr, "replace", env, pos),
+        ev.arg(expr, "params", env, pos) if "params" in expr else {},
+        pos,
+        merge=False,
+    )
+
+
+@form("delete")
+def _delete(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    ref, table, key, record = _lookup(ev, ev.arg(expr, "delete", env, pos), pos)
+    if table in ("collections", "indexes", "roles", "keys"):
         require_server(ev, pos)
-        secret = ev.string(ev.arg(expr, "key_from_secret", env, pos), pos)
-        parsed = secrets.parse_secret(secret)
-        table = "tokens" if parsed is not None and parsed.kind == "token" else "keys"
-        if parsed is not None:
-            ref = Ref(str(parsed.id), TOKENS if table == "tokens" else KEYS)
-            _, _, record = record_of(ev, ref)
-            if record is not None and secrets.secret_matches(parsed, record["secret_hash"]):
-                return document_view(ref, table, record)
-        raise not_found(pos, "Key")
+    else:
+        check(ev, "delete", resource_of(ref), [ref], pos)
+    view = document_view(ref, table, record)
+    ev.tx.remove(table, key)
+    if table == "documents":
+        ev.tx.remove("credentials", key)
+    if table == "collections":
+        for doc_key in [k for k in ev.tx.rows("documents") if k[0] == ref.id]:
+            ev.tx.remove("documents", doc_key)
+            ev.tx.remove("credentials", doc_key)
+    return view
 
-    @simple("login", required=("params",))
-    def _login(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        require_server(ev, pos)
-        target = ev.arg(expr, "login", env, pos)
-        params = ev.arg(expr, "params", env, pos)
-        failure = FaunaError(
-            "authentication failed", "The document was not found or provided password was incorrect.", pos
-        )
-        try:
-            ref, table, key, _ = _lookup(ev, target, pos)
-        except LimitExceeded:
-            raise
-        except FaunaError:
-            raise failure from None
-        stored = ev.tx.get("credentials", key) if table == "documents" else None
-        password = params.get("password") if isinstance(params, dict) else None
-        ev.budget.charge(PASSWORD_UNITS)
-        if stored is None or not isinstance(password, str) or not secrets.password_matches(password, stored["hash"]):
-            raise failure
-        token_params = {"instance": ref, **{k: v for k, v in params.items() if k in ("ttl", "data")}}
-        return create_token(ev, token_params, pos, checked=True)
 
-    @simple("identify", required=("password",))
-    def _identify(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        require_server(ev, pos)
-        target = ev.arg(expr, "identify", env, pos)
-        password = ev.arg(expr, "password", env, pos)
-        if not isinstance(target, Ref) or target.collection is None:
-            return False
-        table, key, record = record_of(ev, target)
-        stored = ev.tx.get("credentials", key) if table == "documents" and record is not None else None
-        ev.budget.charge(PASSWORD_UNITS)
-        return bool(stored and isinstance(password, str) and secrets.password_matches(password, stored["hash"]))
+@form("create_collection")
+def _create_collection_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return create_collection(ev, ev.arg(expr, "create_collection", env, pos), pos)
 
-    @simple("logout")
-    def _logout(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        everything = ev.boolean(ev.arg(expr, "logout", env, pos), pos)
-        auth = ev.auth
-        if auth.kind != "token" or auth.token_id is None:
-            return False
-        if everything:
-            for token_id, record in list(ev.tx.rows("tokens").items()):
-                if record["instance"] == auth.identity:
-                    ev.tx.remove("tokens", token_id)
-        else:
-            ev.tx.remove("tokens", auth.token_id)
-        return True
 
-    def _identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        if ev.auth.identity is None:
-            raise FaunaError("missing identity", "Authentication does not contain an identity", pos)
-        return ev.auth.identity
+@form("create_index")
+def _create_index_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return create_index(ev, ev.arg(expr, "create_index", env, pos), pos)
 
-    simple("current_identity")(_identity)
-    simple("identity")(_identity)
 
-    @simple("has_current_identity")
-    def _has_identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return ev.auth.identity is not None
+@form("create_role")
+def _create_role_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return create_role(ev, ev.arg(expr, "create_role", env, pos), pos)
 
-    simple("has_identity")(_has_identity)
 
-    @simple("current_token")
-    def _current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        auth = ev.auth
-        if auth.token_id is not None:
-            return Ref(auth.token_id, TOKENS)
-        if auth.key_id is not None:
-            return Ref(auth.key_id, KEYS)
-        raise FaunaError("invalid token", "Token metadata is not accessible.", pos)
+@form("create_key")
+def _create_key_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return create_key(ev, ev.arg(expr, "create_key", env, pos), pos)
 
-    @simple("has_current_token")
-    def _has_current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        return ev.auth.token_id is not None or ev.auth.key_id is not None
+
+@form("key_from_secret")
+def _key_from_secret(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    require_server(ev, pos)
+    secret = ev.string(ev.arg(expr, "key_from_secret", env, pos), pos)
+    parsed = secrets.parse_secret(secret)
+    table = "tokens" if parsed is not None and parsed.kind == "token" else "keys"
+    if parsed is not None:
+        ref = Ref(str(parsed.id), TOKENS if table == "tokens" else KEYS)
+        _, _, record = record_of(ev, ref)
+        if record is not None and secrets.secret_matches(parsed, record["secret_hash"]):
+            return document_view(ref, table, record)
+    raise not_found(pos, "Key")
+
+
+@form("login", required=("params",))
+def _login(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    require_server(ev, pos)
+    target = ev.arg(expr, "login", env, pos)
+    params = ev.arg(expr, "params", env, pos)
+    failure = FaunaError("authentication failed", "The document was not found or provided password was incorrect.", pos)
+    try:
+        ref, table, key, _ = _lookup(ev, target, pos)
+    except LimitExceeded:
+        raise
+    except FaunaError:
+        raise failure from None
+    stored = ev.tx.get("credentials", key) if table == "documents" else None
+    password = params.get("password") if isinstance(params, dict) else None
+    ev.budget.charge(PASSWORD_UNITS)
+    if stored is None or not isinstance(password, str) or not secrets.password_matches(password, stored["hash"]):
+        raise failure
+    token_params = {"instance": ref, **{k: v for k, v in params.items() if k in ("ttl", "data")}}
+    return create_token(ev, token_params, pos, checked=True)
+
+
+@form("identify", required=("password",))
+def _identify(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    require_server(ev, pos)
+    target = ev.arg(expr, "identify", env, pos)
+    password = ev.arg(expr, "password", env, pos)
+    if not isinstance(target, Ref) or target.collection is None:
+        return False
+    table, key, record = record_of(ev, target)
+    stored = ev.tx.get("credentials", key) if table == "documents" and record is not None else None
+    ev.budget.charge(PASSWORD_UNITS)
+    return bool(stored and isinstance(password, str) and secrets.password_matches(password, stored["hash"]))
+
+
+@form("logout")
+def _logout(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    everything = ev.boolean(ev.arg(expr, "logout", env, pos), pos)
+    auth = ev.auth
+    if auth.kind != "token" or auth.token_id is None:
+        return False
+    if everything:
+        for token_id, record in list(ev.tx.rows("tokens").items()):
+            if record["instance"] == auth.identity:
+                ev.tx.remove("tokens", token_id)
+    else:
+        ev.tx.remove("tokens", auth.token_id)
+    return True
+
+
+def _identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    if ev.auth.identity is None:
+        raise FaunaError("missing identity", "Authentication does not contain an identity", pos)
+    return ev.auth.identity
+
+
+form("current_identity")(_identity)
+form("identity")(_identity)
+
+
+@form("has_current_identity")
+def _has_identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return ev.auth.identity is not None
+
+
+form("has_identity")(_has_identity)
+
+
+@form("current_token")
+def _current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    auth = ev.auth
+    if auth.token_id is not None:
+        return Ref(auth.token_id, TOKENS)
+    if auth.key_id is not None:
+        return Ref(auth.key_id, KEYS)
+    raise FaunaError("invalid token", "Token metadata is not accessible.", pos)
+
+
+@form("has_current_token")
+def _has_current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return ev.auth.token_id is not None or ev.auth.key_id is not None

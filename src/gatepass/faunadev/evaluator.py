@@ -16,7 +16,7 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from gatepass.faunadev import documents, records, times
+from gatepass.faunadev import documents, pure, records, times  # noqa: F401 - importing registers the forms
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import FORMS, Env, Handler, Pos, form, type_name
@@ -25,7 +25,7 @@ from gatepass.faunadev.store import Transaction
 from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, parse_time
 
 _REF_KEYS = {"id", "collection", "class", "database"}
-__all__ = ["FORMS", "Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
+__all__ = ["Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
 
 
 def _expr_type_error(expected: str, value: Any, pos: Pos) -> FaunaError:
@@ -307,6 +307,3 @@ def _do(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 @form("abort")
 def _abort(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     raise FaunaError("transaction aborted", ev.string(ev.arg(expr, "abort", env, pos), [*pos, "abort"]), pos)
-
-
-documents.register(form)
