@@ -8,6 +8,7 @@ budget for the elements they touch.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import Env, Pos, form, type_name
 from gatepass.faunadev.limits import value_problem, wrap64
 from gatepass.faunadev.sets import sort_key
-from gatepass.faunadev.values import Date, Ref, SetRef, Time
+from gatepass.faunadev.values import Date, Ref, SetRef, Time, encode
 
 if TYPE_CHECKING:
     from gatepass.faunadev.evaluator import Evaluator
@@ -402,8 +403,13 @@ def _reverse(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 @form("distinct")
 def _distinct(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     items, page = ev.collection_items(ev.arg(expr, "distinct", env, pos), [*pos, "distinct"])
+    comparable(ev, items, [*pos, "distinct"])
+    seen: set[str] = set()
     unique: list[Any] = []
     for item in items:
-        if not any(values_equal(ev, item, seen) for seen in unique):
+        # the wire form tells types apart (1, 1.0, true) and sorted keys make objects compare as FQL's do
+        key = json.dumps(encode(item), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
             unique.append(item)
     return _rebuilt(page, unique)
