@@ -20,7 +20,7 @@ from gatepass.faunadev import documents, pure, records, times  # noqa: F401 - im
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import FORMS, Env, Handler, Pos, form, type_name
-from gatepass.faunadev.limits import MAX_EVAL_DEPTH, MAX_LAMBDA_DEPTH, Budget, stack_overflow
+from gatepass.faunadev.limits import MAX_EVAL_DEPTH, Budget, stack_overflow
 from gatepass.faunadev.store import Transaction
 from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, parse_time
 
@@ -158,18 +158,14 @@ class Evaluator:
         if not isinstance(fn, Lambda):
             raise invalid_argument(pos, f"Lambda expected, {type_name(fn)} provided.")
         budget = self.budget
-        if budget.lambda_depth >= MAX_LAMBDA_DEPTH:
-            raise stack_overflow(MAX_LAMBDA_DEPTH, pos)
         if budget.depth >= MAX_EVAL_DEPTH:
             raise stack_overflow(MAX_EVAL_DEPTH, pos)
         bound = _bind(fn.params, args, pos)
         budget.charge(1 + len(fn.env) // 32)  # the new scope is a copy of the captured one
-        budget.lambda_depth += 1
         budget.depth += 1
         try:
             return self.eval(fn.body, {**fn.env, **bound}, pos)
         finally:
-            budget.lambda_depth -= 1
             budget.depth -= 1
 
     def number(self, value: Any, pos: Pos) -> int | float:

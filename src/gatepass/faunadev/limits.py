@@ -8,8 +8,9 @@ Fauna's own limits, where it documents them (``fauna/faunadb``):
   because this evaluator recurses in Python, where every level costs a few frames of a 1,000-frame stack;
 - numbers: integers are 64-bit longs (Jackson's ``getValueAsLong`` refuses a wider literal, which Fauna answers
   with "Request body is not valid JSON."), and long arithmetic wraps around as the JVM's does;
-- lambda calls: at most 200 deep (``EvalContext.MaxStackDepth``), ``stack overflow`` /
-  "Call stack reached the maximum limit of 200.";
+- call depth: Fauna allows lambda calls 200 deep (``EvalContext.MaxStackDepth``) and answers ``stack overflow``
+  / "Call stack reached the maximum limit of 200."; we count every nested evaluation, lambda calls and
+  expressions alike, up to ``MAX_EVAL_DEPTH`` (what the Python stack affords), and answer the same way;
 - compute: one compute unit per function call and per lambda application, 12,000 billable ops of 50 units each
   (``State.computeOpsLimit``, ``QueryMetrics.BaselineCompute``), ``400 bad request`` /
   "Transaction does too much compute: got N, limit: 12000" (``TxnTooManyComputeOpsException``);
@@ -32,7 +33,6 @@ from gatepass.faunadev.errors import FaunaError
 MAX_BODY = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 128
 MAX_EVAL_DEPTH = 160  # nested evaluation, lambda bodies included: bounds the Python stack the evaluator uses
-MAX_LAMBDA_DEPTH = 200
 BASELINE_COMPUTE = 50
 COMPUTE_OPS_LIMIT = 12_000
 COMPUTE_UNITS_LIMIT = COMPUTE_OPS_LIMIT * BASELINE_COMPUTE
@@ -80,7 +80,6 @@ class Budget:
         self.limit = units
         self.used = 0
         self.depth = 0
-        self.lambda_depth = 0
         self._clock = clock
         self._deadline = clock() + timeout_ms / 1000
         self._next_clock_check = CLOCK_EVERY
