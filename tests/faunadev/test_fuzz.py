@@ -5,7 +5,7 @@ admin secret and with a user's token, always get a Fauna answer (a ``resource`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -39,24 +39,34 @@ def assert_fauna_answer(response: httpx.Response) -> Any:
 
 
 class Caller:
-    """One keep-alive HTTP connection to fauna-dev for one secret."""
+    """One keep-alive HTTP connection to fauna-dev for one secret, and how to get a new secret when an example
+    revoked it (a random ``Logout(true)`` or ``Delete`` of the user is fair game)."""
 
-    def __init__(self, url: str, secret: str) -> None:
+    def __init__(self, url: str, secret: str, renew: Callable[[], str] | None = None) -> None:
         self.client = httpx.Client(base_url=url, headers={"authorization": f"Bearer {secret}"}, timeout=30)
+        self.renew = renew
 
     def send(self, body: bytes) -> httpx.Response:
         return self.client.post("/", content=body, headers={"content-type": "application/json"})
 
     def still_works(self) -> None:
         response = self.send(b'{"add":[1,1]}')
+        if response.status_code == 401 and self.renew is not None:
+            self.client.headers["authorization"] = f"Bearer {self.renew()}"
+            response = self.send(b'{"add":[1,1]}')
         assert response.status_code == 200 and response.json() == {"resource": 2}
 
 
 @pytest.fixture
 def callers(fauna: FaunaDev, admin: FaunaClient) -> Iterator[dict[str, Caller]]:
-    refs = make_schema(admin)
-    token = admin.query(q.create(q.tokens(), {"instance": refs["alice"]}))["secret"]
-    made = {"admin": Caller(fauna.url, ADMIN), "user": Caller(fauna.url, token)}
+    make_schema(admin)
+
+    def new_user_token() -> str:
+        user = admin.query(q.create(q.collection("users"), {"data": {}}))
+        secret: str = admin.query(q.create(q.tokens(), {"instance": user["ref"]}))["secret"]
+        return secret
+
+    made = {"admin": Caller(fauna.url, ADMIN), "user": Caller(fauna.url, new_user_token(), new_user_token)}
     yield made
     for caller in made.values():
         caller.client.close()

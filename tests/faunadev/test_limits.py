@@ -23,9 +23,12 @@ from tests.faunadev.conftest import ADMIN, FaunaDev, make_schema
 from tests.helpers import serve_in_thread
 
 
-def ask(url: str, body: Any, secret: str = ADMIN, raw: bool = False, **headers: str) -> httpx.Response:
+def ask(
+    url: str, body: Any, secret: str = ADMIN, raw: bool = False, headers: dict[str, str] | None = None
+) -> httpx.Response:
     content = body if raw else json.dumps(body).encode()
-    return httpx.post(url + "/", content=content, headers={"authorization": f"Bearer {secret}", **headers}, timeout=30)
+    sent = {"authorization": f"Bearer {secret}", **(headers or {})}
+    return httpx.post(url + "/", content=content, headers=sent, timeout=30)
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
@@ -207,14 +210,14 @@ def test_defect_14_triple_nested_map_hits_the_compute_limit_and_others_are_serve
 
 
 def test_defect_14_query_timeout_answers_time_out(fauna: FaunaDev) -> None:
-    response = ask(fauna.url, TRIPLE_MAP, **{"x-query-timeout": "1"})
+    response = ask(fauna.url, TRIPLE_MAP, headers={"x-query-timeout": "1"})
     assert response.status_code == 503
     assert error_of(response)["code"] == "time out"
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon"])
 def test_defect_14_invalid_query_timeout_is_a_bad_request(fauna: FaunaDev, value: str) -> None:
-    response = ask(fauna.url, 1, **{"x-query-timeout": value})
+    response = ask(fauna.url, 1, headers={"x-query-timeout": value})
     assert response.status_code == 400 and error_of(response)["code"] == "bad request"
 
 
@@ -253,7 +256,7 @@ def test_defect_14_chained_lambdas_overflow_the_stack(fauna: FaunaDev, user_toke
 
 def test_defect_14_values_deeper_than_json_allows_are_refused(fauna: FaunaDev, admin: FaunaClient) -> None:
     admin.query(q.create_collection({"name": "things"}))
-    bindings = [{"a": []}] + [{"a": [{"var": "a"}]} for _ in range(3_000)]
+    bindings: list[Any] = [{"a": []}] + [{"a": [{"var": "a"}]} for _ in range(3_000)]
     deep_value = {"let": bindings, "in": {"var": "a"}}
     assert error_of(ask(fauna.url, deep_value))["code"] == "invalid argument"
     compared = {"let": bindings, "in": {"equals": [{"var": "a"}, {"var": "a"}]}}
@@ -269,7 +272,7 @@ def test_defect_14_values_deeper_than_json_allows_are_refused(fauna: FaunaDev, a
 
 def test_defect_14_aliased_values_are_paid_for_before_they_are_encoded() -> None:
     # each binding doubles the answer's size but costs one call: the measure before encoding pays for the size
-    bindings = [{"a": [1]}] + [{"a": [{"var": "a"}, {"var": "a"}]} for _ in range(40)]
+    bindings: list[Any] = [{"a": [1]}] + [{"a": [{"var": "a"}, {"var": "a"}]} for _ in range(40)]
     with Store().transaction() as tx, pytest.raises(FaunaError) as caught:
         budget = Budget(timeout_ms=120_000)
         value = Evaluator(tx, ROOT, budget=budget).run({"let": bindings, "in": {"var": "a"}})

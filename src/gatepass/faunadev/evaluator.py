@@ -25,7 +25,7 @@ from gatepass.faunadev.store import Transaction
 from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, parse_time
 
 _REF_KEYS = {"id", "collection", "class", "database"}
-__all__ = ["Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
+__all__ = ["FORMS", "Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
 
 
 def _expr_type_error(expected: str, value: Any, pos: Pos) -> FaunaError:
