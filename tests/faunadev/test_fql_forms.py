@@ -409,3 +409,11 @@ def test_defect_15_seed_tightens_a_role_seeded_by_an_older_demo(fauna: FaunaDev,
     as_user, comment = _demo_user_and_comment(fauna, admin)
     with pytest.raises(PermissionDenied):
         as_user.query(q.update(comment, {"ttl": q.time_subtract(q.now(), 1, "minute")}))
+
+
+def test_documents_without_the_unique_field_do_not_collide(admin: FaunaClient) -> None:
+    make_schema(admin)  # users_by_email is unique
+    for _ in range(2):
+        admin.query(q.create(q.collection("users"), {"data": {"name": "no email"}}))
+    with pytest.raises(BadRequest):
+        admin.query(q.create(q.collection("users"), {"data": {"email": "alice@example.com"}}))

@@ -5,6 +5,7 @@ admin secret and with a user's token, always get a Fauna answer (a ``resource`` 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -62,7 +63,7 @@ def callers(fauna: FaunaDev, admin: FaunaClient) -> Iterator[dict[str, Caller]]:
     make_schema(admin)
 
     def new_user_token() -> str:
-        user = admin.query(q.create(q.collection("users"), {"data": {}}))
+        user = admin.query(q.create(q.collection("users"), {"data": {"email": f"{uuid.uuid4()}@example.com"}}))
         secret: str = admin.query(q.create(q.tokens(), {"instance": user["ref"]}))["secret"]
         return secret
 

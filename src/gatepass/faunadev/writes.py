@@ -281,7 +281,8 @@ def create_key(ev: Evaluator, params: Any, pos: Pos) -> Any:
 
 
 def check_unique(ev: Evaluator, collection: Ref | None, pos: Pos) -> None:
-    """Unique indexes over ``collection`` must not hold two live documents with the same terms and values."""
+    """Unique indexes over ``collection`` must not hold two live documents with the same terms and values. A
+    document with none of the index's fields has no entry in it (as in Fauna), so it never collides."""
     from gatepass.faunadev.sets import field_value
     from gatepass.faunadev.values import encode
 
@@ -295,7 +296,10 @@ def check_unique(ev: Evaluator, collection: Ref | None, pos: Pos) -> None:
         views = documents_of(ev, collection)
         ev.budget.charge(1 + len(views) // 4)
         for view in views:
-            signature = repr(encode([field_value(view, path) for path in paths]))
+            fields = [field_value(view, path) for path in paths]
+            if all(field is None for field in fields):
+                continue
+            signature = repr(encode(fields))
             if signature in seen:
                 raise FaunaError("instance not unique", "document is not unique.", pos)
             seen.add(signature)
