@@ -349,3 +349,71 @@ def test_demo_seed_is_idempotent(fauna: FaunaDev, admin: FaunaClient) -> None:
     assert liked["data"]["likes"] == 1
     with pytest.raises(PermissionDenied):  # the role lets only likes change
         as_user.query(q.update(comment, {"data": {"text": "rewritten"}}))
+
+
+def _demo_user_and_comment(fauna: FaunaDev, admin: FaunaClient) -> tuple[FaunaClient, Any]:
+    from gatepass.demo.seed import seed
+
+    seed(admin)
+    user = admin.query(q.create(q.collection("users"), {"data": {"email": "u@example.com"}}))
+    token = admin.query(q.create(q.tokens(), {"instance": user["ref"]}))["secret"]
+    comment = admin.query(q.paginate(q.documents(q.collection("comments"))))["data"][0]
+    return fauna.client(token), comment
+
+
+@pytest.mark.parametrize(
+    ("write", "params"),
+    [
+        ("update", {"ttl": q.time_subtract(q.now(), 1, "minute")}),  # deleting it without delete rights
+        ("update", {"ttl": q.time_add(q.now(), 1, "day")}),
+        ("update", {"credentials": {"password": "let-me-in-as-a-comment"}}),
+        ("update", {"data": {"likes": 1, "extra": True}}),
+        ("update", {"data": {"author": "Mallory"}}),
+        ("update", {"data": {"text": None}}),
+        ("update", {"data": {"likes": "all of them"}}),
+        ("replace", {"data": {"likes": 2}}),  # drops the text and the author
+    ],
+)
+def test_defect_15_demo_role_refuses_everything_but_likes(
+    fauna: FaunaDev, admin: FaunaClient, write: str, params: dict[str, Any]
+) -> None:
+    as_user, comment = _demo_user_and_comment(fauna, admin)
+    before = admin.query(q.get(comment))
+    with pytest.raises(PermissionDenied):
+        as_user.query(getattr(q, write)(comment, params))
+    after = admin.query(q.get(comment))
+    assert after == before
+    assert admin.query(q.exists(q.select("ref", after))) is True
+
+
+def test_defect_15_demo_role_allows_liking(fauna: FaunaDev, admin: FaunaClient) -> None:
+    as_user, comment = _demo_user_and_comment(fauna, admin)
+    assert as_user.query(q.update(comment, {"data": {"likes": 5}}))["data"]["likes"] == 5
+    data = admin.query(q.select("data", q.get(comment)))
+    replaced = as_user.query(q.replace(comment, {"data": {**data, "likes": 6}}))
+    assert replaced["data"] == {**data, "likes": 6}
+
+
+def test_defect_15_seed_tightens_a_role_seeded_by_an_older_demo(fauna: FaunaDev, admin: FaunaClient) -> None:
+    admin.query(q.create_collection({"name": "users"}))
+    admin.query(q.create_collection({"name": "comments"}))
+    admin.query(
+        q.create_role(
+            {
+                "name": "demo_user",
+                "membership": [{"resource": q.collection("users")}],
+                "privileges": [{"resource": q.collection("comments"), "actions": {"read": True, "write": True}}],
+            }
+        )
+    )
+    as_user, comment = _demo_user_and_comment(fauna, admin)
+    with pytest.raises(PermissionDenied):
+        as_user.query(q.update(comment, {"ttl": q.time_subtract(q.now(), 1, "minute")}))
+
+
+def test_documents_without_the_unique_field_do_not_collide(admin: FaunaClient) -> None:
+    make_schema(admin)  # users_by_email is unique
+    for _ in range(2):
+        admin.query(q.create(q.collection("users"), {"data": {"name": "no email"}}))
+    with pytest.raises(BadRequest):
+        admin.query(q.create(q.collection("users"), {"data": {"email": "alice@example.com"}}))

@@ -1,4 +1,8 @@
-"""FQL errors: a code, a description, the HTTP status, and the position in the expression."""
+"""FQL errors: a code, a description, the HTTP status, and the position in the expression.
+
+Errors about the query carry a position (``[]`` is the whole query); errors about the request or its limits
+(compute, time, size) carry none, as Fauna renders them without one.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ STATUS = {
     "instance not found": 404,
     "value not found": 404,
     "schema not found": 404,
+    "request too large": 413,
+    "internal server error": 500,
+    "time out": 503,
 }
 
 
@@ -24,7 +31,7 @@ class FaunaError(Exception):
         super().__init__(f"{code}: {description}")
         self.code = code
         self.description = description
-        self.position = list(position or [])
+        self.position = None if position is None else list(position)
         self.failures = failures
 
     @property
@@ -32,7 +39,8 @@ class FaunaError(Exception):
         return STATUS.get(self.code, 400)
 
     def wire(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"position": self.position, "code": self.code, "description": self.description}
+        error: dict[str, Any] = {} if self.position is None else {"position": self.position}
+        error.update({"code": self.code, "description": self.description})
         if self.failures:
             error["failures"] = self.failures
         return error

@@ -1,7 +1,10 @@
 """The HTTP shell of the dev server: FQL v4 on ``POST /`` (and ``/linearized``), ``GET /ping``, a clock hook for
 tests, CORS for browser drivers, and Fauna's envelopes, status codes and ``X-Txn-Time`` header.
 
-Request bodies and secrets are never logged.
+Request bodies and secrets are never logged. Every request gets an answer in Fauna's shape, even when the
+evaluator fails in a way nobody foresaw (``500 internal server error``, logged as the exception's type and
+traceback only), so the caller's keep-alive connection survives every query. Bodies are read with the project's
+strict JSON reader (``gatepass.untrusted``) and the limits of ``limits``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import binascii
 import hashlib
 import json
 import logging
+import math
 import time
+import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +31,27 @@ from gatepass.faunadev import secrets
 from gatepass.faunadev.access import ROOT, Auth
 from gatepass.faunadev.errors import FaunaError
 from gatepass.faunadev.evaluator import Evaluator
+from gatepass.faunadev.limits import (
+    MAX_BODY,
+    MAX_EVAL_DEPTH,
+    MAX_JSON_DEPTH,
+    MAX_QUERY_MS,
+    Budget,
+    invalid_json,
+    nesting_error,
+    query_timeout_ms,
+    stack_overflow,
+    value_problem,
+    wire_problem,
+)
 from gatepass.faunadev.store import Store, Transaction
 from gatepass.faunadev.values import ROLES, Ref, encode
+from gatepass.untrusted import MalformedInput, parse_json
 
 log = logging.getLogger("gatepass.faunadev")
-MAX_BODY = 8 * 1024 * 1024
+Route_ = Callable[[Request], Awaitable[Response]]
+ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+MAX_CLOCK_OFFSET_S = 100 * 366 * 86_400  # the clock hook may move time a century either way, no further
 CORS_EXPOSE = "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-query-time, x-faunadb-build"
 
 
@@ -86,21 +108,26 @@ def authenticate(tx: Transaction, secret: str | None, root_hash: str) -> Auth:
 
 
 class FaunaDevServer:
-    def __init__(self, store: Store, admin_secret: str = "secret") -> None:
+    def __init__(self, store: Store, admin_secret: str = "secret", *, max_query_ms: int = MAX_QUERY_MS) -> None:
         if not admin_secret:
             raise ValueError("the admin secret must not be empty")
         self.store = store
+        self.max_query_ms = max_query_ms
         self._root_hash = hashlib.sha256(admin_secret.encode()).hexdigest()
         self.app = Starlette(
             routes=[
-                Route("/", self.query, methods=["POST", "OPTIONS"]),
-                Route("/linearized", self.query, methods=["POST", "OPTIONS"]),
-                Route("/ping", self.ping, methods=["GET", "OPTIONS"]),
-                Route("/_emulator/advance_clock", self.advance_clock, methods=["POST", "OPTIONS"]),
-                Route("/query/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/stream/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/feed/1", self.fql10, methods=["POST", "OPTIONS"]),
-                Route("/{path:path}", self.not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+                Route("/", self._answering(self.query), methods=["POST", "OPTIONS"]),
+                Route("/linearized", self._answering(self.query), methods=["POST", "OPTIONS"]),
+                Route("/ping", self._answering(self.ping), methods=["GET", "OPTIONS"]),
+                Route("/_emulator/advance_clock", self._answering(self.advance_clock), methods=["POST", "OPTIONS"]),
+                Route("/query/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route("/stream/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route("/feed/1", self._answering(self.fql10), methods=["POST", "OPTIONS"]),
+                Route(
+                    "/{path:path}",
+                    self._answering(self.not_found),
+                    methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                ),
             ]
         )
 
@@ -139,43 +166,74 @@ class FaunaDevServer:
         body = {"errors": [{"code": "unauthorized", "description": "Unauthorized"}]}
         return self._json(request, 401, body, extra={"www-authenticate": 'Basic realm="Unauthorized"'})
 
+    def _error(self, request: Request, error: FaunaError) -> Response:
+        return self._json(request, error.status, {"errors": [error.wire()]})
+
+    def _internal_error(self, request: Request, exc: BaseException) -> Response:
+        # the type and where it happened, never the message: it may quote the query, which may hold secrets
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("fauna-dev: unexpected %s while answering a request\n%s", type(exc).__name__, where)
+        error = FaunaError("internal server error", "Unexpected error in fauna-dev; see the server log.", None)
+        return self._error(request, error)
+
     # routes --------------------------------------------------------------------------------------------------------
+    def _answering(self, route: Route_) -> Route_:
+        """The route, answering even when it fails unexpectedly: an exception escaping to the ASGI server after
+        the answer started would make it close the connection, and the caller's next query fails on it."""
+
+        async def answering(request: Request) -> Response:
+            try:
+                return await route(request)
+            except Exception as exc:  # the last resort
+                return self._internal_error(request, exc)
+
+        return answering
+
     async def query(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return self._json(
-                request, 413, {"errors": [{"code": "request too large", "description": "Request Entity Too Large"}]}
-            )
+        raw = await _read_body(request)
+        if raw is None:
+            error = FaunaError("request too large", "Request entity is too large.", None)
+            return self._error(request, error)
         secret = _secret_from(request.headers.get("authorization"))
+        timeout = query_timeout_ms(request.headers.get("x-query-timeout"), self.max_query_ms)
+        if isinstance(timeout, str):
+            error = FaunaError("bad request", f"Invalid header 'X-Query-Timeout': {timeout}", None)
+            return self._error(request, error)
         started = time.perf_counter()
         try:
-            expr = json.loads(raw.decode("utf-8")) if raw.strip() else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            expr = _INVALID
-        try:
-            result, txn_us = await run_in_threadpool(self._evaluate, secret, expr)
+            result, txn_us, ops = await run_in_threadpool(self._evaluate, secret, raw, timeout)
         except Unauthorized:
             return self._unauthorized(request)
         except FaunaError as error:
-            return self._json(request, error.status, {"errors": [error.wire()]})
+            return self._error(request, error)
         elapsed_ms = str(int((time.perf_counter() - started) * 1000))
-        stats = {"x-compute-ops": "1", "x-byte-read-ops": "0", "x-byte-write-ops": "0", "x-query-time": elapsed_ms}
-        return self._json(request, 200, {"resource": encode(result)}, txn_us, stats)
+        stats = {"x-compute-ops": str(ops), "x-byte-read-ops": "0", "x-byte-write-ops": "0", "x-query-time": elapsed_ms}
+        return self._json(request, 200, {"resource": result}, txn_us, stats)
 
-    def _evaluate(self, secret: str | None, expr: Any) -> tuple[Any, int]:
+    def _evaluate(self, secret: str | None, raw: bytes, timeout_ms: int) -> tuple[Any, int, int]:
+        expr = _read_query(raw)  # parsed before taking the lock
         with self.store.transaction() as tx:
+            budget = Budget(timeout_ms=timeout_ms)  # the time limit counts from the lock, not from the queue
             auth = authenticate(tx, secret, self._root_hash)
-            if expr is _INVALID:
-                raise FaunaError("invalid expression", "Request body is not valid JSON.", [])
-            return Evaluator(tx, auth).run(expr), tx.ts_us
+            if isinstance(expr, FaunaError):
+                raise expr
+            try:
+                result = Evaluator(tx, auth, budget=budget).run(expr)
+                # measured (and paid for) before encoding: an aliased value can be far larger than its query
+                problem = value_problem(result, budget)
+                if problem is not None:
+                    raise FaunaError("invalid argument", problem, [])
+                return encode(result), tx.ts_us, budget.compute_ops
+            except RecursionError:  # a value deeper than any limit caught sooner, compared or copied
+                raise stack_overflow(MAX_EVAL_DEPTH, []) from None
 
     async def ping(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self._preflight(request)
         scope = request.query_params.get("scope", "node")
-        return self._json(request, 200, {"resource": f"Scope {scope} is OK"})
+        return self._json(request, 200, {"resource": f"Scope {scope[:32]} is OK"})
 
     async def advance_clock(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -183,11 +241,11 @@ class FaunaDevServer:
         secret = _secret_from(request.headers.get("authorization"))
         if secret is None or not secrets.root_matches(secret, self._root_hash):
             return self._unauthorized(request)
-        try:
-            seconds = float(json.loads(await request.body())["seconds"])
-        except (ValueError, KeyError, TypeError):
-            error = FaunaError("invalid argument", 'Body must be {"seconds": <number>}.', [])
-            return self._json(request, 400, {"errors": [error.wire()]})
+        raw = await _read_body(request)
+        seconds = _clock_seconds(raw) if raw is not None else None
+        if seconds is None or abs(self.store.clock_offset_us / 1_000_000 + seconds) > MAX_CLOCK_OFFSET_S:
+            error = FaunaError("invalid argument", 'Body must be {"seconds": <number>}, within a century.', [])
+            return self._error(request, error)
         offset = self.store.advance_clock(seconds)
         return self._json(request, 200, {"resource": {"clock_offset_us": offset}})
 
@@ -203,7 +261,39 @@ class FaunaDevServer:
         return self._json(request, 404, {"errors": [{"code": "not found", "description": "Not Found"}]})
 
 
-_INVALID = object()
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or None once it grows past ``MAX_BODY`` (the rest is never read into memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_query(raw: bytes) -> Any:
+    """The query in a request body, or the error Fauna answers for a body that is not FQL wire JSON."""
+    if not raw.strip():
+        return FaunaError("invalid expression", "No query provided.", [])
+    try:
+        expr = parse_json(raw, max_depth=MAX_JSON_DEPTH)
+    except MalformedInput as exc:  # too deep: the reader's depth rule, or the stdlib decoder's own recursion limit
+        too_deep = "nested deeper" in str(exc) or isinstance(exc.__cause__, RecursionError)
+        return nesting_error() if too_deep else invalid_json()
+    return invalid_json() if wire_problem(expr) is not None else expr
+
+
+def _clock_seconds(raw: bytes) -> float | None:
+    try:
+        body = parse_json(raw, max_depth=2)
+    except MalformedInput:
+        return None
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return None
+    return float(seconds)
 
 
 def open_server(data: Path | None, admin_secret: str) -> FaunaDevServer:

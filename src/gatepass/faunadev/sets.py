@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gatepass.faunadev.values import Ref, Time
+from gatepass.faunadev.values import Date, Ref, Time
 
 
 def sort_key(value: Any) -> tuple[Any, ...]:
@@ -21,6 +21,8 @@ def sort_key(value: Any) -> tuple[Any, ...]:
         return (3, value)
     if isinstance(value, Time):
         return (4, value.nanos)
+    if isinstance(value, Date):
+        return (4.5, value.day.toordinal())
     if isinstance(value, Ref):
         ident = int(value.id) if value.id.isdigit() else value.id
         return (
@@ -30,7 +32,9 @@ def sort_key(value: Any) -> tuple[Any, ...]:
         )
     if isinstance(value, list):
         return (6, tuple(sort_key(v) for v in value))
-    return (7, repr(value))
+    if isinstance(value, dict):
+        return (7, tuple(sorted((k, sort_key(v)) for k, v in value.items())))
+    return (8, type(value).__name__, repr(value))
 
 
 def field_value(document: dict[str, Any], path: Sequence[Any]) -> Any:
@@ -86,14 +90,26 @@ def _directed(key: tuple[Any, ...], reverse: bool) -> Any:
 
 
 class _Reversed:
+    """A sort key in descending order. A plain key it meets (a cursor's) is taken to be in the same order."""
+
     def __init__(self, key: tuple[Any, ...]) -> None:
         self.key = key
 
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.key < self.key)
+    @staticmethod
+    def _key(other: object) -> Any:
+        return other.key if isinstance(other, _Reversed) else other
+
+    def __lt__(self, other: object) -> bool:
+        return bool(self._key(other) < self.key)
+
+    def __gt__(self, other: object) -> bool:
+        return bool(self.key < self._key(other))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.key == other.key
+        return bool(self.key == self._key(other))
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
 
 def paginate(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +130,8 @@ def parse_time(text: str) -> int:
 
 
 def encode(value: Any) -> Any:
-    """A value as answer JSON (plain objects; ``@obj`` only for keys that start with ``@``)."""
+    """A value as answer JSON (plain objects; ``@obj`` only for keys that start with ``@``; ``NaN`` and the
+    infinities as strings, the way Fauna's JSON writer prints them)."""
     if isinstance(value, (Ref, Time, Date, Bytes, SetRef, Lambda)):
         return value.wire()
     if isinstance(value, dict):
@@ -137,4 +139,9 @@ def encode(value: Any) -> Any:
         return {"@obj": body} if any(k.startswith("@") for k in value) else body
     if isinstance(value, list):
         return [encode(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE[str(value)]  # as Fauna writes them: JSON has no such numbers
     return value
+
+
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}

@@ -1,0 +1,288 @@
+"""Records behind refs, the rights check every read and write goes through, and the members of sets.
+
+Engine rules kept: ids are 64-bit numbers; a record with a ``ttl`` in the past is gone (404, absent from sets); a
+token is live only while it and its identity document are; a role's privileges grant actions as booleans or as
+predicate lambdas, which run with read rights of their own on the query's budget.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gatepass.faunadev.errors import FaunaError, invalid_argument, permission_denied
+from gatepass.faunadev.limits import MAX_STORED_MEMBERS, LimitExceeded, value_problem
+from gatepass.faunadev.sets import index_entries, sort_key
+from gatepass.faunadev.values import (
+    COLLECTIONS,
+    CREDENTIALS,
+    INDEXES,
+    KEYS,
+    NATIVE_COLLECTIONS,
+    ROLES,
+    TOKENS,
+    Lambda,
+    Ref,
+    SetRef,
+    collection_ref,
+)
+
+if TYPE_CHECKING:
+    from gatepass.faunadev.evaluator import Evaluator
+    from gatepass.faunadev.forms import Pos
+
+MAX_ID = 2**63 - 1
+
+
+# refs ---------------------------------------------------------------------------------------------------------------
+def collection_ref_for(ev: Evaluator, name: str, pos: Pos) -> Ref:
+    """The ref of an existing collection; ``invalid ref`` for one that does not exist."""
+    if ev.tx.get("collections", name) is None:
+        raise FaunaError("invalid ref", f"Ref refers to undefined collection '{name}'", pos)
+    return collection_ref(name)
+
+
+def numeric_id(value: Any, pos: Pos) -> str:
+    """A document id: a non-negative 64-bit number, given as a number or a string of ASCII digits."""
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
+        shown = text[:32] if text is not None else type(value).__name__
+        raise invalid_argument(pos, f"Number or numeric String expected, non-numeric '{shown}' provided.")
+    return str(int(text))
+
+
+def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
+    """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may, and is not huge."""
+    problem = value_problem(record, ev.budget, max_members=MAX_STORED_MEMBERS)
+    if problem is not None:
+        raise invalid_argument(pos, problem)
+    ev.tx.put(table, key, record)
+
+
+def schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
+    """A schema ref; it may name nothing yet (``Exists(Collection("x"))`` is false), using it then fails."""
+    parent = {"collection": COLLECTIONS, "index": INDEXES, "role": ROLES}[kind]
+    return Ref(ev.string(name, pos), parent)
+
+
+# records ---------------------------------------------------------------------------------------------------------
+def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
+    """True for a record that exists and whose ``ttl`` (if any) is still ahead."""
+    if record is None:
+        return False
+    ttl = record.get("ttl")
+    return ttl is None or ev.tx.now_ns < ttl.nanos
+
+
+def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]:
+    """(table, key, live record or None) for any ref."""
+    if ref.collection is None:
+        if ref.id in NATIVE_COLLECTIONS:
+            return "native", ref.id, {"ts": 0}
+        return "native", ref.id, None
+    parent = ref.collection
+    if parent == COLLECTIONS:
+        return "collections", ref.id, ev.tx.get("collections", ref.id)
+    if parent == INDEXES:
+        return "indexes", ref.id, ev.tx.get("indexes", ref.id)
+    if parent == ROLES:
+        return "roles", ref.id, ev.tx.get("roles", ref.id)
+    if parent == TOKENS:
+        record = ev.tx.get("tokens", ref.id)
+        return "tokens", ref.id, record if is_live(record, ev) and token_identity_live(ev, record) else None
+    if parent == KEYS:
+        return "keys", ref.id, ev.tx.get("keys", ref.id)
+    if parent.collection == COLLECTIONS:
+        record = ev.tx.get("documents", (parent.id, ref.id))
+        return "documents", (parent.id, ref.id), record if is_live(record, ev) else None
+    return "unknown", None, None
+
+
+def token_identity_live(ev: Evaluator, record: dict[str, Any] | None) -> bool:
+    """True while a token's identity document exists and is live."""
+    if record is None:
+        return False
+    instance: Ref = record["instance"]
+    if instance.collection is None:
+        return False
+    return is_live(ev.tx.get("documents", (instance.collection.id, instance.id)), ev)
+
+
+def document_view(ref: Ref, table: str, record: dict[str, Any], *, secret: str | None = None) -> dict[str, Any]:
+    """A record as Fauna returns it (only a new key's or token's answer shows its secret)."""
+    if table == "documents":
+        view: dict[str, Any] = {"ref": ref, "ts": record["ts"], "data": record.get("data", {})}
+        if record.get("ttl") is not None:
+            view["ttl"] = record["ttl"]
+        return view
+    if table == "tokens":
+        view = {"ref": ref, "ts": record["ts"], "instance": record["instance"]}
+        if record.get("ttl") is not None:
+            view["ttl"] = record["ttl"]
+        if record.get("data"):
+            view["data"] = record["data"]
+        view.update({"secret": secret} if secret else {"hashed_secret": record["secret_hash"]})
+        return view
+    if table == "keys":
+        view = {"ref": ref, "ts": record["ts"], "role": record["role"]}
+        if record.get("data"):
+            view["data"] = record["data"]
+        if secret:
+            view["secret"] = secret
+        view["hashed_secret"] = record["secret_hash"]
+        return view
+    if table == "collections":
+        view = {"ref": ref, "ts": record["ts"], "history_days": record.get("history_days", 30), "name": ref.id}
+        for extra in ("ttl_days", "data"):
+            if record.get(extra) is not None:
+                view[extra] = record[extra]
+        return view
+    if table == "indexes":
+        view = {"ref": ref, "ts": record["ts"], "active": True, "serialized": True, "name": ref.id}
+        view.update({"source": record["source"], "unique": record.get("unique", False), "partitions": 1})
+        for extra in ("terms", "values", "data"):
+            if record.get(extra):
+                view[extra] = record[extra]
+        return view
+    if table == "roles":
+        view = {"ref": ref, "ts": record["ts"], "name": ref.id, "privileges": record.get("privileges", [])}
+        if record.get("membership"):
+            view["membership"] = record["membership"]
+        return view
+    return {"ref": ref, "ts": record.get("ts", 0)}
+
+
+# rights ----------------------------------------------------------------------------------------------------------
+def _roles_for(ev: Evaluator) -> list[dict[str, Any]]:
+    auth = ev.auth
+    roles = [ev.tx.get("roles", name) for name in auth.custom_roles]
+    found = [r for r in roles if r is not None]
+    identity = auth.identity
+    if auth.kind == "token" and identity is not None and identity.collection is not None:
+        for record in ev.tx.rows("roles").values():
+            for member in record.get("membership", []):
+                if member.get("resource") == identity.collection:
+                    predicate = member.get("predicate")
+                    if predicate is None or _predicate(ev, predicate, [identity]):
+                        found.append(record)
+                        break
+    return found
+
+
+def _predicate(ev: Evaluator, fn: Any, args: list[Any]) -> bool:
+    from gatepass.faunadev.evaluator import Evaluator
+
+    if isinstance(fn, bool):
+        return fn
+    if not isinstance(fn, Lambda):
+        return False
+    # predicates read without re-checking rights, on the query's own budget
+    inner = Evaluator(ev.tx, ev.auth, unrestricted=True, budget=ev.budget)
+    try:
+        return inner.apply(fn, args, []) is True
+    except LimitExceeded:
+        raise
+    except FaunaError:
+        return False
+
+
+def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
+    """Whether the caller may take ``action`` on ``resource`` (predicates receive ``args``)."""
+    auth = ev.auth
+    if ev.unrestricted:
+        return True
+    if auth.kind == "server-readonly":
+        return action == "read"
+    if auth.kind == "token" and resource == TOKENS and action in ("read", "delete") and args:
+        record = ev.tx.get("tokens", args[0].id) if isinstance(args[0], Ref) else None
+        if record is not None and record["instance"] == auth.identity:
+            return True
+    if auth.kind == "token" and resource == CREDENTIALS and action == "read":
+        return True
+    for role in _roles_for(ev):
+        for privilege in role.get("privileges", []):
+            if privilege.get("resource") != resource:
+                continue
+            actions = privilege.get("actions", {})
+            if action in actions and _predicate(ev, actions[action], args):
+                return True
+    return False
+
+
+def check(ev: Evaluator, action: str, resource: Ref, args: list[Any], pos: Pos) -> None:
+    """``allowed``, or ``permission denied``."""
+    if not allowed(ev, action, resource, args):
+        raise permission_denied(pos)
+
+
+def require_server(ev: Evaluator, pos: Pos) -> None:
+    """Refuse callers without a server or admin key."""
+    if not ev.unrestricted:
+        raise permission_denied(pos)
+
+
+def resource_of(ref: Ref) -> Ref:
+    """The resource whose privileges govern a ref (its collection, or the ref itself)."""
+    return ref.collection if ref.collection is not None else ref
+
+
+# sets ------------------------------------------------------------------------------------------------------------
+def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
+    """Live records of a collection (user or native) as document views."""
+    if collection == TOKENS:
+        rows = ev.tx.rows("tokens")
+        return [
+            document_view(Ref(key, TOKENS), "tokens", rec, secret=None)
+            for key, rec in rows.items()
+            if is_live(rec, ev) and token_identity_live(ev, rec)
+        ]
+    if collection in (KEYS, COLLECTIONS, INDEXES, ROLES):
+        table = {KEYS: "keys", COLLECTIONS: "collections", INDEXES: "indexes", ROLES: "roles"}[collection]
+        return [document_view(Ref(key, collection), table, rec) for key, rec in ev.tx.rows(table).items()]
+    if collection.collection == COLLECTIONS:
+        return [
+            document_view(Ref(key[1], collection), "documents", rec)
+            for key, rec in ev.tx.rows("documents").items()
+            if key[0] == collection.id and is_live(rec, ev)
+        ]
+    return []
+
+
+def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
+    """The sorted entries of a set: ``(sort key, entry, cursor)``, read rights checked."""
+    if isinstance(value, Ref) and value.collection is None and value.id in NATIVE_COLLECTIONS:
+        value = SetRef({"documents": value})
+    if not isinstance(value, SetRef):
+        raise invalid_argument(pos, "Set expected.")
+    spec = value.spec
+    if "documents" in spec:
+        collection = spec["documents"]
+        if collection.collection == COLLECTIONS:
+            collection_ref_for(ev, collection.id, pos)
+        check(ev, "read", collection, [], pos)
+        found = documents_of(ev, collection)
+        ev.budget.charge(1 + len(found) // 8)
+        return index_entries(found, [], [], None)
+    if "match" in spec:
+        index: Ref = spec["match"]
+        record = ev.tx.get("indexes", index.id)
+        if record is None:
+            raise FaunaError("invalid ref", f"Ref refers to undefined index '{index.id}'", pos)
+        terms_given = spec.get("terms")
+        term_fields = [t["field"] for t in record.get("terms", [])]
+        wanted = None
+        if term_fields:
+            wanted = terms_given if isinstance(terms_given, list) and len(term_fields) > 1 else [terms_given]
+            if terms_given is None:
+                wanted = None
+        check(ev, "read", index, [wanted if wanted is None or len(wanted) > 1 else wanted[0]], pos)
+        documents = documents_of(ev, record["source"])
+        ev.budget.charge(1 + len(documents) // 8)
+        if wanted is None and term_fields:
+            return []
+        return index_entries(documents, term_fields, record.get("values", []), wanted)
+    raise invalid_argument(pos, "Set expected.")
+
+
+def cursor_key(cursor: list[Any]) -> tuple[Any, ...]:
+    """The sort key of a page cursor, comparable with the entries' keys."""
+    return tuple(sort_key(c) for c in cursor)

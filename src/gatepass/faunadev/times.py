@@ -1,0 +1,133 @@
+"""Time forms: ``Now``, ``Time``, ``Epoch``, ``Date``, ``TimeAdd``, ``TimeSubtract``, ``TimeDiff``, ``ToMillis``...
+
+Times are nanoseconds since the epoch, limited to the instants our wire format can print (years 1 to 9999; the
+engine's range is wider and it answers ``invalid argument`` past it, as we do past ours). Offsets are 64-bit
+integers, as the engine's are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+from gatepass.faunadev.errors import invalid_argument
+from gatepass.faunadev.forms import Env, Handler, Pos, form
+from gatepass.faunadev.limits import wrap64
+from gatepass.faunadev.pure import long_divide
+from gatepass.faunadev.values import Date, Time, parse_time
+
+if TYPE_CHECKING:
+    from gatepass.faunadev.evaluator import Evaluator
+
+UNITS_NS = {
+    "day": 86_400_000_000_000,
+    "half day": 43_200_000_000_000,
+    "hour": 3_600_000_000_000,
+    "minute": 60_000_000_000,
+    "second": 1_000_000_000,
+    "millisecond": 1_000_000,
+    "microsecond": 1_000,
+    "nanosecond": 1,
+}
+# the instants Python's datetime (and so our wire format) can show: years 1 to 9999
+MIN_TIME_NS = int(dt.datetime(1, 1, 1, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
+MAX_TIME_NS = int(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp()) * 1_000_000_000 + 999_999_999
+
+
+def make_time(nanos: int, pos: Pos) -> Time:
+    """A Time, or ``invalid argument`` outside the instants we can print."""
+    if not MIN_TIME_NS <= nanos <= MAX_TIME_NS:
+        raise invalid_argument(
+            pos, "dates and times must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z"
+        )
+    return Time(nanos)
+
+
+def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
+    """Nanoseconds in a time unit (``second``, ``seconds``, ``half day``...), or ``invalid argument``."""
+    text = ev.string(unit, pos)
+    name = "half day" if text in ("half day", "half days") else text.lower().removesuffix("s")
+    if name not in UNITS_NS:
+        raise invalid_argument(pos, f"Invalid time unit '{text[:32]}'.")
+    return UNITS_NS[name]
+
+
+# time ------------------------------------------------------------------------------------------------------------
+@form("now")
+def _now(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    return Time(ev.tx.now_ns)
+
+
+@form("time")
+def _time(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    text = ev.string(ev.arg(expr, "time", env, pos), [*pos, "time"])
+    if text == "now":
+        return Time(ev.tx.now_ns)
+    try:
+        nanos = parse_time(text)
+    except (ValueError, OverflowError):
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.") from None
+    return make_time(nanos, pos)
+
+
+@form("epoch", required=("unit",))
+def _epoch(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    amount = ev.integer(ev.arg(expr, "epoch", env, pos), [*pos, "epoch"])
+    return make_time(amount * unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"]), pos)
+
+
+def _shift(sign: int) -> Handler:
+    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+        name = "time_add" if sign > 0 else "time_subtract"
+        base = ev.arg(expr, name, env, pos)
+        offset = ev.integer(ev.arg(expr, "offset", env, pos), [*pos, "offset"])
+        unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
+        if isinstance(base, Date):
+            if unit != UNITS_NS["day"]:
+                raise invalid_argument([*pos, "unit"], "Date values can only be shifted by days.")
+            try:
+                return Date(base.day + dt.timedelta(days=sign * offset))
+            except OverflowError:
+                raise invalid_argument(pos, "dates and times must be between 0001-01-01 and 9999-12-31") from None
+        return make_time(ev.time(base, [*pos, name]).nanos + sign * offset * unit, pos)
+
+    return handler
+
+
+form("time_add", required=("offset", "unit"))(_shift(1))
+form("time_subtract", required=("offset", "unit"))(_shift(-1))
+
+
+@form("time_diff", required=("other", "unit"))
+def _time_diff(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    start = ev.time(ev.arg(expr, "time_diff", env, pos), [*pos, "time_diff"])
+    other = ev.time(ev.arg(expr, "other", env, pos), [*pos, "other"])
+    unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
+    return long_divide(other.nanos - start.nanos, unit)
+
+
+def _to_unit(name: str, divisor: int) -> None:
+    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+        value = ev.arg(expr, name, env, pos)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return wrap64(int(value))
+        return ev.time(value, [*pos, name]).nanos // divisor
+
+    form(name)(handler)
+
+
+_to_unit("to_millis", 1_000_000)
+_to_unit("to_micros", 1_000)
+_to_unit("to_seconds", 1_000_000_000)
+
+
+@form("date")
+def _date(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    text = ev.string(ev.arg(expr, "date", env, pos), [*pos, "date"])
+    try:
+        return Date(dt.date.fromisoformat(text))
+    except ValueError:
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a date.") from None
