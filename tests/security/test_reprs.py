@@ -60,6 +60,7 @@ NOT_SECRET: dict[tuple[str, str], str] = {
     ("ErrorHandlers", "on_token_theft_detected"): "an application callback",
     ("Auth", "key_id"): "fauna-dev: the id of a key document, not its secret",
     ("Auth", "token_id"): "fauna-dev: the id of a token document, not its secret",
+    ("RateLimits", "failed_api_keys"): "a BucketSpec (burst, rate) for failed API keys, not a key",
 }
 HARMLESS_TYPES = ("bool", "int", "float", "None", bool, int, float)
 
