@@ -61,6 +61,7 @@ NOT_SECRET: dict[tuple[str, str], str] = {
     ("Auth", "key_id"): "fauna-dev: the id of a key document, not its secret",
     ("Auth", "token_id"): "fauna-dev: the id of a token document, not its secret",
     ("RateLimits", "failed_api_keys"): "a BucketSpec (burst, rate) for failed API keys, not a key",
+    ("Form", "keys"): "fauna-dev: the JSON member names an FQL form may have",
 }
 HARMLESS_TYPES = ("bool", "int", "float", "None", bool, int, float)
 
@@ -85,13 +86,23 @@ def _harmless(field: dataclasses.Field[Any]) -> bool:
     return all(part.strip() in HARMLESS_TYPES for part in field.type.split("|"))
 
 
+def _is_named_tuple(cls: type) -> bool:
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
+
+
 def _generated_repr(cls: type) -> bool:
-    """The class prints with the repr ``@dataclass`` wrote (a hand-written one is checked with instances)."""
+    """The class prints with the repr ``@dataclass`` or ``NamedTuple`` wrote (a hand-written one is checked with
+    instances)."""
     own = vars(cls).get("__repr__")
+    if _is_named_tuple(cls):
+        return own is not None and own.__module__ == "collections"  # namedtuple()'s generated repr
     return own is not None and hasattr(own, "__wrapped__")  # dataclass wraps its repr in a recursion guard
 
 
 def _unredacted_fields(cls: type) -> list[str]:
+    if _is_named_tuple(cls):  # a NamedTuple prints every field
+        names: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+        return [n for n in names if SECRET_FIELD.search(n) and (cls.__name__, n) not in NOT_SECRET]
     if not dataclasses.is_dataclass(cls) or not _generated_repr(cls):
         return []
     return [
