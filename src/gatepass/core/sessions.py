@@ -18,12 +18,12 @@ from typing import Any
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
 from gatepass.core.clock import Clock
 from gatepass.core.identifiers import could_be_handle, validate_user_id
+from gatepass.core.payloads import check_access_token_payload, check_storable, no_session
 from gatepass.core.rotation import RefreshOutcome, decide_refresh, decide_verify
-from gatepass.errors import BadRequest
 from gatepass.storage.contract import SessionRow, Storage
 from gatepass.tokens import access_token, refresh_token
 from gatepass.tokens.access_token import Rejected, SessionClaims, VerifiedAccessToken
-from gatepass.tokens.encoding import compact_json, secret_equals, sha256_hex
+from gatepass.tokens.encoding import secret_equals, sha256_hex
 from gatepass.tokens.keys import SigningKey
 from gatepass.tokens.refresh_token import RefreshTokenContent
 
@@ -36,24 +36,6 @@ def tenant_of_handle(handle: str) -> str:
     """Handles of non-public tenants end in ``_<tenantId>``."""
     _, sep, tenant = handle.partition("_")
     return tenant if sep and tenant else DEFAULT_TENANT
-
-
-_NO_SESSION: dict[str, Any] = {"status": "UNAUTHORISED", "message": "Session does not exist."}
-
-
-def _check_custom_payload(payload: dict[str, Any]) -> None:
-    clashes = access_token.protected_claims_in(payload)
-    if clashes:
-        raise BadRequest(f"The access token payload contains protected claims: {', '.join(clashes)}")
-    _check_storable(payload, "userDataInJWT")
-
-
-def _check_storable(value: dict[str, Any], field: str) -> None:
-    """Whatever we store must encode as JSON again: checked before any write, never found out after one."""
-    try:
-        compact_json(value)
-    except (ValueError, TypeError) as exc:  # non-finite numbers, lone surrogates, non-JSON types
-        raise BadRequest(f"Field name '{field}' is invalid in JSON input") from exc
 
 
 @dataclass(frozen=True)
@@ -141,8 +123,8 @@ class SessionService:
         enable_anti_csrf: bool,
     ) -> Body:
         validate_user_id(user_id)
-        _check_custom_payload(payload)
-        _check_storable(session_data, "userDataInDatabase")
+        check_access_token_payload(payload)
+        check_storable(session_data, "userDataInDatabase")
         now = self._clock()
         handle = str(uuid.uuid4()) + ("" if tenant_id == DEFAULT_TENANT else f"_{tenant_id}")
         anti_csrf = str(uuid.uuid4()) if enable_anti_csrf else None
@@ -404,7 +386,7 @@ class SessionService:
         sign a forged token for someone else's session.
         """
         if payload is not None:
-            _check_custom_payload(payload)
+            check_access_token_payload(payload)
         verified = self.verify_access_token(ctx, token, allow_expired=True)
         if isinstance(verified, Rejected):
             return {"status": "UNAUTHORISED", "message": f"Access token is not valid: {verified.reason}"}
@@ -438,11 +420,11 @@ class SessionService:
     # handle-based APIs --------------------------------------------------------------------------------------
     def information(self, ctx: AppContext, handle: str) -> Body:
         if not could_be_handle(handle):
-            return dict(_NO_SESSION)
+            return no_session()
         with self._storage.read() as tx:
             row = tx.get_session(ctx.app_id, handle, self._clock())
         if row is None:
-            return dict(_NO_SESSION)
+            return no_session()
         return {
             "status": "OK",
             "sessionHandle": row.session_handle,
@@ -456,20 +438,20 @@ class SessionService:
         }
 
     def update_session_data(self, ctx: AppContext, handle: str, data: dict[str, Any]) -> Body:
-        _check_storable(data, "userDataInDatabase")
+        check_storable(data, "userDataInDatabase")
         if not could_be_handle(handle):
-            return dict(_NO_SESSION)
+            return no_session()
         with self._storage.transaction() as tx:
             updated = tx.update_session_data(ctx.app_id, handle, data, self._clock())
-        return {"status": "OK"} if updated else dict(_NO_SESSION)
+        return {"status": "OK"} if updated else no_session()
 
     def update_jwt_payload(self, ctx: AppContext, handle: str, payload: dict[str, Any]) -> Body:
-        _check_custom_payload(payload)
+        check_access_token_payload(payload)
         if not could_be_handle(handle):
-            return dict(_NO_SESSION)
+            return no_session()
         with self._storage.transaction() as tx:
             updated = tx.update_jwt_payload(ctx.app_id, handle, payload, self._clock())
-        return {"status": "OK"} if updated else dict(_NO_SESSION)
+        return {"status": "OK"} if updated else no_session()
 
     def revoke_handles(self, ctx: AppContext, handles: list[str]) -> Body:
         handles = [handle for handle in handles if could_be_handle(handle)]
