@@ -2,16 +2,22 @@
 
 Only failures are charged: a client is refused (HTTP 429 with ``Retry-After``) once it has failed ``burst`` times
 faster than ``per_second`` refills, and a well-behaved client never notices the limiter. The core uses one bucket
-set for bad API keys and one for refresh tokens it cannot accept; the SDK uses one for its refresh API.
+set for bad API keys and one each for refresh and access tokens it cannot accept; the SDK uses one for its refresh
+API.
+
+Rules: a bucket may go below zero (down to ``-burst``), so that failures that passed the check concurrently, before
+any of them was charged, still lengthen the wait; IPv6 clients are counted per /64, the block one subscriber
+usually holds; at most ``max_clients`` buckets are kept (the least recently charged are forgotten first); the
+caller is told to alert once per lockout, not once per refused attempt.
 
 Written here rather than taken from ``limits``: that library counts every hit in fixed or moving windows and keeps
-a timer thread for expiry, whereas this needs "test, then charge only on failure" with a refill rate, a memory
-bound under address spraying (least recently used clients are forgotten, at most ``max_clients``) and an injected
-clock for tests; together that is the thirty lines below.
+a timer thread for expiry, whereas this needs "test, then charge only on failure" with a refill rate, the rules
+above and an injected clock for tests; together that is the sixty lines below.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -22,14 +28,36 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """``burst`` failures allowed at once, refilled at ``per_second``; ``burst <= 0`` switches the limit off."""
+    """``burst`` failures allowed at once (at least 1), refilled at ``per_second``; ``BucketSpec(0, 0)`` is off."""
 
     burst: float
     per_second: float
 
+    def __post_init__(self) -> None:
+        finite = math.isfinite(self.burst) and math.isfinite(self.per_second)
+        if not finite or (self.enabled and self.burst < 1) or (not self.enabled and (self.burst or self.per_second)):
+            raise ValueError("a rate limit is BucketSpec(burst >= 1, per_second > 0), or BucketSpec(0, 0) for off")
+
     @property
     def enabled(self) -> bool:
         return self.burst > 0 and self.per_second > 0
+
+
+def client_key(address: str) -> str:
+    """The bucket an address counts in: itself, or its /64 for IPv6 (a subscriber holds a whole /64)."""
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.ip_network(f"{address.split('%', 1)[0]}/64", strict=False))
+    except ValueError:
+        return address
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+    alerted: bool = False
 
 
 class FailureLimiter:
@@ -39,32 +67,36 @@ class FailureLimiter:
         self.spec = spec
         self._clock = clock
         self._max_clients = max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at)
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _tokens(self, client: str, now: float) -> float:
-        tokens, at = self._buckets.get(client, (self.spec.burst, now))
-        return min(self.spec.burst, tokens + (now - at) * self.spec.per_second)
+    def _refilled(self, key: str, now: float) -> _Bucket:
+        bucket = self._buckets.get(key) or _Bucket(self.spec.burst, now)
+        tokens = min(self.spec.burst, bucket.tokens + (now - bucket.at) * self.spec.per_second)
+        return _Bucket(tokens, now, bucket.alerted and tokens < self.spec.burst)
 
     def retry_after(self, client: str) -> int | None:
         """Whole seconds until ``client`` may try again, or ``None`` if it may now."""
         if not self.spec.enabled:
             return None
         with self._lock:
-            tokens = self._tokens(client, self._clock())
+            tokens = self._refilled(client_key(client), self._clock()).tokens
         if tokens >= 1:
             return None
         return max(1, math.ceil((1 - tokens) / self.spec.per_second))
 
     def charge(self, client: str) -> bool:
-        """Count one failure; True if it used the client's last allowance (the moment to log an alert)."""
+        """Count one failure; True when it starts a lockout (the moment to log one alert)."""
         if not self.spec.enabled:
             return False
+        key = client_key(client)
         with self._lock:
-            now = self._clock()
-            tokens = max(0.0, self._tokens(client, now) - 1)
-            self._buckets[client] = (tokens, now)
-            self._buckets.move_to_end(client)
+            bucket = self._refilled(key, self._clock())
+            bucket.tokens = max(-self.spec.burst, bucket.tokens - 1)
+            alert = bucket.tokens < 1 and not bucket.alerted
+            bucket.alerted = bucket.alerted or alert
+            self._buckets[key] = bucket
+            self._buckets.move_to_end(key)
             while len(self._buckets) > self._max_clients:
                 self._buckets.popitem(last=False)
-        return tokens < 1
+        return alert

@@ -83,3 +83,15 @@ def test_sec_35_a_core_that_keeps_answering_429_is_a_503_not_a_500(tmp_path: Pat
                 assert statuses == [401, 401, 503]
         finally:
             gp.close()
+
+
+def test_sec_35_a_refresh_without_any_token_is_not_a_failure(tmp_path: Path) -> None:
+    """supertokens-website calls refresh after a 401 even when it holds no session: that guesses nothing."""
+    gp = build_gatepass(
+        "fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'core.db'}"), refresh_rate_limit=BucketSpec(2, 0.01)
+    )
+    try:
+        with running_app("fastapi", gp) as url, _client(url, "127.0.0.2") as client:
+            assert {client.post(REFRESH, headers={"rid": "session"}).status_code for _ in range(10)} == {401}
+    finally:
+        gp.close()

@@ -14,10 +14,11 @@ import pytest
 
 from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED
 from gatepass.core.settings import RateLimits, resolve_settings
 from gatepass.errors import ConfigurationError
-from gatepass.ratelimit import BucketSpec, FailureLimiter
-from tests.core.conftest import create_session
+from gatepass.ratelimit import BucketSpec, FailureLimiter, client_key
+from tests.core.conftest import FakeClock, create_session
 from tests.helpers import API_KEY, running_core, serve_in_thread
 
 
@@ -43,6 +44,36 @@ def test_sec_35_bucket_allows_a_burst_then_refills_at_its_rate() -> None:
     assert limiter.retry_after("a") is None
     clock.now += 3600
     assert [limiter.charge("a") for _ in range(3)] == [False, False, True]  # never more than the burst
+
+
+def test_sec_35_concurrent_failures_lengthen_the_wait_and_alert_once() -> None:
+    clock = Clock()
+    limiter = FailureLimiter(BucketSpec(burst=3, per_second=0.5), clock=clock)
+    # six failures that all passed the check before any was charged (in flight together)
+    assert [limiter.charge("a") for _ in range(6)] == [False, False, True, False, False, False]
+    assert limiter.retry_after("a") == 8  # from -3 back to 1 at 0.5/s
+    assert [limiter.charge("a") for _ in range(50)].count(True) == 0  # never below -burst, no second alert
+    assert limiter.retry_after("a") == 8
+    clock.now += 8
+    assert limiter.retry_after("a") is None
+    assert limiter.charge("a") is False  # still within the same lockout (not refilled): no new alert
+    clock.now += 3600
+    assert [limiter.charge("a") for _ in range(3)] == [False, False, True]  # a new lockout alerts again
+
+
+def test_sec_35_ipv6_clients_count_per_slash_64() -> None:
+    limiter = FailureLimiter(BucketSpec(burst=2, per_second=0.001), clock=Clock())
+    limiter.charge("2001:db8:1:2::1")
+    limiter.charge("2001:db8:1:2:ffff::9")
+    assert limiter.retry_after("2001:db8:1:2::abcd") is not None
+    assert limiter.retry_after("2001:db8:1:3::1") is None
+    assert client_key("10.1.2.3") == "10.1.2.3" and client_key("not an address:") == "not an address:"
+
+
+@pytest.mark.parametrize("burst,rate", [(0.5, 1), (5, 0), (0, 1), (-1, 1), (float("inf"), 1), (1, float("nan"))])
+def test_sec_35_bucket_specs_that_make_no_sense_are_refused(burst: float, rate: float) -> None:
+    with pytest.raises(ValueError):
+        BucketSpec(burst, rate)
 
 
 def test_sec_35_bucket_memory_is_bounded_under_address_spraying() -> None:
@@ -82,9 +113,11 @@ def test_sec_35_bad_api_keys_get_429_with_retry_after_and_only_for_that_address(
         assert statuses == [401] * 5 + [429] * 3
         blocked = attacker.get("/recipe/session/user", params={"userId": "u"})
         assert int(blocked.headers["retry-after"]) >= 1
-        assert "Invalid API key" not in blocked.text  # while blocked, nothing is evaluated
+        assert "Invalid API key" not in blocked.text
     with _client(limited_core, "127.0.0.3") as backend:
         assert backend.get("/recipe/session/user", params={"userId": "u"}).status_code == 200
+    with _client(limited_core, "127.0.0.2") as backend_on_the_same_address:  # a right key always passes
+        assert backend_on_the_same_address.get("/recipe/session/user", params={"userId": "u"}).status_code == 200
 
 
 def test_sec_35_invalid_refresh_tokens_get_429_and_other_addresses_still_refresh(limited_core: str) -> None:
@@ -100,6 +133,23 @@ def test_sec_35_invalid_refresh_tokens_get_429_and_other_addresses_still_refresh
         assert attacker.post("/recipe/session/refresh", json=real).status_code == 429  # blocked before evaluation
     with _client(limited_core, "127.0.0.3") as backend:
         assert backend.post("/recipe/session/refresh", json=real).json()["status"] == "OK"
+
+
+def test_sec_35_expired_access_tokens_and_ended_sessions_are_not_failures(limited_core: str, clock: FakeClock) -> None:
+    with _client(limited_core, "127.0.0.2") as backend:
+        created = [create_session(backend) for _ in range(8)]
+        for session in created:  # the sessions end: their refresh tokens are real, but find nothing
+            handle = session["session"]["handle"]
+            backend.post("/recipe/session/remove", json={"sessionHandles": [handle]})
+        ended = {"refreshToken": "", "enableAntiCsrf": False, "useDynamicSigningKey": True}
+        for session in created:
+            ended["refreshToken"] = session["refreshToken"]["token"]
+            assert backend.post("/recipe/session/refresh", json=ended).json()["status"] == "UNAUTHORISED"
+        clock.advance(3_600_000)  # every access token has expired
+        for session in created:
+            body = {"accessToken": session["accessToken"]["token"], "doAntiCsrfCheck": False}
+            answer = backend.post("/recipe/session/verify", json=body).json()
+            assert answer == {"status": "TRY_REFRESH_TOKEN", "message": ACCESS_TOKEN_EXPIRED}
 
 
 def test_sec_35_invalid_access_tokens_get_429(limited_core: str) -> None:

@@ -92,19 +92,19 @@ class AppRegistry:
 
     def create_or_update_app(self, app_id: str, core_config: dict[str, Any]) -> bool:
         """Create the app, or merge ``core_config`` into its overrides (a null value removes an override)."""
-        validate_new_id("appId", app_id)
+        app_id = validate_new_id("appId", app_id)
         with self._storage.transaction() as tx:
             previous = tx.app_config(app_id)
             merged = {**(json.loads(previous) if previous else {}), **core_config}
             overrides = {k: v for k, v in merged.items() if v is not None}
             build_app_config(overrides, base=self._base)  # raises before anything is written
-            created = tx.upsert_app(app_id, json.dumps(overrides), self._clock())
+            created = tx.upsert_app(app_id, json.dumps(overrides, allow_nan=False), self._clock())
         with self._lock:
             self._apps.pop(app_id, None)
         return created
 
     def remove_app(self, app_id: str) -> bool:
-        validate_new_id("appId", app_id)
+        app_id = validate_new_id("appId", app_id)
         if app_id == DEFAULT_APP:
             raise BadRequest("The default app cannot be removed")
         with self._storage.transaction() as tx:
@@ -114,7 +114,7 @@ class AppRegistry:
         return existed
 
     def create_tenant(self, ctx: AppContext, tenant_id: str) -> bool:
-        validate_new_id("tenantId", tenant_id)
+        tenant_id = validate_new_id("tenantId", tenant_id)
         with self._storage.transaction() as tx:
             created = tx.upsert_tenant(ctx.app_id, tenant_id, self._clock())
         ctx.tenants.add(tenant_id)

@@ -9,18 +9,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from gatepass.core.apps import AppContext
 from gatepass.core.body import JsonBody, Query
 from gatepass.core.runtime import CoreRuntime
-from gatepass.core.sessions import NeedsDatabase
+from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED, REFRESH_TOKEN_NOT_VALID, NeedsDatabase
 from gatepass.errors import BadRequest
 from gatepass.tokens import access_token
 from gatepass.tokens.encoding import b64url_encode, compact_json
 
 SUPPORTED_CDI_VERSIONS = ("5.0", "5.1", "5.2", "5.3", "5.4")
 JWT_RESERVED_CLAIMS = access_token.PROTECTED_CLAIMS - {"sub", "iat", "exp"}
+MAX_HANDLES_PER_REVOKE = 10_000  # one transaction: bounded so a single call cannot hold the database for minutes
 MAX_JWT_VALIDITY_S = 100 * 365 * 24 * 3600  # a century: any more is a mistake, and exp must stay a sane integer
 
 
@@ -141,7 +142,10 @@ def remove_sessions(call: Call) -> Reply:
     if b.has("userId") == b.has("sessionHandles"):
         raise BadRequest("Exactly one of 'userId' or 'sessionHandles' must be given")
     if b.has("sessionHandles"):
-        return _ok(call.runtime.sessions.revoke_handles(call.ctx, b.text_list("sessionHandles")))
+        handles = b.text_list("sessionHandles")
+        if len(handles) > MAX_HANDLES_PER_REVOKE:
+            raise BadRequest(f"Field name 'sessionHandles' is invalid: at most {MAX_HANDLES_PER_REVOKE} handles")
+        return _ok(call.runtime.sessions.revoke_handles(call.ctx, handles))
     across = b.flag("revokeAcrossAllTenants", default=True)
     b.flag("revokeSessionsForLinkedAccounts", default=True)  # no account linking here; validated only
     tenant = None if across else call.tenant_id
@@ -165,7 +169,7 @@ def create_jwt(call: Call) -> Reply:
     if reserved:
         raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
     validity = b.number("validity")
-    if not 0 < validity <= MAX_JWT_VALIDITY_S:
+    if not 1 <= validity <= MAX_JWT_VALIDITY_S:
         raise BadRequest(f"Field name 'validity' must be between 1 and {MAX_JWT_VALIDITY_S} seconds")
     key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.flag("useStaticSigningKey", False))
     now_s = int(time.time())
@@ -193,12 +197,24 @@ def create_or_update_tenant(call: Call) -> Reply:
     return _ok({"status": "OK", "createdNew": created})
 
 
+FailureKind = Literal["refresh", "verify"]
+
+
+def is_failure(kind: FailureKind, body: dict[str, Any]) -> bool:
+    """Does this answer count against the caller's rate limit? Only tokens that are forged, garbage or fail the
+    anti-CSRF check: an expired access token or an ended session is what real clients meet every day."""
+    if kind == "refresh":
+        return body.get("status") == "UNAUTHORISED" and body.get("message") == REFRESH_TOKEN_NOT_VALID
+    return body.get("status") == "TRY_REFRESH_TOKEN" and body.get("message") != ACCESS_TOKEN_EXPIRED
+
+
 @dataclass(frozen=True)
 class Api:
     handler: Handler
     needs_api_key: bool = True
     needs_version: bool = True
     inline: bool = False  # CPU-only (or returns Deferred for its blocking part): may run on the event loop
+    failures: FailureKind | None = None  # whose failures the server counts per client address (rate limits)
 
 
 ROUTES: dict[str, dict[str, Api]] = {
@@ -207,8 +223,8 @@ ROUTES: dict[str, dict[str, Api]] = {
     "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
     "/user/id": {"GET": Api(user_id, inline=True)},
     "/recipe/session": {"POST": Api(create_session), "GET": Api(session_information)},
-    "/recipe/session/verify": {"POST": Api(verify_session, inline=True)},
-    "/recipe/session/refresh": {"POST": Api(refresh_session)},
+    "/recipe/session/verify": {"POST": Api(verify_session, inline=True, failures="verify")},
+    "/recipe/session/refresh": {"POST": Api(refresh_session, failures="refresh")},
     "/recipe/session/regenerate": {"POST": Api(regenerate_session)},
     "/recipe/session/data": {"PUT": Api(update_session_data)},
     "/recipe/jwt/data": {"PUT": Api(update_jwt_data)},

@@ -22,7 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from gatepass.core.body import JsonBody, Query
-from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply
+from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply, is_failure
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
@@ -118,10 +118,6 @@ def _json_response(reply: Reply) -> Response:
     return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
 
 
-# The APIs whose failures are counted per address, and the status that counts as a failure.
-_LIMITED = {"/recipe/session/refresh": "UNAUTHORISED", "/recipe/session/verify": "TRY_REFRESH_TOKEN"}
-
-
 class CoreHttpApp:
     def __init__(
         self, runtime: CoreRuntime, api_keys: Sequence[str] = (), rate_limits: RateLimits | None = None
@@ -131,8 +127,8 @@ class CoreHttpApp:
         limits = rate_limits or RateLimits()
         self._bad_key_limiter = FailureLimiter(limits.failed_api_keys)
         self._limiters = {
-            "/recipe/session/refresh": FailureLimiter(limits.failed_refreshes),
-            "/recipe/session/verify": FailureLimiter(limits.failed_verifies),
+            "refresh": FailureLimiter(limits.failed_refreshes),
+            "verify": FailureLimiter(limits.failed_verifies),
         }
         self.starlette = Starlette(
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
@@ -158,7 +154,7 @@ class CoreHttpApp:
                 self._check_api_key(request, client)
             if api.needs_version:
                 check_cdi_version(request)
-            limiter = self._limiters.get(api_path)
+            limiter = self._limiters[api.failures] if api.failures else None
             if limiter is not None:
                 _refuse_if_limited(limiter, client)
             body = await read_json_body(request)
@@ -168,7 +164,7 @@ class CoreHttpApp:
                 reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
             if isinstance(reply, Deferred):
                 reply = await run_in_threadpool(reply.run)
-            if limiter is not None and reply.body.get("status") == _LIMITED[api_path]:
+            if api.failures and limiter is not None and is_failure(api.failures, reply.body):
                 _charge(limiter, client, f"failing {api_path} calls")
             return _json_response(reply)
         except TooManyFailures as exc:
@@ -183,10 +179,13 @@ class CoreHttpApp:
             return PlainTextResponse("Internal Error", status_code=500)
 
     def _check_api_key(self, request: Request, client: str) -> None:
+        """A right key always passes, so a backend sharing an address with a guesser is never locked out; a wrong
+        one from a limited address gets 429 (keys are 20+ characters: the limit is for detection, not secrecy)."""
+        if api_key_accepted(self.api_keys, request):
+            return
         _refuse_if_limited(self._bad_key_limiter, client)
-        if not api_key_accepted(self.api_keys, request):
-            _charge(self._bad_key_limiter, client, "invalid API keys")
-            raise InvalidApiKey()
+        _charge(self._bad_key_limiter, client, "invalid API keys")
+        raise InvalidApiKey()
 
     def _call_inline(
         self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query

@@ -4,7 +4,8 @@
   starting with ``appid-``; tenant ids also not ``recipe``, ``config`` or ``users``. Upstream's PostgreSQL schema
   holds them in ``VARCHAR(64)``, so that is the maximum here too.
 - User ids: any text up to ``MAX_USER_ID_CHARS`` (upstream's ``VARCHAR(128)``) without NUL, which PostgreSQL text
-  cannot hold. (Lone surrogates never get this far: ``gatepass.untrusted`` refuses them in JSON, and query strings
+  cannot hold. Creating a session for another is a 400; looking one up (list, revoke) finds nothing, without a
+  query, as upstream's lookup would. (Lone surrogates never get this far: ``gatepass.untrusted`` refuses them in JSON, and query strings
   are decoded with replacement characters.)
 - Session handles: we mint ``<uuid4>`` or ``<uuid4>_<tenantId>``; anything longer than ``MAX_HANDLE_CHARS`` or with
   NUL cannot name a session, so handle-based APIs answer their "no such session" status without a lookup.
@@ -33,19 +34,21 @@ def app_or_tenant_id_problem(kind: str, value: Any) -> str | None:
     if value.startswith("appid-"):
         return f"{kind} must not start with 'appid-'"
     if not _ID.fullmatch(value):
-        return f"{kind} can only contain letters, numbers and hyphens"
+        return f"{kind} can only contain lower-case letters, numbers and hyphens"
     if kind == "tenantId" and value in _RESERVED_TENANT_IDS:
         return f"Cannot use '{value}' as a tenantId"
     return None
 
 
 def validate_new_id(kind: str, value: Any) -> str:
-    """An app or tenant id that a request wants to create or remove: a bad one is a 400 naming the rule."""
-    problem = app_or_tenant_id_problem(kind, value)
+    """An app or tenant id that a request wants to create or remove, trimmed and lower-cased as upstream does; a
+    bad one is a 400 naming the rule."""
+    normalised = value.strip().lower() if isinstance(value, str) else value
+    problem = app_or_tenant_id_problem(kind, normalised)
     if problem:
         raise BadRequest(problem)
-    assert isinstance(value, str)
-    return value
+    assert isinstance(normalised, str)
+    return normalised
 
 
 def require_known_shape(kind: str, value: str) -> None:
@@ -53,6 +56,11 @@ def require_known_shape(kind: str, value: str) -> None:
     if app_or_tenant_id_problem(kind, value) is not None:
         label = "AppId" if kind == "appId" else "TenantId"
         raise UnknownAppOrTenant(f"{label} is not valid, so it does not exist")
+
+
+def could_be_user_id(value: str) -> bool:
+    """False for a string no session can belong to (lookups by it find nothing, as upstream's would)."""
+    return len(value) <= MAX_USER_ID_CHARS and "\x00" not in value
 
 
 def validate_user_id(value: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
 from gatepass.core.clock import Clock
-from gatepass.core.identifiers import could_be_handle, validate_user_id
+from gatepass.core.identifiers import could_be_handle, could_be_user_id, validate_user_id
 from gatepass.core.payloads import check_access_token_payload, check_storable, no_session
 from gatepass.core.rotation import RefreshOutcome, decide_refresh, decide_verify
 from gatepass.storage.contract import SessionRow, Storage
@@ -30,6 +30,8 @@ from gatepass.tokens.refresh_token import RefreshTokenContent
 log = logging.getLogger("gatepass.core")
 
 Body = dict[str, Any]
+REFRESH_TOKEN_NOT_VALID = "The refresh token is not valid"  # the token did not even open: forged or garbage
+ACCESS_TOKEN_EXPIRED = "Access token is not valid: token expired"  # the one rejection a real client meets daily
 
 
 def tenant_of_handle(handle: str) -> str:
@@ -311,7 +313,7 @@ class SessionService:
     ) -> Body:
         content = refresh_token.open_token(token, ctx.keyring.refresh_token_key(), ctx.app_id)
         if content is None:
-            return {"status": "UNAUTHORISED", "message": "The refresh token is not valid"}
+            return {"status": "UNAUTHORISED", "message": REFRESH_TOKEN_NOT_VALID}
         if (
             enable_anti_csrf
             and content.anti_csrf_token is not None
@@ -464,14 +466,16 @@ class SessionService:
         return {"status": "OK", "sessionHandlesRevoked": revoked}
 
     def revoke_user(self, ctx: AppContext, user_id: str, tenant_id: str | None) -> Body:
-        validate_user_id(user_id)
+        if not could_be_user_id(user_id):
+            return {"status": "OK", "sessionHandlesRevoked": []}
         with self._storage.transaction() as tx:
             revoked = tx.delete_sessions_for_user(ctx.app_id, user_id, tenant_id, self._clock())
         log.info("sessions revoked for user: app=%s user=%s count=%d", ctx.app_id, user_id, len(revoked))
         return {"status": "OK", "sessionHandlesRevoked": revoked}
 
     def handles_for_user(self, ctx: AppContext, user_id: str, tenant_id: str | None) -> Body:
-        validate_user_id(user_id)
+        if not could_be_user_id(user_id):
+            return {"status": "OK", "sessionHandles": []}
         with self._storage.read() as tx:
             handles = tx.handles_for_user(ctx.app_id, user_id, tenant_id, self._clock())
         return {"status": "OK", "sessionHandles": handles}

@@ -48,8 +48,8 @@ class ServerLimits:
 class RateLimits:
     """Failures allowed per client address before the core answers 429 (a zero ``burst`` switches one off).
 
-    A backend that sends the right API key never meets the first limit. The others count refresh tokens the core
-    cannot accept (``UNAUTHORISED``) and access tokens it cannot verify (``TRY_REFRESH_TOKEN``; SDKs verify locally,
+    A request with the right API key always passes the first limit. The others count refresh tokens that do not
+    even open and access tokens that fail for any reason but expiry (``cdi_api.is_failure``; SDKs verify locally,
     so a well-behaved backend rarely sends one). A limited address is refused before its request is evaluated, so
     an attacker learns nothing while blocked. The SDK limits its own refresh API per browser address in front.
     """

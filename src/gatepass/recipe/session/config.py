@@ -142,6 +142,6 @@ def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionC
 
 
 def _rate_limit(value: Any) -> BucketSpec:
-    if not isinstance(value, BucketSpec) or value.burst < 0 or value.per_second < 0:
+    if not isinstance(value, BucketSpec):  # a BucketSpec checks its own numbers
         raise ConfigurationError("refresh_rate_limit must be a gatepass.ratelimit.BucketSpec(burst, per_second)")
     return value

@@ -81,8 +81,8 @@ class RemoteCore:
 
     @staticmethod
     def _answer(call: CoreCall, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code == RETRY_STATUS:  # still limited after the retries: busy, not broken (503, not 500)
-            raise CoreUnavailableError(f"the core kept answering {call.method} {call.path} with 429 (rate limited)")
+        if response.status_code in (RETRY_STATUS, 503):  # limited or its database is down: unavailable, not broken
+            raise CoreUnavailableError(f"the core answered {call.method} {call.path} with {response.status_code}")
         if response.status_code >= 400:
             detail = response.text[:200] if response.status_code < 500 else "internal error"
             raise CoreError(f"the core answered {call.method} {call.path} with {response.status_code}: {detail}")
@@ -115,7 +115,10 @@ class RemoteCore:
                 except httpx.TransportError as exc:
                     last = exc
                     break
-                if response.status_code == RETRY_STATUS and attempt < MAX_RETRIES:
+                # Retry a 429 as upstream does, but not one with Retry-After: that is gatepass core's rate limit,
+                # which will not lift within the retries, and waiting for it would hold a worker thread for seconds.
+                retry = response.status_code == RETRY_STATUS and "retry-after" not in response.headers
+                if retry and attempt < MAX_RETRIES:
                     time.sleep((10 + 250 * attempt) / 1000)
                     continue
                 return self._answer(call, response)

@@ -239,7 +239,8 @@ class SessionRecipe:
         try:
             return (yield from self.apis.refresh_post(request=request))
         except (UnauthorisedError, TokenTheftError):
-            if self._refresh_limiter.charge(request.client):
+            presented = any(transport.token_in(request, "refresh", way) for way in ("cookie", "header"))
+            if presented and self._refresh_limiter.charge(request.client):  # no token at all guesses nothing
                 log.warning("rate limit reached: %s sent failing refreshes faster than allowed", request.client)
             raise
 
