@@ -5,8 +5,8 @@
   holds them in ``VARCHAR(64)``, so that is the maximum here too.
 - User ids: any text up to ``MAX_USER_ID_CHARS`` (upstream's ``VARCHAR(128)``) without NUL, which PostgreSQL text
   cannot hold. Creating a session for another is a 400; looking one up (list, revoke) finds nothing, without a
-  query, as upstream's lookup would. (Lone surrogates never get this far: ``gatepass.untrusted`` refuses them in JSON, and query strings
-  are decoded with replacement characters.)
+  query, as upstream's lookup would. (Lone surrogates never get this far: ``gatepass.untrusted`` refuses them in
+  JSON, and query strings are decoded with replacement characters.)
 - Session handles: we mint ``<uuid4>`` or ``<uuid4>_<tenantId>``; anything longer than ``MAX_HANDLE_CHARS`` or with
   NUL cannot name a session, so handle-based APIs answer their "no such session" status without a lookup.
 """

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gatepass.faunadev.values import Date, Ref, Time
+from gatepass.untrusted import is_ascii_digits
 
 
 def sort_key(value: Any) -> tuple[Any, ...]:
@@ -24,7 +25,7 @@ def sort_key(value: Any) -> tuple[Any, ...]:
     if isinstance(value, Date):
         return (4.5, value.day.toordinal())
     if isinstance(value, Ref):
-        ident = int(value.id) if value.id.isdigit() else value.id
+        ident = int(value.id) if is_ascii_digits(value.id, 30) else value.id
         return (
             5,
             value.collection.id if value.collection else "",

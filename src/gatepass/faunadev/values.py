@@ -116,7 +116,7 @@ def parse_time(text: str) -> int:
     if sep:
         digits = ""
         for char in rest:
-            if char.isdigit():
+            if char in "0123456789":  # not str.isdigit(): it takes "²", which int() refuses
                 digits += char
             else:
                 break
