@@ -12,8 +12,8 @@ Rules, the same for the core, the SDK, the token parsers and fauna-dev:
   ``RecursionError``).
 - Digits are ASCII digits: ``str.isdigit()`` accepts ``"²"`` and ``"٥"``, which ``int()`` then refuses.
 
-The stdlib decoder (C-accelerated) does the parsing; these checks ride on its hooks, and the post-parse walk only
-runs when the raw text could break a rule (a surrogate escape, or more brackets than the depth limit).
+The stdlib decoder (C-accelerated) does the parsing; these checks ride on its hooks, and the post-parse walk (the
+same ``value_problem`` that checks values built in Python) only runs when the raw text could break a rule.
 """
 
 from __future__ import annotations
@@ -78,26 +78,6 @@ def _is_scalar_text(text: str) -> bool:
     return True
 
 
-def _check_tree(value: Any, max_depth: int, check_text: bool) -> None:
-    """Depth and (when asked) lone-surrogate checks, iteratively so that a deep value cannot exhaust the stack."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            if depth >= max_depth:
-                raise MalformedInput(f"nested deeper than {max_depth}")
-            for key, member in item.items():
-                if check_text and not _is_scalar_text(key):
-                    raise MalformedInput("string with a lone surrogate")
-                stack.append((member, depth + 1))
-        elif isinstance(item, list):
-            if depth >= max_depth:
-                raise MalformedInput(f"nested deeper than {max_depth}")
-            stack.extend((member, depth + 1) for member in item)
-        elif check_text and isinstance(item, str) and not _is_scalar_text(item):
-            raise MalformedInput("string with a lone surrogate")
-
-
 def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """Parse strict JSON (the rules above); anything else raises ``MalformedInput``."""
     try:
@@ -109,9 +89,12 @@ def parse_json(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise MalformedInput("not JSON in UTF-8") from exc
-    check_text = _SURROGATE_ESCAPE.search(text) is not None
-    if check_text or text.count("[") + text.count("{") > max_depth:
-        _check_tree(value, max_depth, check_text)
+    # The walk costs more than the parse: run it only when the text could break a rule (a surrogate escape, or
+    # more brackets than the depth limit); everything else the decoder's hooks have already checked.
+    if _SURROGATE_ESCAPE.search(text) or text.count("[") + text.count("{") > max_depth:
+        problem = value_problem(value, max_depth=max_depth)
+        if problem:
+            raise MalformedInput(problem)
     return value
 
 

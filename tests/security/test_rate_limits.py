@@ -191,7 +191,10 @@ def test_sec_35_rate_limits_are_settings_from_every_source() -> None:
     assert resolve_settings({}, {}).rate_limits == RateLimits()
 
 
-@pytest.mark.parametrize("value", ["20", "a/b", "0/1", "5/0", "5/-1", "nan/1", "1e309/1", "5/inf"])
+@pytest.mark.parametrize(
+    "value",
+    ["20", "a/b", "0/1", "5/0", "5/-1", "nan/1", "1e309/1", "5/inf", "1" * 5000 + "/1", "5\x00/1", "x" * 1_000_000],
+)
 def test_sec_35_bad_rate_limit_settings_name_their_source(value: str) -> None:
     with pytest.raises(ConfigurationError) as raised:
         resolve_settings({}, {"GATEPASS_RATE_LIMIT_FAILED_REFRESHES": value})

@@ -8,6 +8,7 @@ and a wrong password.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gatepass.faunadev import pure, secrets
@@ -222,24 +223,18 @@ def _delete(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return view
 
 
-@form("create_collection")
-def _create_collection_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return create_collection(ev, ev.arg(expr, "create_collection", env, pos), pos)
+def _schema_form(name: str, create: Callable[[Evaluator, Any, Pos], Any]) -> None:
+    """``{name: params}`` evaluates its one argument and hands it to the writer."""
+
+    @form(name)
+    def evaluate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+        return create(ev, ev.arg(expr, name, env, pos), pos)
 
 
-@form("create_index")
-def _create_index_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return create_index(ev, ev.arg(expr, "create_index", env, pos), pos)
-
-
-@form("create_role")
-def _create_role_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return create_role(ev, ev.arg(expr, "create_role", env, pos), pos)
-
-
-@form("create_key")
-def _create_key_form(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return create_key(ev, ev.arg(expr, "create_key", env, pos), pos)
+_schema_form("create_collection", create_collection)
+_schema_form("create_index", create_index)
+_schema_form("create_role", create_role)
+_schema_form("create_key", create_key)
 
 
 @form("key_from_secret")

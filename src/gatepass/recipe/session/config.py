@@ -25,6 +25,9 @@ TransferMethod = Literal["cookie", "header"]
 TransferSetting = Literal["cookie", "header", "any"]
 
 
+DEFAULT_REFRESH_RATE_LIMIT = BucketSpec(burst=30, per_second=1)
+
+
 @dataclass(frozen=True)
 class SessionOptions:
     """What the application passes to ``session.init`` (every field optional)."""
@@ -41,10 +44,10 @@ class SessionOptions:
     expose_access_token_to_frontend_in_cookie_based_auth: bool = False
     jwks_refresh_interval_sec: int = 14_400
     jwks_refetch_cooldown_ms: int = 500
-    # Failed refreshes (unauthorised or theft) allowed per client address before the refresh API answers 429;
-    # BucketSpec(0, 0) switches the limit off (do that behind a proxy that limits instead: every request then
-    # comes from the proxy's address).
-    refresh_rate_limit: BucketSpec = BucketSpec(burst=30, per_second=1)
+    # Failed refreshes that presented a token (unauthorised or theft) allowed per client address before the refresh
+    # API answers 429; BucketSpec(0, 0) switches the limit off (do that behind a proxy that limits instead: every
+    # request then comes from the proxy's address).
+    refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
     override: Any = None  # an Overrides value; typed in recipe.py to avoid an import cycle
     error_handlers: Any = None
 
@@ -66,7 +69,7 @@ class SessionConfig:
     expose_access_token_to_frontend_in_cookie_based_auth: bool
     jwks_refresh_interval_ms: int
     jwks_refetch_cooldown_ms: int
-    refresh_rate_limit: BucketSpec = BucketSpec(burst=30, per_second=1)
+    refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
