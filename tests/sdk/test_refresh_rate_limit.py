@@ -25,7 +25,7 @@ def _client(url: str, source: str) -> httpx.Client:
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_sec_35_sdk_refresh_api_limits_failures_per_address(framework: str, tmp_path: Path) -> None:
+def test_defect_11_sec_35_sdk_refresh_api_limits_failures_per_address(framework: str, tmp_path: Path) -> None:
     core = EmbeddedCore(f"sqlite:///{tmp_path / 'core.db'}")
     gp = build_gatepass(framework, core, refresh_rate_limit=BucketSpec(3, 0.01))
     try:
@@ -60,7 +60,7 @@ def test_sec_35_sdk_refresh_limit_can_be_switched_off(tmp_path: Path) -> None:
         gp.close()
 
 
-def test_sec_35_sdk_default_limit_answers_429_to_a_burst(tmp_path: Path) -> None:
+def test_defect_11_sec_35_sdk_default_limit_answers_429_to_a_burst(tmp_path: Path) -> None:
     gp = build_gatepass("fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'core.db'}"))
     try:
         with running_app("fastapi", gp) as url, _client(url, "127.0.0.2") as client:

@@ -107,7 +107,7 @@ def limited_core(runtime: CoreRuntime) -> Iterator[str]:
         yield base_url
 
 
-def test_sec_35_bad_api_keys_get_429_with_retry_after_and_only_for_that_address(limited_core: str) -> None:
+def test_defect_11_sec_35_bad_api_keys_get_429_with_retry_after_and_only_for_that_address(limited_core: str) -> None:
     with _client(limited_core, "127.0.0.2", api_key="wrong-key-0123456789-abcdef") as attacker:
         statuses = [attacker.get("/recipe/session/user", params={"userId": "u"}).status_code for _ in range(8)]
         assert statuses == [401] * 5 + [429] * 3
@@ -152,7 +152,7 @@ def test_sec_35_expired_access_tokens_and_ended_sessions_are_not_failures(limite
             assert answer == {"status": "TRY_REFRESH_TOKEN", "message": ACCESS_TOKEN_EXPIRED}
 
 
-def test_sec_35_invalid_access_tokens_get_429(limited_core: str) -> None:
+def test_defect_11_sec_35_invalid_access_tokens_get_429(limited_core: str) -> None:
     with _client(limited_core, "127.0.0.2") as attacker:
         body = {"accessToken": "a.b.c", "doAntiCsrfCheck": False}
         statuses = [attacker.post("/recipe/session/verify", json=body).status_code for _ in range(7)]
@@ -167,7 +167,7 @@ def test_sec_35_successes_are_never_charged(limited_core: str) -> None:
         assert all(backend.post("/recipe/session/verify", json=body).status_code == 200 for _ in range(30))
 
 
-def test_sec_35_defaults_answer_429_to_a_burst_of_invalid_refresh_tokens(runtime: CoreRuntime) -> None:
+def test_defect_11_sec_35_defaults_answer_429_to_a_burst_of_invalid_refresh_tokens(runtime: CoreRuntime) -> None:
     with serve_in_thread(CoreHttpApp(runtime, [API_KEY]).starlette) as base_url, _client(base_url, "127.0.0.2") as c:
         body = {"refreshToken": "x" * 40, "enableAntiCsrf": False, "useDynamicSigningKey": True}
         statuses = {c.post("/recipe/session/refresh", json=body).status_code for _ in range(260)}
