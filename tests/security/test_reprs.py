@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import pytest
 
 import gatepass
-from gatepass.core.body import JsonBody, Query
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import Reply
 from gatepass.core.sessions import _Minted
 from gatepass.core.settings import CoreSettings

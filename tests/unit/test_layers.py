@@ -10,6 +10,7 @@ RANK = {
     "errors": 0,
     "untrusted": 0,
     "tokens": 1,
+    "protocol": 2,
     "storage": 2,
     "core": 3,
     "faunadev": 3,

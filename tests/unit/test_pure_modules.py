@@ -179,7 +179,7 @@ def test_app_config_rejects_out_of_range(values: dict[str, object]) -> None:
     ],
 )
 def test_python_bodies_are_held_to_the_json_rules(value: dict[str, Any]) -> None:
-    from gatepass.core.body import JsonBody
+    from gatepass.protocol.body import JsonBody
     from gatepass.errors import BadRequest
     from gatepass.untrusted import value_problem
 
@@ -192,7 +192,7 @@ def test_python_bodies_are_held_to_the_json_rules(value: dict[str, Any]) -> None
 
 
 def test_python_bodies_that_are_json_pass() -> None:
-    from gatepass.core.body import JsonBody
+    from gatepass.protocol.body import JsonBody
 
     body = JsonBody.from_python({"a": [1, 2.5, None, True, "é\U0001f600"], "b": {"c": -(10**99)}})
     assert body.mapping("b") == {"c": -(10**99)}

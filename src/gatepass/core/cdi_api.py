@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gatepass.core.apps import AppContext
-from gatepass.core.body import JsonBody, Query
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED, REFRESH_TOKEN_NOT_VALID, NeedsDatabase
 from gatepass.errors import BadRequest

@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from gatepass.core.body import JsonBody, Query
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply, is_failure
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime

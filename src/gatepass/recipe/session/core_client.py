@@ -18,7 +18,7 @@ import anyio.to_thread
 import httpx
 
 from gatepass.core.app_config import AppConfig, build_app_config
-from gatepass.core.body import JsonBody, Query
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import ROUTES, Call, Deferred
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
