@@ -80,3 +80,17 @@ class StorageFault(GatepassError):
 
     code = "storage_fault"
     http_status = 500
+
+
+class CoreError(GatepassError):
+    """The session core answered with an error (bad API key, bad request), or with a reply that is not CDI."""
+
+    code = "core_error"
+    http_status = 500
+
+
+class CoreUnavailableError(CoreError):
+    """The session core cannot be reached, is rate-limiting us, or its database is down."""
+
+    code = "core_unavailable"
+    http_status = 503

@@ -25,11 +25,11 @@ from urllib.parse import unquote
 import pytest
 
 import gatepass
-from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import Reply
 from gatepass.core.sessions import _Minted
 from gatepass.core.settings import CoreSettings
 from gatepass.faunadev.secrets import parse_secret
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
 from gatepass.recipe.session import faunadb

@@ -179,8 +179,8 @@ def test_app_config_rejects_out_of_range(values: dict[str, object]) -> None:
     ],
 )
 def test_python_bodies_are_held_to_the_json_rules(value: dict[str, Any]) -> None:
-    from gatepass.protocol.body import JsonBody
     from gatepass.errors import BadRequest
+    from gatepass.protocol.body import JsonBody
     from gatepass.untrusted import value_problem
 
     nested = {"a": [[[[[]]]]] * 2}

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gatepass.core.apps import AppContext
-from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED, REFRESH_TOKEN_NOT_VALID, NeedsDatabase
 from gatepass.errors import BadRequest
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.tokens import access_token
 from gatepass.tokens.encoding import b64url_encode, compact_json
 

@@ -21,12 +21,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply, is_failure
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.ratelimit import FailureLimiter
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
 

@@ -18,11 +18,11 @@ import anyio.to_thread
 import httpx
 
 from gatepass.core.app_config import AppConfig, build_app_config
-from gatepass.protocol.body import JsonBody, Query
 from gatepass.core.cdi_api import ROUTES, Call, Deferred
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import ConfigurationError, GatepassError
+from gatepass.protocol.body import JsonBody, Query
 from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
 from gatepass.recipe.session.steps import CoreCall
 from gatepass.untrusted import MalformedInput, parse_json_object

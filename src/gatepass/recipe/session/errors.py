@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatepass.errors import CoreError as CoreError  # re-exported: the SDK's names for core failures
+from gatepass.errors import CoreUnavailableError as CoreUnavailableError
 from gatepass.errors import GatepassError
 
 
@@ -70,18 +72,6 @@ class DuplicateSessionCookiesError(SessionError):
 
     code = "duplicate_session_cookies"
     http_status = 500
-
-
-class CoreError(GatepassError):
-    """The core answered with an error (bad API key, bad request) or could not be reached."""
-
-    code = "core_error"
-    http_status = 500
-
-
-class CoreUnavailableError(CoreError):
-    code = "core_unavailable"
-    http_status = 503
 
 
 @dataclass
