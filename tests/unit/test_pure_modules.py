@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gatepass.core.app_config import AppConfig, build_app_config
-from gatepass.core.rotation import RefreshOutcome, decide_refresh, decide_verify
+from gatepass.core.rotation import RefreshOutcome, decide_promotion, decide_refresh
 from gatepass.core.routing import Route, split_path
 from gatepass.errors import ConfigurationError
 from gatepass.tokens import key_schedule
@@ -61,11 +61,11 @@ def test_refresh_with_anything_else_is_theft() -> None:
 
 def test_verify_decisions() -> None:
     current = H(H("rt0"))
-    assert decide_verify(current, H("rt1"), H("rt0")).promote  # child of current: promote and mint
-    assert decide_verify(current, H("rt1"), H("rt0")).mint
-    already = decide_verify(H(H("rt1")), H("rt1"), H("rt0"))
+    assert decide_promotion(current, H("rt1"), H("rt0")).promote  # child of current: promote and mint
+    assert decide_promotion(current, H("rt1"), H("rt0")).mint
+    already = decide_promotion(H(H("rt1")), H("rt1"), H("rt0"))
     assert not already.promote and already.mint  # promoted by someone else: mint a clean token
-    older = decide_verify(H(H("rt5")), H("rt1"), H("rt0"))
+    older = decide_promotion(H(H("rt5")), H("rt1"), H("rt0"))
     assert not older.promote and not older.mint  # older branch: no write, no new token
 
 

@@ -29,12 +29,12 @@ def decide_refresh(stored_hash2: str, token_hash1: str, parent_hash1: str | None
 
 
 @dataclass(frozen=True)
-class VerifyDecision:
+class PromotionDecision:
     promote: bool  # write hash2 = H(rth1) and extend the session
     mint: bool  # answer with a replacement access token
 
 
-def decide_verify(stored_hash2: str, rth1: str, prth1: str | None) -> VerifyDecision:
+def decide_promotion(stored_hash2: str, rth1: str, prth1: str | None) -> PromotionDecision:
     """What a verify that reached the database does for an access token with ``rth1``/``prth1``.
 
     A token on the current lineage (its refresh token is current, or is the child about to be promoted) gets a
@@ -43,4 +43,4 @@ def decide_verify(stored_hash2: str, rth1: str, prth1: str | None) -> VerifyDeci
     """
     promote = prth1 is not None and secret_equals(sha256_hex(prth1), stored_hash2)
     already_current = secret_equals(sha256_hex(rth1), stored_hash2)
-    return VerifyDecision(promote=promote, mint=promote or already_current)
+    return PromotionDecision(promote=promote, mint=promote or already_current)

@@ -19,7 +19,8 @@ from gatepass.core.apps import DEFAULT_TENANT, AppContext
 from gatepass.core.clock import Clock
 from gatepass.core.identifiers import could_be_handle, could_be_user_id, validate_user_id
 from gatepass.core.payloads import check_access_token_payload, check_storable, no_session
-from gatepass.core.rotation import RefreshOutcome, decide_refresh, decide_verify
+from gatepass.core.rotation import RefreshOutcome, decide_promotion, decide_refresh
+from gatepass.protocol.verify import Accept, KeyLookup, NeedsCore, TryRefresh, UnknownKey, VerifyRules, decide_verify
 from gatepass.storage.contract import SessionRow, Storage
 from gatepass.tokens import access_token, refresh_token
 from gatepass.tokens.access_token import Rejected, SessionClaims, VerifiedAccessToken
@@ -210,27 +211,39 @@ class SessionService:
         """The CPU-only part of verify: the answer, or the database step still needed to reach it.
 
         Most verifies end here (no promotion, no ``checkDatabase``), so an async server can answer them on its event
-        loop and send only the rest to a worker thread.
+        loop and send only the rest to a worker thread. The decision is ``protocol.verify``'s, the SDK's too.
         """
-        verified: VerifiedAccessToken | Rejected | None = self.verify_access_token(ctx, token, reload_keys=False)
-        if isinstance(verified, Rejected) and verified.unknown_kid:
-            verified = None  # maybe a key another core process just created: look in the database
-        if isinstance(verified, Rejected):
-            return {"status": "TRY_REFRESH_TOKEN", "message": f"Access token is not valid: {verified.reason}"}
-        if verified is None or check_database or verified.claims.parent_refresh_token_hash1 is not None:
-            return NeedsDatabase(
-                lambda: self._verify_with_database(
-                    ctx, token, anti_csrf_token, do_anti_csrf_check and enable_anti_csrf, check_database
-                )
-            )
-        return self._verified_locally(verified, anti_csrf_token, do_anti_csrf_check and enable_anti_csrf)
+        rules = VerifyRules(anti_csrf_token, do_anti_csrf_check and enable_anti_csrf, check_database)
+        decision = decide_verify(token, rules, self._key_lookup(ctx, reload=False), self._clock() // 1000)
+        if isinstance(decision, UnknownKey):  # maybe a key another core process just created: look in the database
+            return NeedsDatabase(lambda: self._verify_after_key_reload(ctx, token, rules))
+        return self._answer_verify(ctx, decision, rules)
 
-    def _verified_locally(
-        self, verified: VerifiedAccessToken, anti_csrf_token: str | None, check_anti_csrf: bool
-    ) -> Body:
+    def _key_lookup(self, ctx: AppContext, *, reload: bool) -> KeyLookup:
+        times = ctx.config.key_times
+        return lambda kid: ctx.keyring.verification_key(kid, times, reload=reload)
+
+    def _verify_after_key_reload(self, ctx: AppContext, token: str, rules: VerifyRules) -> Body:
+        decision = decide_verify(token, rules, self._key_lookup(ctx, reload=True), self._clock() // 1000)
+        if isinstance(decision, UnknownKey):
+            decision = TryRefresh("unknown signing key", "invalid")
+        answer = self._answer_verify(ctx, decision, rules)
+        return answer.run() if isinstance(answer, NeedsDatabase) else answer
+
+    def _answer_verify(
+        self, ctx: AppContext, decision: Accept | NeedsCore | TryRefresh, rules: VerifyRules
+    ) -> Body | NeedsDatabase:
+        if isinstance(decision, TryRefresh):
+            message = (
+                decision.reason if decision.kind == "anti_csrf" else f"Access token is not valid: {decision.reason}"
+            )
+            return {"status": "TRY_REFRESH_TOKEN", "message": message}
+        if isinstance(decision, Accept):
+            return self._verified_locally(decision.verified)
+        return NeedsDatabase(lambda: self._verify_with_database(ctx, decision, rules.check_database))
+
+    def _verified_locally(self, verified: VerifiedAccessToken) -> Body:
         claims = verified.claims
-        if check_anti_csrf and not secret_equals(anti_csrf_token, claims.anti_csrf_token):
-            return {"status": "TRY_REFRESH_TOKEN", "message": "anti-csrf check failed"}
         return {
             "status": "OK",
             "session": self._session_json(
@@ -238,24 +251,17 @@ class SessionService:
             ),
         }
 
-    def _verify_with_database(
-        self, ctx: AppContext, token: str, anti_csrf_token: str | None, check_anti_csrf: bool, check_database: bool
-    ) -> Body:
-        verified = self.verify_access_token(ctx, token)
-        if isinstance(verified, Rejected):
-            return {"status": "TRY_REFRESH_TOKEN", "message": f"Access token is not valid: {verified.reason}"}
-        claims = verified.claims
-        if check_anti_csrf and not secret_equals(anti_csrf_token, claims.anti_csrf_token):
-            return {"status": "TRY_REFRESH_TOKEN", "message": "anti-csrf check failed"}
+    def _verify_with_database(self, ctx: AppContext, decision: NeedsCore, check_database: bool) -> Body:
+        verified = decision.verified
         drift = False
         if check_database:
             with self._storage.read() as tx:
-                row = tx.get_session(ctx.app_id, claims.session_handle, self._clock())
+                row = tx.get_session(ctx.app_id, verified.claims.session_handle, self._clock())
             if row is None:
                 return {"status": "UNAUTHORISED", "message": "Either the session has ended or has been blacklisted"}
             drift = row.jwt_payload != verified.custom_claims
-        if claims.parent_refresh_token_hash1 is None and not drift:
-            return self._verified_locally(verified, None, False)
+        if not decision.promote and not drift:
+            return self._verified_locally(verified)
         return self._verify_in_transaction(ctx, verified)
 
     def _verify_in_transaction(self, ctx: AppContext, verified: VerifiedAccessToken) -> Body:
@@ -265,7 +271,7 @@ class SessionService:
             row = tx.get_session(ctx.app_id, claims.session_handle, now, for_update=True)
             if row is None:
                 return {"status": "UNAUTHORISED", "message": "Session missing in db"}
-            decision = decide_verify(
+            decision = decide_promotion(
                 row.refresh_token_hash2, claims.refresh_token_hash1, claims.parent_refresh_token_hash1
             )
             if decision.promote:
