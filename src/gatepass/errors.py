@@ -94,3 +94,30 @@ class CoreUnavailableError(CoreError):
 
     code = "core_unavailable"
     http_status = 503
+
+
+class FaunaError(GatepassError):
+    """The FaunaDB integration failed; the subclasses say how. Messages never carry a Fauna secret."""
+
+    code = "faunadb_error"
+    http_status = 500
+
+
+class FaunaUnavailableError(FaunaError):
+    """FaunaDB could not be reached, or answered with a server error: answered like an unavailable core (503)."""
+
+    code = "faunadb_unavailable"
+    http_status = 503
+
+
+class FaunaIntegrationError(FaunaError):
+    """FaunaDB refused the integration's query (wrong key, unknown collection), or the user id cannot name a
+    document: a setup or programming error, not an outage."""
+
+    code = "faunadb_refused"
+
+
+class FaunaUserNotFoundError(FaunaIntegrationError):
+    """The session's user has no document in the user collection."""
+
+    code = "faunadb_user_not_found"

@@ -212,7 +212,9 @@ def test_ttl_expiry_refuses_the_token(app: App) -> None:
 
 
 def test_sec_39_secret_reaches_the_frontend_only_when_enabled(app: App) -> None:
-    frontend = app.gp.session.extensions["faunadb"].settings.access_faunadb_token_from_frontend
+    integration = faunadb.installed_integration(app.gp.session)
+    assert integration is not None
+    frontend = integration.settings.access_faunadb_token_from_frontend
     with app.client() as client:
         login, secret = _login(client, app.users["alice"])
     payload = _front(login)["up"]

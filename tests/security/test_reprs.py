@@ -30,12 +30,13 @@ from gatepass.core.sessions import _Minted
 from gatepass.core.settings import CoreSettings
 from gatepass.faunadev.secrets import parse_secret
 from gatepass.protocol.body import JsonBody, Query
+from gatepass.protocol.verify import VerifyRules
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
 from gatepass.recipe.session import faunadb
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
 from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
-from gatepass.recipe.session.errors import SessionError
+from gatepass.recipe.session.errors import SessionError, raising, raising_required
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.state import VerifyOptions
@@ -205,6 +206,7 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
     objects = [state, verified, result, result.changes, *result.changes.cookies, *state.changes.cookies, info]
     objects += [login, verify, refresh, *calls, *[Reply(body) for body in replies], JsonBody(replies[0])]
     objects += [SessionContainer(gp.session, state), AsyncSessionContainer(gp.session, verified)]
+    objects += [VerifyRules(anti_csrf, check_anti_csrf=True), gp.session.apis, gp.session.functions]
     return secrets, objects
 
 
@@ -214,10 +216,10 @@ def _try_theft(gp: Gatepass, refresh_token_value: str) -> list[Any]:
     errors: list[Any] = []
     for _ in range(3):
         try:
-            state = run_sync(gp.session.functions.refresh_session(request=request), gp.session)
+            state = run_sync(raising_required(gp.session.functions.refresh_session(request=request)), gp.session)
             bearer = [("authorization", f"Bearer {state.access_token}")]
             view = RequestView.build("GET", "/protected", bearer)
-            run_sync(gp.session.functions.get_session(request=view, options=VerifyOptions()), gp.session)
+            run_sync(raising(gp.session.functions.get_session(request=view, options=VerifyOptions())), gp.session)
         except SessionError as error:
             errors.append(error)
     return errors
@@ -259,7 +261,7 @@ def _config_objects(tmp_path: Path, secrets: dict[str, str]) -> list[Any]:
 
 
 def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: str) -> list[Any]:
-    integration = gp.session.extensions["faunadb"]
+    integration = faunadb.installed_integration(gp.session)
     minted = integration.settings.tokens.mint(user_id, handle, 10**13)
     secrets["minted Fauna secret"] = minted.secret
     parsed = parse_secret(minted.secret)

@@ -14,6 +14,7 @@ from gatepass.recipe.session.errors import (
     TryRefreshTokenError,
     UnauthorisedError,
 )
+from gatepass.recipe.session.recipe import Overrides
 from gatepass.recipe.session.spec import SessionRecipeSpec
 from gatepass.recipe.session.state import ClaimValidator, SessionInformation, VerifyOptions
 
@@ -32,8 +33,15 @@ __all__ = [
 ]
 
 
-def init(*, claim_validators: list[ClaimValidator] | None = None, **options: Any) -> SessionRecipeSpec:
-    """Session options (see ``SessionOptions``): cookie_domain, cookie_secure, cookie_same_site, anti_csrf
-    (VIA_TOKEN / VIA_CUSTOM_HEADER / NONE), token_transfer_method (cookie / header / any),
-    session_expired_status_code, invalid_claim_status_code, override (``recipe.Overrides``), error_handlers, ..."""
-    return SessionRecipeSpec(SessionOptions(**options), list(claim_validators or []))
+def init(
+    *,
+    claim_validators: list[ClaimValidator] | None = None,
+    override: Overrides | None = None,
+    error_handlers: ErrorHandlers | None = None,
+    **options: Any,
+) -> SessionRecipeSpec:
+    """The session recipe. ``options`` are ``SessionOptions``' fields: cookie_domain, cookie_secure,
+    cookie_same_site, anti_csrf (VIA_TOKEN / VIA_CUSTOM_HEADER / NONE), token_transfer_method (cookie / header /
+    any), session_expired_status_code, invalid_claim_status_code, ...; ``override`` wraps the functions and APIs
+    (``recipe.Overrides``); ``error_handlers`` replaces default error answers."""
+    return SessionRecipeSpec(SessionOptions(**options), list(claim_validators or []), override, error_handlers)

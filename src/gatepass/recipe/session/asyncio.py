@@ -6,6 +6,7 @@ from typing import Any
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import AsyncSessionContainer
+from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
@@ -50,7 +51,7 @@ async def get_session(
     adapter = adapter_for(gp.framework)
     options = VerifyOptions(session_required, anti_csrf_check, check_database)
     state = await run_async(
-        gp.session.functions.get_session(request=adapter.view(request), options=options), gp.session
+        raising(gp.session.functions.get_session(request=adapter.view(request), options=options)), gp.session
     )
     if state is None:
         return None
@@ -61,7 +62,9 @@ async def get_session(
 async def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> AsyncSessionContainer:
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
-    state = await run_async(gp.session.functions.refresh_session(request=adapter.view(request)), gp.session)
+    state = await run_async(
+        raising_required(gp.session.functions.refresh_session(request=adapter.view(request))), gp.session
+    )
     adapter.remember(request, state)
     return AsyncSessionContainer(gp.session, state)
 
@@ -102,7 +105,7 @@ async def get_session_without_request_response(
         session_required=session_required,
         check_database=check_database,
     )
-    state = await run_async(flow, gp.session)
+    state = await run_async(raising(flow), gp.session)
     return None if state is None else AsyncSessionContainer(gp.session, state)
 
 
@@ -115,7 +118,7 @@ async def refresh_session_without_request_response(
         headers.append(("anti-csrf", anti_csrf_token))
     view = RequestView.build("POST", gp.session.config.refresh_path, headers)
     return AsyncSessionContainer(
-        gp.session, await run_async(gp.session.functions.refresh_session(request=view), gp.session)
+        gp.session, await run_async(raising_required(gp.session.functions.refresh_session(request=view)), gp.session)
     )
 
 

@@ -11,17 +11,17 @@ not surprises at the first login.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.app_info import AppInfo, top_level_domain
+from gatepass.recipe.session.http_types import TransferMethod as TransferMethod  # the settings name it too
 
 AntiCsrfMode = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
 SameSite = Literal["lax", "strict", "none"]
-TransferMethod = Literal["cookie", "header"]
 TransferSetting = Literal["cookie", "header", "any"]
 
 
@@ -48,8 +48,6 @@ class SessionOptions:
     # API answers 429; BucketSpec(0, 0) switches the limit off (do that behind a proxy that limits instead: every
     # request then comes from the proxy's address).
     refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
-    override: Any = None  # an Overrides value; typed in recipe.py to avoid an import cycle
-    error_handlers: Any = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,6 @@ class SessionConfig:
     jwks_refresh_interval_ms: int
     jwks_refetch_cooldown_ms: int
     refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def refresh_path(self) -> str:

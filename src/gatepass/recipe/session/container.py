@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gatepass.recipe.session import transport
-from gatepass.recipe.session.errors import UnauthorisedError
-from gatepass.recipe.session.flows import claim_errors
+from gatepass.recipe.session.errors import InvalidClaimsError, UnauthorisedError, error_for
+from gatepass.recipe.session.flows import claim_failures
 from gatepass.recipe.session.http_types import ResponseChanges
 from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState
 from gatepass.recipe.session.steps import Flow, run_async, run_sync
@@ -33,15 +33,15 @@ def _revoke(recipe: SessionRecipe, state: SessionState) -> Flow[None]:
 
 
 def _faunadb_token(recipe: SessionRecipe, state: SessionState) -> Flow[str]:
-    integration = recipe.extensions.get("faunadb")
-    if integration is None:
-        from gatepass.errors import ConfigurationError
-
-        raise ConfigurationError(
-            "get_faunadb_token needs the FaunaDB integration (faunadb.init instead of session.init)"
-        )
-    token: str = yield from integration.get_faunadb_token(state)
+    token = yield from recipe.functions.get_faunadb_token(state=state)
+    if not isinstance(token, str):
+        raise error_for(token)
     return token
+
+
+def _regenerate(recipe: SessionRecipe, state: SessionState, update: dict[str, Any]) -> Flow[None]:
+    if not (yield from recipe.functions.regenerate_access_token(state=state, update=update)):
+        raise UnauthorisedError("Session does not exist anymore.")
 
 
 def _update_data(recipe: SessionRecipe, handle: str, data: dict[str, Any]) -> Flow[None]:
@@ -97,11 +97,9 @@ class _SessionView:
         return self.state.changes
 
     def _claim_check(self, validators: list[ClaimValidator]) -> None:
-        from gatepass.recipe.session.errors import InvalidClaimsError
-
-        errors = claim_errors(self.state.access_token_payload, validators)
-        if errors:
-            raise InvalidClaimsError(errors)
+        failures = claim_failures(self.state.access_token_payload, validators)
+        if failures:
+            raise InvalidClaimsError(failures)
 
 
 class SessionContainer(_SessionView):
@@ -117,7 +115,7 @@ class SessionContainer(_SessionView):
         run_sync(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
 
     def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
-        run_sync(self.recipe.functions.regenerate_access_token(state=self.state, update=update), self.recipe)
+        run_sync(_regenerate(self.recipe, self.state, update), self.recipe)
 
     def get_session_information(self) -> SessionInformation:
         return run_sync(_information(self.recipe, self.state.session_handle), self.recipe)
@@ -150,7 +148,7 @@ class AsyncSessionContainer(_SessionView):
         await run_async(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
 
     async def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
-        await run_async(self.recipe.functions.regenerate_access_token(state=self.state, update=update), self.recipe)
+        await run_async(_regenerate(self.recipe, self.state, update), self.recipe)
 
     async def get_session_information(self) -> SessionInformation:
         return await run_async(_information(self.recipe, self.state.session_handle), self.recipe)

@@ -1,62 +1,88 @@
-"""Session outcomes that end a request, raised from flows and turned into responses by the framework adapters.
+"""The SuperTokens-style session exceptions, raised only by the public helpers (``asyncio``/``syncio``, the
+session objects, the framework dependencies and decorators); inside, outcomes are values (``outcomes``).
 
-Defaults (overridable with ``ErrorHandlers``): unauthorised -> 401 ``{"message":"unauthorised"}`` (clearing tokens
-unless the request simply had none); try-refresh -> 401 ``{"message":"try refresh token"}``; token theft -> the
-session is revoked, then 401 ``{"message":"token theft detected"}`` with tokens cleared; invalid claims -> 403.
-Messages never contain tokens.
+Each exception carries its ``outcome``, and the one answer path (``answers``) maps it to the response. Defaults
+(overridable with ``ErrorHandlers``): unauthorised -> 401 ``{"message":"unauthorised"}`` (clearing tokens unless
+the request simply had none); try-refresh -> 401 ``{"message":"try refresh token"}``; token theft -> the session
+is revoked, then 401 ``{"message":"token theft detected"}`` with tokens cleared; invalid claims -> 403. Messages
+never contain tokens.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gatepass.errors import CoreError as CoreError  # re-exported: the SDK's names for core failures
 from gatepass.errors import CoreUnavailableError as CoreUnavailableError
 from gatepass.errors import GatepassError
+from gatepass.recipe.session.outcomes import (
+    ClaimFailure,
+    ClearDuplicateCookies,
+    DuplicateCookies,
+    InvalidClaims,
+    Refusal,
+    TokenTheft,
+    TryRefreshToken,
+    Unauthorised,
+)
+from gatepass.recipe.session.state import SessionState
+from gatepass.recipe.session.steps import Flow
+
+# Upstream's name for one failed claim (a value, not an exception, despite the name): kept so that code ports over.
+ClaimValidationError = ClaimFailure
 
 
 class SessionError(GatepassError):
+    """A session request refused; ``outcome`` is the value the answer is built from."""
+
     code = "session_error"
     http_status = 401
 
+    def __init__(self, outcome: Refusal, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
 
 class UnauthorisedError(SessionError):
+    """No usable session (upstream's ``UnauthorisedError``)."""
+
     code = "unauthorised"
 
     def __init__(self, message: str, *, clear_tokens: bool = True) -> None:
-        super().__init__(message)
+        super().__init__(Unauthorised(message, clear_tokens), message)
         self.clear_tokens = clear_tokens
 
 
 class TryRefreshTokenError(SessionError):
+    """The access token cannot be used: refresh (upstream's ``TryRefreshTokenError``)."""
+
     code = "try_refresh_token"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(TryRefreshToken(message), message)
 
 
 class TokenTheftError(SessionError):
+    """A superseded refresh token was reused (upstream's ``TokenTheftError``)."""
+
     code = "token_theft_detected"
 
     def __init__(self, session_handle: str, user_id: str) -> None:
-        super().__init__("token theft detected")
+        super().__init__(TokenTheft(session_handle, user_id), "token theft detected")
         self.session_handle = session_handle
         self.user_id = user_id
 
 
-@dataclass(frozen=True)
-class ClaimValidationError:
-    id: str
-    reason: Any = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id} if self.reason is None else {"id": self.id, "reason": self.reason}
-
-
 class InvalidClaimsError(SessionError):
+    """Claim validators failed (upstream's ``InvalidClaimsError``); answered with 403."""
+
     code = "invalid_claims"
     http_status = 403
 
-    def __init__(self, errors: list[ClaimValidationError]) -> None:
-        super().__init__("invalid claim")
+    def __init__(self, errors: list[ClaimFailure]) -> None:
+        super().__init__(InvalidClaims(list(errors)), "invalid claim")
         self.errors = errors
 
 
@@ -66,12 +92,53 @@ class ClearDuplicateSessionCookiesError(SessionError):
     code = "clear_duplicate_session_cookies"
     http_status = 200
 
+    def __init__(self, message: str) -> None:
+        super().__init__(ClearDuplicateCookies(message), message)
+
 
 class DuplicateSessionCookiesError(SessionError):
-    """Several refresh cookies reached the refresh endpoint and ``older_cookie_domain`` is not configured."""
+    """Several refresh cookies reached the refresh endpoint and ``older_cookie_domain`` is not configured (400)."""
 
     code = "duplicate_session_cookies"
-    http_status = 500
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(DuplicateCookies(message), message)
+
+
+def error_for(outcome: Refusal) -> SessionError:
+    """The public exception for an outcome value (what the helpers raise)."""
+    if isinstance(outcome, Unauthorised):
+        return UnauthorisedError(outcome.message, clear_tokens=outcome.clear_tokens)
+    if isinstance(outcome, TryRefreshToken):
+        return TryRefreshTokenError(outcome.message)
+    if isinstance(outcome, TokenTheft):
+        return TokenTheftError(outcome.session_handle, outcome.user_id)
+    if isinstance(outcome, InvalidClaims):
+        return InvalidClaimsError(outcome.failures)
+    if isinstance(outcome, ClearDuplicateCookies):
+        return ClearDuplicateSessionCookiesError(outcome.message)
+    return DuplicateSessionCookiesError(outcome.message)
+
+
+def raising(flow: Flow[SessionState | Refusal | None]) -> Flow[SessionState | None]:
+    """The flow with its refusal raised as the public exception: how the helpers turn values into upstream's API."""
+    result = yield from flow
+    if result is None or isinstance(result, SessionState):
+        return result
+    raise error_for(result)
+
+
+def raising_required(flow: Flow[SessionState | Refusal]) -> Flow[SessionState]:
+    """``raising`` for operations that always yield a session or a refusal (refresh)."""
+    result = yield from flow
+    if isinstance(result, SessionState):
+        return result
+    raise error_for(result)
+
+
+ErrorAnswer = tuple[int, dict[str, Any]]
+ErrorHandler = Callable[[SessionError], ErrorAnswer]
 
 
 @dataclass
@@ -79,8 +146,7 @@ class ErrorHandlers:
     """Replace any default error answer. Each handler gets the error and returns ``(status, json_body)``;
     token clearing (and the theft handler's revocation) still happens as by default."""
 
-    on_unauthorised: Any = None
-    on_try_refresh_token: Any = None
-    on_token_theft_detected: Any = None
-    on_invalid_claim: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    on_unauthorised: ErrorHandler | None = None
+    on_try_refresh_token: ErrorHandler | None = None
+    on_token_theft_detected: ErrorHandler | None = None
+    on_invalid_claim: ErrorHandler | None = None

@@ -6,35 +6,47 @@ the first use of a token minted by a refresh (promotion) or when ``check_databas
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from gatepass.errors import CoreError
+from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, VerifyDecision, VerifyRules, decide_verify
 from gatepass.recipe.session import transport
-from gatepass.recipe.session.config import TransferMethod
-from gatepass.recipe.session.errors import (
-    ClaimValidationError,
-    ClearDuplicateSessionCookiesError,
-    CoreError,
-    DuplicateSessionCookiesError,
-    InvalidClaimsError,
-    TokenTheftError,
-    TryRefreshTokenError,
-    UnauthorisedError,
+from gatepass.recipe.session.config import SessionConfig
+from gatepass.recipe.session.http_types import RequestView, TransferMethod
+from gatepass.recipe.session.jwks_cache import JwksCache
+from gatepass.recipe.session.outcomes import (
+    ClaimFailure,
+    ClearDuplicateCookies,
+    DuplicateCookies,
+    InvalidClaims,
+    Refusal,
+    TokenTheft,
+    TryRefreshToken,
+    Unauthorised,
 )
-from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.replies import CoreReply
-from gatepass.recipe.session.state import (
-    ClaimValidator,
-    RecipeContext,
-    SessionInformation,
-    SessionState,
-    VerifyOptions,
-)
+from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, FetchJwks, Flow
 from gatepass.tokens import access_token
 from gatepass.tokens.access_token import PROTECTED_CLAIMS, ParsedToken, Rejected, VerifiedAccessToken
-from gatepass.tokens.encoding import secret_equals
 
 DEFAULT_TENANT = "public"
+NO_SESSION = (
+    "Session does not exist. Are you sending the session tokens in the request with the appropriate token transfer "
+    "method?"
+)
+
+
+class RecipeContext(Protocol):
+    """What flows need from the recipe: its config, the key cache and the clock."""
+
+    @property
+    def config(self) -> SessionConfig: ...
+
+    @property
+    def jwks(self) -> JwksCache: ...
+
+    def now_ms(self) -> int: ...
 
 
 # tokens -----------------------------------------------------------------------------------------------------------
@@ -46,21 +58,30 @@ def parse_access_token(token: str) -> ParsedToken | None:
     return parsed
 
 
-def verify_locally(
-    ctx: RecipeContext, token: str | ParsedToken, *, allow_expired: bool = False
-) -> Flow[VerifiedAccessToken]:
+def _fresh_keys(ctx: RecipeContext, parsed: ParsedToken) -> Flow[None]:
+    kid = parsed.header.get("kid")
+    kid = kid if isinstance(kid, str) else None
+    if ctx.jwks.wants_refresh(kid):
+        yield FetchJwks(kid)
+
+
+def decide(ctx: RecipeContext, token: str | ParsedToken, rules: VerifyRules) -> Flow[Accept | NeedsCore | TryRefresh]:
+    """``protocol.verify``'s decision with the JWKS cache as the keys (reloaded first when the kid is unknown)."""
     parsed = access_token.parse(token) if isinstance(token, str) else token
     if isinstance(parsed, Rejected):
-        raise TryRefreshTokenError(f"invalid access token: {parsed.reason}")
-    kid = parsed.header.get("kid")
-    if ctx.jwks.wants_refresh(kid if isinstance(kid, str) else None):
-        yield FetchJwks(kid if isinstance(kid, str) else None)
-    verified = access_token.verify(parsed, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=allow_expired)
-    if isinstance(verified, Rejected):
-        raise TryRefreshTokenError(f"invalid access token: {verified.reason}")
-    if verified.kid.startswith("d-") != ctx.config.use_dynamic_access_token_signing_key:
-        raise TryRefreshTokenError("The access token doesn't match the use_dynamic_access_token_signing_key setting")
-    return verified
+        return TryRefresh(parsed.reason, "invalid")
+    yield from _fresh_keys(ctx, parsed)
+    decision: VerifyDecision = decide_verify(parsed, rules, ctx.jwks.key, ctx.now_ms() // 1000)
+    if isinstance(decision, Accept | NeedsCore | TryRefresh):
+        return decision
+    return TryRefresh("unknown signing key", "invalid")  # the cache was just reloaded (or is cooling down)
+
+
+def _verified_identity(ctx: RecipeContext, parsed: ParsedToken) -> Flow[VerifiedAccessToken | None]:
+    """Signature and claims checked, expiry not: whose session is this (a login replaces it)?"""
+    yield from _fresh_keys(ctx, parsed)
+    verified = access_token.verify(parsed, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=True)
+    return None if isinstance(verified, Rejected) else verified
 
 
 def _state_from_verified(verified: VerifiedAccessToken, token: str) -> SessionState:
@@ -159,11 +180,9 @@ def previous_session_handle(ctx: RecipeContext, request: RequestView) -> Flow[st
         parsed = parse_access_token(token) if token is not None else None
         if parsed is None:
             continue
-        try:
-            verified = yield from verify_locally(ctx, parsed, allow_expired=True)
-        except TryRefreshTokenError:
-            continue
-        return verified.claims.session_handle
+        verified = yield from _verified_identity(ctx, parsed)
+        if verified is not None:
+            return verified.claims.session_handle
     return None
 
 
@@ -177,21 +196,29 @@ def verify_token(
     do_anti_csrf_check: bool,
     session_required: bool,
     check_database: bool,
-) -> Flow[SessionState | None]:
+) -> Flow[SessionState | Refusal | None]:
+    """The session an access token stands for: decided locally, or by the core when the decision says so."""
     if token is None:
-        if session_required:
-            raise UnauthorisedError(
-                "Session does not exist. Are you sending the session tokens in the request with the appropriate "
-                "token transfer method?",
-                clear_tokens=False,
-            )
-        return None
-    verified = yield from verify_locally(ctx, parsed if parsed is not None else token)
-    if do_anti_csrf_check and ctx.config.anti_csrf == "VIA_TOKEN":
-        if not secret_equals(anti_csrf_token, verified.claims.anti_csrf_token):
-            raise TryRefreshTokenError("anti-csrf check failed")
-    if not check_database and verified.claims.parent_refresh_token_hash1 is None:
-        return _state_from_verified(verified, token)
+        return Unauthorised(NO_SESSION, clear_tokens=False) if session_required else None
+    config = ctx.config
+    rules = VerifyRules(
+        anti_csrf_token,
+        do_anti_csrf_check and config.anti_csrf == "VIA_TOKEN",
+        check_database,
+        config.use_dynamic_access_token_signing_key,
+    )
+    decision = yield from decide(ctx, parsed if parsed is not None else token, rules)
+    if isinstance(decision, TryRefresh):
+        return TryRefreshToken(f"invalid access token: {decision.reason}")
+    if isinstance(decision, Accept):
+        return _state_from_verified(decision.verified, token)
+    return (yield from _verify_with_core(ctx, token, decision, rules, do_anti_csrf_check))
+
+
+def _verify_with_core(
+    ctx: RecipeContext, token: str, decision: NeedsCore, rules: VerifyRules, do_anti_csrf_check: bool
+) -> Flow[SessionState | Refusal]:
+    anti_csrf_token, check_database = rules.anti_csrf_token, rules.check_database
     body: dict[str, Any] = {
         "accessToken": token,
         "doAntiCsrfCheck": do_anti_csrf_check,
@@ -202,17 +229,17 @@ def verify_token(
         body["antiCsrfToken"] = anti_csrf_token
     reply = CoreReply((yield CoreCall("POST", "/recipe/session/verify", body)), "session verification")
     if reply.status == "UNAUTHORISED":
-        raise UnauthorisedError(reply.message("unauthorised"))
+        return Unauthorised(reply.message("unauthorised"))
     if reply.status != "OK":
-        raise TryRefreshTokenError(reply.message("try refresh token"))
+        return TryRefreshToken(reply.message("try refresh token"))
     if reply.has("accessToken"):
-        return _state_from_core(reply, verified.claims.tenant_id)
-    return _state_from_verified(verified, token)
+        return _state_from_core(reply, decision.verified.claims.tenant_id)
+    return _state_from_verified(decision.verified, token)
 
 
 def _access_token_from_request(
     ctx: RecipeContext, request: RequestView
-) -> tuple[str | None, ParsedToken | None, TransferMethod | None]:
+) -> tuple[str | None, ParsedToken | None, TransferMethod | None] | TryRefreshToken:
     found: dict[TransferMethod, tuple[str, ParsedToken]] = {}
     for method in transport.TRANSFER_METHODS:
         token = transport.token_in(request, "access", method)
@@ -224,18 +251,36 @@ def _access_token_from_request(
         return *found["header"], "header"
     if allowed in ("any", "cookie") and "cookie" in found:
         if len(transport.cookie_tokens(request, "access")) > 1:
-            raise TryRefreshTokenError("Multiple access tokens present in the request cookies.")
+            return TryRefreshToken("Multiple access tokens present in the request cookies.")
         return *found["cookie"], "cookie"
     return None, None, None
 
 
-def claim_errors(payload: dict[str, Any], validators: list[ClaimValidator]) -> list[ClaimValidationError]:
-    errors: list[ClaimValidationError] = []
+def claim_failures(payload: dict[str, Any], validators: list[ClaimValidator]) -> list[ClaimFailure]:
+    """The validators ``payload`` fails, in order."""
+    failures: list[ClaimFailure] = []
     for validator in validators:
         ok, reason = validator.validate(payload)
         if not ok:
-            errors.append(ClaimValidationError(validator.id, reason))
-    return errors
+            failures.append(ClaimFailure(validator.id, reason))
+    return failures
+
+
+def _anti_csrf_check_wanted(
+    ctx: RecipeContext, request: RequestView, options: VerifyOptions, method: str | None
+) -> bool | TryRefreshToken:
+    """Whether to compare the anti-CSRF token (VIA_TOKEN), or the refusal when VIA_CUSTOM_HEADER's header is missing."""
+    wanted = options.anti_csrf_check if options.anti_csrf_check is not None else request.method != "GET"
+    if method != "cookie" or not wanted:
+        return False
+    if ctx.config.anti_csrf != "VIA_CUSTOM_HEADER":
+        return True
+    if request.header("rid") is None:
+        return TryRefreshToken(
+            "anti-csrf check failed. Please pass 'rid: \"session\"' header in the request, or set anti_csrf_check to "
+            "false for this API"
+        )
+    return False
 
 
 def get_session(
@@ -243,73 +288,75 @@ def get_session(
     request: RequestView,
     options: VerifyOptions,
     global_validators: list[ClaimValidator],
-) -> Flow[SessionState | None]:
+) -> Flow[SessionState | Refusal | None]:
+    """The request's session, checked as ``options`` say (transfer method, anti-CSRF, database, claims)."""
     if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
-        raise TryRefreshTokenError("using legacy session, please call the refresh API")
-    token, parsed, method = _access_token_from_request(ctx, request)
-    do_check = options.anti_csrf_check if options.anti_csrf_check is not None else request.method != "GET"
-    if method != "cookie":
-        do_check = False
-    if do_check and ctx.config.anti_csrf == "VIA_CUSTOM_HEADER":
-        if request.header("rid") is None:
-            raise TryRefreshTokenError(
-                "anti-csrf check failed. Please pass 'rid: \"session\"' header in the request, or set "
-                "anti_csrf_check to false for this API"
-            )
-        do_check = False
+        return TryRefreshToken("using legacy session, please call the refresh API")
+    found = _access_token_from_request(ctx, request)
+    if isinstance(found, TryRefreshToken):
+        return found
+    token, parsed, method = found
+    check = _anti_csrf_check_wanted(ctx, request, options, method)
+    if isinstance(check, TryRefreshToken):
+        return check
     state = yield from verify_token(
         ctx,
         token,
         parsed=parsed,
         anti_csrf_token=request.header(transport.ANTI_CSRF_HEADER),
-        do_anti_csrf_check=do_check,
+        do_anti_csrf_check=check,
         session_required=options.session_required,
         check_database=options.check_database,
     )
-    if state is None:
-        return None
+    if not isinstance(state, SessionState):
+        return state
     validators = global_validators
     if options.override_global_claim_validators is not None:
         validators = options.override_global_claim_validators(list(global_validators), state)
-    errors = claim_errors(state.access_token_payload, validators)
-    if errors:
-        raise InvalidClaimsError(errors)
+    failures = claim_failures(state.access_token_payload, validators)
+    if failures:
+        return InvalidClaims(failures)
     allowed = ctx.config.token_transfer_method
     attach(ctx, state, method or ("header" if allowed == "any" else allowed))
     return state
 
 
 # refresh ------------------------------------------------------------------------------------------------------------
-def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionState]:
+def _refresh_token_from_request(ctx: RecipeContext, request: RequestView) -> tuple[TransferMethod, str] | Refusal:
     config = ctx.config
-    header_token = transport.token_in(request, "refresh", "header")
-    cookie_token = transport.token_in(request, "refresh", "cookie")
     allowed = config.token_transfer_method
-    legacy = bool(request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE))
-    method: TransferMethod
+    header_token = transport.token_in(request, "refresh", "header")
     if allowed in ("any", "header") and header_token is not None:
-        method, token = "header", header_token
-    elif allowed in ("any", "cookie") and cookie_token is not None:
+        return "header", header_token
+    cookie_token = transport.token_in(request, "refresh", "cookie")
+    if allowed in ("any", "cookie") and cookie_token is not None:
         if len(transport.cookie_tokens(request, "refresh")) > 1:
             if config.older_cookie_domain is None:
-                raise DuplicateSessionCookiesError(
+                return DuplicateCookies(
                     "The request contains several refresh-token cookies: set older_cookie_domain to the domain "
                     "that older cookies were set on, so that they can be cleared"
                 )
-            raise ClearDuplicateSessionCookiesError(
+            return ClearDuplicateCookies(
                 "The request contains multiple session cookies. The cookies of older_cookie_domain are being "
                 "cleared; the session will refresh on the next call."
             )
-        method, token = "cookie", cookie_token
-    else:
-        access_cookie = transport.token_in(request, "access", "cookie")
-        if allowed in ("cookie", "any") and access_cookie is not None:
-            raise UnauthorisedError("Refresh token not found but access token is present. Clearing all tokens.")
-        raise UnauthorisedError("Refresh token not found. Are you sending the refresh token in the request?")
+        return "cookie", cookie_token
+    if allowed in ("cookie", "any") and transport.token_in(request, "access", "cookie") is not None:
+        return Unauthorised("Refresh token not found but access token is present. Clearing all tokens.")
+    return Unauthorised("Refresh token not found. Are you sending the refresh token in the request?")
+
+
+def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionState | Refusal]:
+    """Rotate the request's refresh token at the core and deliver the new tokens the way the old one came."""
+    config = ctx.config
+    found = _refresh_token_from_request(ctx, request)
+    if not isinstance(found, tuple):
+        return found
+    method, token = found
     disable_anti_csrf = method == "header"
     if config.anti_csrf == "VIA_CUSTOM_HEADER" and not disable_anti_csrf:
         if request.header("rid") is None:
-            raise UnauthorisedError("anti-csrf check failed. Please pass 'rid: \"session\"' header in the request.")
+            return Unauthorised("anti-csrf check failed. Please pass 'rid: \"session\"' header in the request.")
         disable_anti_csrf = True
     body: dict[str, Any] = {
         "refreshToken": token,
@@ -321,16 +368,16 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
         body["antiCsrfToken"] = anti_csrf
     reply = CoreReply((yield CoreCall("POST", "/recipe/session/refresh", body)), "session refresh")
     if reply.status == "UNAUTHORISED":
-        raise UnauthorisedError(reply.message("unauthorised"))
+        return Unauthorised(reply.message("unauthorised"))
     if reply.status == "TOKEN_THEFT_DETECTED":
         session = reply.part("session")
-        raise TokenTheftError(session.text("handle"), session.text("userId"))
+        return TokenTheft(session.text("handle"), session.text("userId"))
     state = _state_from_core(reply)
     attach(ctx, state, method)
     for other in transport.TRANSFER_METHODS:
         if other != method and transport.token_in(request, "refresh", other) is not None:
             transport.clear_tokens(state.changes, config, other)
-    if legacy:
+    if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
         transport.clear_legacy_cookie(state.changes, config)
     return state
 
@@ -406,15 +453,16 @@ def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: dict[str, Any]) -> Flow[None]:
-    """Regenerate the session's access token with a merged payload (same identity and ``exp``)."""
+def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: dict[str, Any]) -> Flow[bool]:
+    """Regenerate the session's access token with a merged payload (same identity and ``exp``); ``False`` when the
+    session no longer exists."""
     payload = _merged(state.access_token_payload, update)
     answer = yield CoreCall(
         "POST", "/recipe/session/regenerate", {"accessToken": state.access_token, "userDataInJWT": payload}
     )
     reply = CoreReply(answer, "access token regeneration")
     if reply.status == "UNAUTHORISED":
-        raise UnauthorisedError("Session does not exist anymore.")
+        return False
     if reply.has("accessToken"):
         fresh = _state_from_core(reply, state.tenant_id)
         state.access_token = fresh.access_token
@@ -426,3 +474,4 @@ def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: 
     else:  # the token had expired: the payload is stored and the next refresh carries it
         protected = {k: v for k, v in state.access_token_payload.items() if k in PROTECTED_CLAIMS}
         state.access_token_payload = {**protected, **reply.part("session").mapping("userDataInJWT")}
+    return True

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+TransferMethod = Literal["cookie", "header"]
 REDACTED = "<redacted>"
 # Response headers whose values are never secret; every other value (tokens, front-token, anti-csrf) is redacted.
 _PLAIN_HEADERS = frozenset({"cache-control", "access-control-expose-headers"})

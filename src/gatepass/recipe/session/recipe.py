@@ -1,14 +1,21 @@
-"""The session recipe: its overridable functions and APIs, the error answers, and the object that ties them to a
-core connection. Overrides wrap the original implementation, as in the SuperTokens SDKs; because every function
-returns a flow, one override serves sync and async code alike::
+"""The session recipe: its overridable functions and APIs, and the object that ties them to a core connection.
 
-    def functions(original):
+``RecipeInterface`` and ``APIInterface`` hold one typed callable per operation (``signatures``). Overrides wrap
+the original, as in the SuperTokens SDKs, and mypy checks them; because every function returns a flow, one
+override serves sync and async code alike::
+
+    def functions(original: RecipeInterface) -> RecipeInterface:
         create = original.create_new_session
-        def create_new_session(**kwargs):
+
+        def create_new_session(**kwargs: Any) -> Flow[SessionState]:
             kwargs["access_token_payload"] = {**kwargs["access_token_payload"], "role": "user"}
             return (yield from create(**kwargs))
+
         original.create_new_session = create_new_session
         return original
+
+Expected refusals (unauthorised, try refresh, theft, invalid claims) are returned as values; ``answers`` turns them
+into responses, and the public helpers into the upstream-style exceptions.
 """
 
 from __future__ import annotations
@@ -16,51 +23,69 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import FailureLimiter
 from gatepass.recipe.app_info import AppInfo
-from gatepass.recipe.session import flows, transport
+from gatepass.recipe.session import answers, flows, transport
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
-from gatepass.recipe.session.errors import (
-    ClearDuplicateSessionCookiesError,
-    CoreError,
-    CoreUnavailableError,
-    DuplicateSessionCookiesError,
-    ErrorHandlers,
-    InvalidClaimsError,
-    SessionError,
-    TokenTheftError,
-    TryRefreshTokenError,
-    UnauthorisedError,
-)
+from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.jwks_cache import JwksCache
-from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState, VerifyOptions
+from gatepass.recipe.session.outcomes import Refusal, TokenTheft, TryRefreshToken, Unauthorised
+from gatepass.recipe.session.signatures import (
+    ApiCall,
+    ApiResult,
+    CreateNewSession,
+    GetFaunadbToken,
+    GetSession,
+    GetSessionInformation,
+    GetSessionWithoutRequest,
+    MergeIntoAccessTokenPayload,
+    RefreshSession,
+    RegenerateAccessToken,
+    RevokeMultipleSessions,
+    RevokeSession,
+    SessionsOfUser,
+    UpdateSessionData,
+)
+from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow
 
 log = logging.getLogger("gatepass.session")
 
 
-@dataclass
-class ApiResult:
-    """A framework-neutral answer: status, JSON body and the response changes (cookies, headers)."""
-
-    status: int
-    body: dict[str, Any]
-    changes: ResponseChanges
-
-
+@dataclass(repr=False)
 class RecipeInterface:
-    """The recipe's functions. Every method returns a flow; replace methods on an instance to customise."""
+    """The recipe's functions; replace one (wrapping the original) to customise. ``recipe`` is the recipe they
+    belong to: call ``recipe.functions.<name>`` to reach the outermost (overridden) version of another."""
 
-    def __init__(self, recipe: SessionRecipe) -> None:
-        self.recipe = recipe
+    recipe: SessionRecipe = field(repr=False)
+    create_new_session: CreateNewSession
+    get_session: GetSession
+    get_session_without_request: GetSessionWithoutRequest
+    refresh_session: RefreshSession
+    revoke_session: RevokeSession
+    revoke_multiple_sessions: RevokeMultipleSessions
+    revoke_all_sessions_for_user: SessionsOfUser
+    get_all_session_handles_for_user: SessionsOfUser
+    get_session_information: GetSessionInformation
+    update_session_data_in_database: UpdateSessionData
+    merge_into_access_token_payload: MergeIntoAccessTokenPayload
+    regenerate_access_token: RegenerateAccessToken
+    get_faunadb_token: GetFaunadbToken
+
+    def __repr__(self) -> str:  # callables, but named like data ("token", "payload"): name the class only
+        return "RecipeInterface(...)"
+
+
+def default_functions(recipe: SessionRecipe) -> RecipeInterface:
+    """The original implementation of every function, on ``flows``."""
 
     def create_new_session(
-        self,
         *,
         request: RequestView | None,
         tenant_id: str,
@@ -68,11 +93,9 @@ class RecipeInterface:
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
     ) -> Flow[SessionState]:
-        previous = None
-        if request is not None:
-            previous = yield from flows.previous_session_handle(self.recipe, request)
+        previous = None if request is None else (yield from flows.previous_session_handle(recipe, request))
         state = yield from flows.create_new_session(
-            self.recipe,
+            recipe,
             request=request,
             tenant_id=tenant_id,
             user_id=user_id,
@@ -80,87 +103,104 @@ class RecipeInterface:
             session_data_in_database=session_data_in_database,
         )
         if previous is not None:  # a login replaces the session the request carried (no fixation)
-            yield from self.revoke_session(session_handle=previous)
+            yield from recipe.functions.revoke_session(session_handle=previous)
         return state
 
-    def get_session(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | None]:
-        return flows.get_session(self.recipe, request, options, self.recipe.global_claim_validators)
+    def get_session(*, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]:
+        return flows.get_session(recipe, request, options, recipe.global_claim_validators)
 
     def get_session_without_request(
-        self,
         *,
         access_token: str,
         anti_csrf_token: str | None,
         anti_csrf_check: bool,
         session_required: bool,
         check_database: bool,
-    ) -> Flow[SessionState | None]:
+    ) -> Flow[SessionState | Refusal | None]:
         parsed = flows.parse_access_token(access_token)
         if parsed is None and access_token and session_required:
-            raise TryRefreshTokenError("invalid access token")
-        return flows.verify_token(
-            self.recipe,
-            access_token if parsed is not None else None,
-            parsed=parsed,
-            anti_csrf_token=anti_csrf_token,
-            do_anti_csrf_check=anti_csrf_check,
-            session_required=session_required,
-            check_database=check_database,
+            return TryRefreshToken("invalid access token")
+        return (
+            yield from flows.verify_token(
+                recipe,
+                access_token if parsed is not None else None,
+                parsed=parsed,
+                anti_csrf_token=anti_csrf_token,
+                do_anti_csrf_check=anti_csrf_check,
+                session_required=session_required,
+                check_database=check_database,
+            )
         )
 
-    def refresh_session(self, *, request: RequestView) -> Flow[SessionState]:
-        return flows.refresh_session(self.recipe, request)
+    def no_faunadb_token(*, state: SessionState) -> Flow[str | Refusal]:
+        raise ConfigurationError(
+            "get_faunadb_token needs the FaunaDB integration (faunadb.init instead of session.init)"
+        )
+        yield  # a flow, like every other function
 
-    def revoke_session(self, *, session_handle: str) -> Flow[bool]:
-        return flows.revoke_session(self.recipe, session_handle)
+    return RecipeInterface(
+        recipe=recipe,
+        create_new_session=create_new_session,
+        get_session=get_session,
+        get_session_without_request=get_session_without_request,
+        refresh_session=lambda *, request: flows.refresh_session(recipe, request),
+        revoke_session=lambda *, session_handle: flows.revoke_session(recipe, session_handle),
+        revoke_multiple_sessions=lambda *, session_handles: flows.revoke_multiple_sessions(recipe, session_handles),
+        revoke_all_sessions_for_user=lambda *, user_id, tenant_id: flows.revoke_all_sessions_for_user(
+            recipe, user_id, tenant_id
+        ),
+        get_all_session_handles_for_user=lambda *, user_id, tenant_id: flows.get_all_session_handles_for_user(
+            recipe, user_id, tenant_id
+        ),
+        get_session_information=lambda *, session_handle: flows.get_session_information(recipe, session_handle),
+        update_session_data_in_database=lambda *, session_handle, data: flows.update_session_data_in_database(
+            recipe, session_handle, data
+        ),
+        merge_into_access_token_payload=lambda *, session_handle, update: flows.merge_into_access_token_payload(
+            recipe, session_handle, update
+        ),
+        regenerate_access_token=lambda *, state, update: flows.merge_into_session_payload(recipe, state, update),
+        get_faunadb_token=no_faunadb_token,
+    )
 
-    def revoke_multiple_sessions(self, *, session_handles: list[str]) -> Flow[list[str]]:
-        return flows.revoke_multiple_sessions(self.recipe, session_handles)
 
-    def revoke_all_sessions_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
-        return flows.revoke_all_sessions_for_user(self.recipe, user_id, tenant_id)
-
-    def get_all_session_handles_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
-        return flows.get_all_session_handles_for_user(self.recipe, user_id, tenant_id)
-
-    def get_session_information(self, *, session_handle: str) -> Flow[SessionInformation | None]:
-        return flows.get_session_information(self.recipe, session_handle)
-
-    def update_session_data_in_database(self, *, session_handle: str, data: dict[str, Any]) -> Flow[bool]:
-        return flows.update_session_data_in_database(self.recipe, session_handle, data)
-
-    def merge_into_access_token_payload(self, *, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
-        return flows.merge_into_access_token_payload(self.recipe, session_handle, update)
-
-    def regenerate_access_token(self, *, state: SessionState, update: dict[str, Any]) -> Flow[None]:
-        return flows.merge_into_session_payload(self.recipe, state, update)
-
-
+@dataclass
 class APIInterface:
     """The endpoints the SDK serves: ``POST {base}/session/refresh`` and ``POST {base}/signout``."""
 
-    disable_refresh_post = False
-    disable_signout_post = False
+    recipe: SessionRecipe = field(repr=False)
+    refresh_post: ApiCall
+    signout_post: ApiCall
+    disable_refresh_post: bool = False
+    disable_signout_post: bool = False
 
-    def __init__(self, recipe: SessionRecipe) -> None:
-        self.recipe = recipe
 
-    def refresh_post(self, *, request: RequestView) -> Flow[ApiResult]:
-        state = yield from self.recipe.functions.refresh_session(request=request)
+def default_apis(recipe: SessionRecipe) -> APIInterface:
+    """The original refresh and sign-out APIs."""
+
+    def refresh_post(*, request: RequestView) -> Flow[ApiResult]:
+        state = yield from recipe.functions.refresh_session(request=request)
+        if not isinstance(state, SessionState):
+            return (yield from recipe.answer(state))
         return ApiResult(200, {}, state.changes)
 
-    def signout_post(self, *, request: RequestView) -> Flow[ApiResult]:
+    def signout_post(*, request: RequestView) -> Flow[ApiResult]:
         options = VerifyOptions(session_required=True, override_global_claim_validators=lambda *_: [])
-        state = yield from self.recipe.functions.get_session(request=request, options=options)
-        assert state is not None
-        yield from self.recipe.functions.revoke_session(session_handle=state.session_handle)
+        state = yield from recipe.functions.get_session(request=request, options=options)
+        if not isinstance(state, SessionState):
+            return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False)))
+        yield from recipe.functions.revoke_session(session_handle=state.session_handle)
         changes = state.changes
-        transport.clear_tokens(changes, self.recipe.config, state.transfer_method or "header")
+        transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
         return ApiResult(200, {"status": "OK"}, changes)
+
+    return APIInterface(recipe, refresh_post, signout_post)
 
 
 @dataclass(frozen=True)
 class Overrides:
+    """Wrappers of the original functions and APIs (each gets the original and returns the one to use)."""
+
     functions: Callable[[RecipeInterface], RecipeInterface] | None = None
     apis: Callable[[APIInterface], APIInterface] | None = None
 
@@ -175,6 +215,8 @@ class SessionRecipe:
         core: CoreConnection,
         *,
         claim_validators: list[ClaimValidator] | None = None,
+        overrides: Overrides | None = None,
+        error_handlers: ErrorHandlers | None = None,
         clock: Callable[[], int] | None = None,
     ) -> None:
         self._config = build_session_config(app_info, options)
@@ -188,37 +230,45 @@ class SessionRecipe:
         )
         self._refresh_limiter = FailureLimiter(self._config.refresh_rate_limit)
         self.global_claim_validators = list(claim_validators or [])
-        self.extensions: dict[str, Any] = {}  # integrations installed by overrides (e.g. "faunadb")
-        overrides = options.override if isinstance(options.override, Overrides) else Overrides()
-        functions = RecipeInterface(self)
-        self.functions = overrides.functions(functions) if overrides.functions else functions
-        apis = APIInterface(self)
-        self.apis = overrides.apis(apis) if overrides.apis else apis
-        self.error_handlers = options.error_handlers if isinstance(options.error_handlers, ErrorHandlers) else None
+        overrides = overrides or Overrides()
+        self.functions = default_functions(self)
+        if overrides.functions:
+            self.functions = overrides.functions(self.functions)
+        self.apis = default_apis(self)
+        if overrides.apis:
+            self.apis = overrides.apis(self.apis)
+        self.error_handlers = error_handlers
 
     # RecipeContext and steps.Io -----------------------------------------------------------------------------------
     @property
     def config(self) -> SessionConfig:
+        """The validated settings."""
         return self._config
 
     @property
     def jwks(self) -> JwksCache:
+        """The cache of the core's public keys."""
         return self._jwks
 
     def now_ms(self) -> int:
+        """The recipe's clock (epoch milliseconds)."""
         return self._clock()
 
     def core_sync(self, call: CoreCall) -> dict[str, Any]:
+        """One core call, blocking."""
         return self.core.send_sync(call)
 
     async def core_async(self, call: CoreCall) -> dict[str, Any]:
+        """One core call, awaited."""
         return await self.core.send_async(call)
 
     def refresh_jwks(self, kid: str | None) -> None:
+        """Reload the core's public keys (blocking)."""
         self._jwks.refresh(kid)
 
     # requests the SDK answers itself ---------------------------------------------------------------------------
     def api_for(self, request: RequestView) -> Callable[[], Flow[ApiResult]] | None:
+        """The API flow that answers ``request`` (refresh or sign-out), if it is one of ours."""
         if request.method != "POST":
             return None
         path = request.path.rstrip("/")
@@ -228,6 +278,24 @@ class SessionRecipe:
             return lambda: self.apis.signout_post(request=request)
         return None
 
+    def serve(self, request: RequestView) -> Flow[ApiResult] | None:
+        """The answer flow if ``request`` is for one of the SDK's APIs (failures answered, never raised)."""
+        api = self.api_for(request)
+        if api is None:
+            return None
+        return answers.guarded(self.config, self.error_handlers, self._revoke, api)
+
+    def answer(self, refusal: Refusal) -> Flow[ApiResult]:
+        """The response for a refusal (``answers.refusal_answer`` with this recipe's settings and handlers)."""
+        return answers.refusal_answer(self.config, self.error_handlers, self._revoke, refusal)
+
+    def answer_exception(self, error: BaseException) -> Flow[ApiResult] | None:
+        """The response flow for an exception that escaped the app, or ``None`` if it is not a session matter."""
+        return answers.exception_answer(self.config, self.error_handlers, self._revoke, error)
+
+    def _revoke(self, *, session_handle: str) -> Flow[bool]:
+        return self.functions.revoke_session(session_handle=session_handle)
+
     def _limited_refresh(self, request: RequestView) -> Flow[ApiResult]:
         """The refresh API behind a per-address limit on failures (checklist 35): a limited address gets 429 before
         its token is looked at, so it learns nothing while it waits."""
@@ -236,67 +304,12 @@ class SessionRecipe:
             changes = ResponseChanges()
             changes.set_header("retry-after", str(wait))
             return ApiResult(429, {"message": "too many failed refresh attempts: try again later"}, changes)
-        try:
-            return (yield from self.apis.refresh_post(request=request))
-        except (UnauthorisedError, TokenTheftError):
+        result = yield from self.apis.refresh_post(request=request)
+        if isinstance(result.refusal, Unauthorised | TokenTheft):
             presented = any(transport.token_in(request, "refresh", way) for way in ("cookie", "header"))
             if presented and self._refresh_limiter.charge(request.client):  # no token at all guesses nothing
                 log.warning("rate limit reached: %s sent failing refreshes faster than allowed", request.client)
-            raise
-
-    @staticmethod
-    def core_failure(error: CoreError) -> ApiResult:
-        """The answer when the core is unreachable or refuses a call: 503 (or 500), no tokens touched."""
-        log.error("session core call failed: %s", error.message)
-        status = 503 if isinstance(error, CoreUnavailableError) else 500
-        return ApiResult(status, {"message": "the session service is unavailable"}, ResponseChanges())
-
-    def error_answer(self, error: SessionError) -> Flow[ApiResult]:
-        """``handle_error``, or the core-failure answer when answering needs the core and it fails (the theft
-        answer revokes first: a core outage then must not turn into an exception escaping into the framework)."""
-        try:
-            return (yield from self.handle_error(error))
-        except CoreError as failure:
-            return self.core_failure(failure)
-
-    def handle_error(self, error: SessionError) -> Flow[ApiResult]:
-        """The response for a session error (the theft answer first revokes the session)."""
-        config = self.config
-        handlers = self.error_handlers
-        changes = ResponseChanges()
-        custom: Any = None
-        body: dict[str, Any]
-        if isinstance(error, TokenTheftError):
-            log.warning("token theft detected: handle=%s user=%s", error.session_handle, error.user_id)
-            yield from self.functions.revoke_session(session_handle=error.session_handle)
-            transport.clear_everywhere(changes, config)
-            status, body = config.session_expired_status_code, {"message": "token theft detected"}
-            custom = handlers.on_token_theft_detected if handlers else None
-        elif isinstance(error, UnauthorisedError):
-            if error.clear_tokens:
-                transport.clear_everywhere(changes, config)
-            status, body = config.session_expired_status_code, {"message": "unauthorised"}
-            custom = handlers.on_unauthorised if handlers else None
-        elif isinstance(error, TryRefreshTokenError):
-            status, body = config.session_expired_status_code, {"message": "try refresh token"}
-            custom = handlers.on_try_refresh_token if handlers else None
-        elif isinstance(error, InvalidClaimsError):
-            status = config.invalid_claim_status_code
-            body = {"message": "invalid claim", "claimValidationErrors": [e.as_json() for e in error.errors]}
-            custom = handlers.on_invalid_claim if handlers else None
-        elif isinstance(error, ClearDuplicateSessionCookiesError):
-            transport.clear_tokens(changes, config, "cookie", domain=config.older_cookie_domain)
-            status, body = 200, {"message": error.message}
-        elif isinstance(error, DuplicateSessionCookiesError):
-            # Upstream answers 500; anyone can send two cookies, so this is a 400 (the request cannot be served as
-            # it stands) and a warning naming the setting that fixes it, not an internal error.
-            log.warning("%s", error.message)
-            status, body = 400, {"message": error.message}
-        else:
-            status, body = 500, {"message": "internal error"}
-        if custom is not None:
-            status, body = custom(error)
-        return ApiResult(status, body, changes)
+        return result
 
 
 __all__ = ["APIInterface", "ApiResult", "Overrides", "RecipeInterface", "SessionRecipe"]

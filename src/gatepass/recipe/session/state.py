@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from gatepass.recipe.session.config import SessionConfig, TransferMethod
-from gatepass.recipe.session.http_types import ResponseChanges
-from gatepass.recipe.session.jwks_cache import JwksCache
-
-
-class RecipeContext(Protocol):
-    """What flows need from the recipe: its config, the key cache and the clock."""
-
-    @property
-    def config(self) -> SessionConfig: ...
-
-    @property
-    def jwks(self) -> JwksCache: ...
-
-    def now_ms(self) -> int: ...
+from gatepass.recipe.session.http_types import ResponseChanges, TransferMethod
 
 
 # Reprs show who and which session, never a token: the tokens, and the payload (it carries the anti-CSRF token and,

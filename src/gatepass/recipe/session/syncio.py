@@ -7,6 +7,7 @@ from typing import Any
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import SessionContainer
+from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
@@ -50,7 +51,9 @@ def get_session(
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     options = VerifyOptions(session_required, anti_csrf_check, check_database)
-    state = run_sync(gp.session.functions.get_session(request=adapter.view(request), options=options), gp.session)
+    state = run_sync(
+        raising(gp.session.functions.get_session(request=adapter.view(request), options=options)), gp.session
+    )
     if state is None:
         return None
     adapter.remember(request, state)
@@ -60,7 +63,7 @@ def get_session(
 def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> SessionContainer:
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
-    state = run_sync(gp.session.functions.refresh_session(request=adapter.view(request)), gp.session)
+    state = run_sync(raising_required(gp.session.functions.refresh_session(request=adapter.view(request))), gp.session)
     adapter.remember(request, state)
     return SessionContainer(gp.session, state)
 
@@ -101,7 +104,7 @@ def get_session_without_request_response(
         session_required=session_required,
         check_database=check_database,
     )
-    state = run_sync(flow, gp.session)
+    state = run_sync(raising(flow), gp.session)
     return None if state is None else SessionContainer(gp.session, state)
 
 
@@ -113,7 +116,9 @@ def refresh_session_without_request_response(
     if anti_csrf_token is not None:
         headers.append(("anti-csrf", anti_csrf_token))
     view = RequestView.build("POST", gp.session.config.refresh_path, headers)
-    return SessionContainer(gp.session, run_sync(gp.session.functions.refresh_session(request=view), gp.session))
+    return SessionContainer(
+        gp.session, run_sync(raising_required(gp.session.functions.refresh_session(request=view)), gp.session)
+    )
 
 
 def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, FaunaUserNotFoundError
 from gatepass.recipe.session.config import SessionOptions
+from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patches the driver (see there)
     FaunaClient,
     FaunaIntegrationError,
@@ -34,7 +35,7 @@ from gatepass.recipe.session.faunadb.integration import (
     FaunaIntegration,
     FaunaSettings,
 )
-from gatepass.recipe.session.recipe import Overrides, RecipeInterface
+from gatepass.recipe.session.recipe import Overrides, RecipeInterface, SessionRecipe
 from gatepass.recipe.session.spec import SessionRecipeSpec
 from gatepass.recipe.session.state import ClaimValidator
 
@@ -44,6 +45,7 @@ __all__ = [
     "FaunaClient",
     "FaunaIntegrationError",
     "FaunaUnavailableError",
+    "FaunaUserNotFoundError",
     "init",
 ]
 
@@ -55,6 +57,8 @@ def init(
     access_faunadb_token_from_frontend: bool = False,
     faunadb_token_time_lag_ms: int = DEFAULT_LAG_MS,
     claim_validators: list[ClaimValidator] | None = None,
+    override: Overrides | None = None,
+    error_handlers: ErrorHandlers | None = None,
     **session_options: Any,
 ) -> SessionRecipeSpec:
     """The session recipe with the FaunaDB integration; takes every ``session.init`` option too."""
@@ -71,13 +75,17 @@ def init(
         bool(access_faunadb_token_from_frontend),
         faunadb_token_time_lag_ms,
     )
-    user_overrides = session_options.pop("override", None)
-    user_functions = user_overrides.functions if isinstance(user_overrides, Overrides) else None
+    user_functions = override.functions if override else None
 
     def functions(original: RecipeInterface) -> RecipeInterface:
         installed = FaunaIntegration(settings, original).install(original)
         return user_functions(installed) if user_functions else installed
 
-    apis = user_overrides.apis if isinstance(user_overrides, Overrides) else None
-    options = SessionOptions(**session_options, override=Overrides(functions=functions, apis=apis))
-    return SessionRecipeSpec(options, list(claim_validators or []))
+    overrides = Overrides(functions=functions, apis=override.apis if override else None)
+    return SessionRecipeSpec(SessionOptions(**session_options), list(claim_validators or []), overrides, error_handlers)
+
+
+def installed_integration(recipe: SessionRecipe) -> FaunaIntegration | None:
+    """The FaunaDB integration serving ``recipe``'s ``get_faunadb_token``, if any (for inspection and tests)."""
+    owner = getattr(recipe.functions.get_faunadb_token, "__self__", None)
+    return owner if isinstance(owner, FaunaIntegration) else None

@@ -21,8 +21,7 @@ with warnings.catch_warnings():
     from faunadb.errors import NotFound as NotFound
     from faunadb.errors import Unauthorized as Unauthorized
 
-from gatepass.errors import ConfigurationError
-from gatepass.recipe.session.errors import CoreUnavailableError
+from gatepass.errors import FaunaIntegrationError, FaunaUnavailableError, FaunaUserNotFoundError
 from gatepass.untrusted import is_ascii_digits
 
 __all__ = [
@@ -31,6 +30,7 @@ __all__ = [
     "FaunaIntegrationError",
     "FaunaTokens",
     "FaunaUnavailableError",
+    "FaunaUserNotFoundError",
     "MintedToken",
     "NotFound",
     "Unauthorized",
@@ -44,18 +44,6 @@ def _no_version_check(self: FaunaClient) -> None:
 
 
 FaunaClient.check_new_version = _no_version_check
-
-
-class FaunaUnavailableError(CoreUnavailableError):
-    """FaunaDB could not be reached (or answered with a server error)."""
-
-    code = "faunadb_unavailable"
-
-
-class FaunaIntegrationError(ConfigurationError):
-    """FaunaDB refused the integration's query: wrong key, unknown collection, unknown user document."""
-
-    code = "faunadb_error"
 
 
 @dataclass(frozen=True)
@@ -80,7 +68,7 @@ def _translate(error: Exception, collection: str) -> Exception:
     if isinstance(error, PermissionDenied):
         return FaunaIntegrationError("faunadb_client's key may not create tokens: use a server or admin key")
     if isinstance(error, NotFound):
-        return FaunaIntegrationError(f"the user's document was not found in the FaunaDB collection {collection!r}")
+        return FaunaUserNotFoundError(f"the user's document was not found in the FaunaDB collection {collection!r}")
     if isinstance(error, BadRequest):
         codes = {e.code for e in error.errors}
         if "invalid ref" in codes:
@@ -102,7 +90,7 @@ class FaunaTokens:
         try:
             return self.client.query(expr)
         except Exception as exc:  # the driver raises requests' and its own errors: translate at this boundary
-            raise _translate(exc, self.collection) from None
+            raise _translate(exc, self.collection) from exc
 
     def _create(self, user_id: str, session_handle: str, ttl_ms: int) -> Any:
         return q.create(

@@ -22,9 +22,11 @@ from django.http import HttpRequest, HttpResponse
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
-from gatepass.recipe.session.errors import CoreError, SessionError
+from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
-from gatepass.recipe.session.recipe import ApiResult
+from gatepass.recipe.session.outcomes import Refusal
+from gatepass.recipe.session.recipe import SessionRecipe
+from gatepass.recipe.session.signatures import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async, run_sync
 
@@ -88,7 +90,7 @@ class Middleware:
         if self._async:
             markcoroutinefunction(self)
 
-    def _recipe_for(self, request: HttpRequest) -> Any:
+    def _recipe_for(self, request: HttpRequest) -> SessionRecipe:
         gp = self._gatepass or get_instance()
         request.__dict__["gatepass_instance"] = gp
         return gp.session
@@ -97,39 +99,35 @@ class Middleware:
         if self._async:
             return self.__acall__(request)
         recipe = self._recipe_for(request)
-        api = recipe.api_for(ADAPTER.view(request))
+        api = recipe.serve(ADAPTER.view(request))
         if api is not None:
-            try:
-                return _result_response(run_sync(api(), recipe))
-            except SessionError as error:
-                return _result_response(run_sync(recipe.error_answer(error), recipe))
-            except CoreError as error:
-                return _result_response(recipe.core_failure(error))
+            return _result_response(run_sync(api, recipe))
         response = self.get_response(request)
         return apply_changes(response, _changes_for(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         recipe = self._recipe_for(request)
-        api = recipe.api_for(ADAPTER.view(request))
+        api = recipe.serve(ADAPTER.view(request))
         if api is not None:
-            try:
-                return _result_response(await run_async(api(), recipe))
-            except SessionError as error:
-                return _result_response(await run_async(recipe.error_answer(error), recipe))
-            except CoreError as error:
-                return _result_response(recipe.core_failure(error))
+            return _result_response(await run_async(api, recipe))
         response = await self.get_response(request)
         return apply_changes(response, _changes_for(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, CoreError):
-            request.__dict__[_STATES] = []
-            return _result_response(self._recipe_for(request).core_failure(exception))
-        if not isinstance(exception, SessionError):
-            return None
         recipe = self._recipe_for(request)
-        request.__dict__[_STATES] = []
-        return _result_response(run_sync(recipe.error_answer(exception), recipe))
+        answer = recipe.answer_exception(exception)
+        if answer is None:
+            return None
+        request.__dict__[_STATES] = []  # an error answer carries only the error's changes
+        return _result_response(run_sync(answer, recipe))
+
+
+def _verified(request: HttpRequest, state: SessionState | Refusal | None) -> SessionState | None:
+    if state is not None and not isinstance(state, SessionState):
+        raise error_for(state)
+    if state is not None:
+        ADAPTER.remember(request, state)
+    return state
 
 
 def verify_session(
@@ -151,9 +149,8 @@ def verify_session(
                 if request.method not in ("OPTIONS", "TRACE"):
                     gp: Gatepass = request.__dict__.get("gatepass_instance") or get_instance()
                     flow = gp.session.functions.get_session(request=ADAPTER.view(request), options=options)
-                    state = await run_async(flow, gp.session)
+                    state = _verified(request, await run_async(flow, gp.session))
                     if state is not None:
-                        ADAPTER.remember(request, state)
                         request.__dict__["gatepass_session"] = AsyncSessionContainer(gp.session, state)
                 return await view(request, *args, **kwargs)
 
@@ -164,11 +161,9 @@ def verify_session(
             request.__dict__["gatepass_session"] = None
             if request.method not in ("OPTIONS", "TRACE"):
                 gp: Gatepass = request.__dict__.get("gatepass_instance") or get_instance()
-                state = run_sync(
-                    gp.session.functions.get_session(request=ADAPTER.view(request), options=options), gp.session
-                )
+                flow = gp.session.functions.get_session(request=ADAPTER.view(request), options=options)
+                state = _verified(request, run_sync(flow, gp.session))
                 if state is not None:
-                    ADAPTER.remember(request, state)
                     request.__dict__["gatepass_session"] = SessionContainer(gp.session, state)
             return view(request, *args, **kwargs)
 

@@ -18,11 +18,12 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, g, jsonify, request
 
+from gatepass.errors import GatepassError
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import SessionContainer
-from gatepass.recipe.session.errors import CoreError, SessionError
+from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
-from gatepass.recipe.session.recipe import ApiResult
+from gatepass.recipe.session.signatures import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_sync
 
@@ -69,23 +70,16 @@ class Middleware:
         self._gatepass = gatepass
         app.before_request(self._before)
         app.after_request(self._after)
-        app.register_error_handler(SessionError, self._on_error)
-        app.register_error_handler(CoreError, self._on_core_error)
+        app.register_error_handler(GatepassError, self._on_error)
 
     def _before(self) -> Response | None:
         g.gatepass_instance = self._gatepass or get_instance()
         recipe = _instance().session
-        api = recipe.api_for(ADAPTER.view(request))
+        api = recipe.serve(ADAPTER.view(request))
         if api is None:
             return None
-        try:
-            result = run_sync(api(), recipe)
-        except SessionError as error:
-            result = run_sync(recipe.error_answer(error), recipe)
-        except CoreError as error:
-            result = recipe.core_failure(error)
         g.gatepass_answered = True
-        return _result_response(result)
+        return _result_response(run_sync(api, recipe))
 
     def _after(self, response: Response) -> Response:
         if g.get("gatepass_answered"):
@@ -95,13 +89,12 @@ class Middleware:
             changes.extend(state.changes)
         return response if changes.empty else apply_changes(response, changes)
 
-    def _on_core_error(self, error: CoreError) -> Response:
-        g.gatepass_states = []
-        return _result_response(_instance().session.core_failure(error))
-
-    def _on_error(self, error: SessionError) -> Response:
+    def _on_error(self, error: GatepassError) -> Response:
         recipe = _instance().session
-        result = run_sync(recipe.error_answer(error), recipe)
+        answer = recipe.answer_exception(error)
+        if answer is None:
+            raise error
+        result = run_sync(answer, recipe)
         g.gatepass_states = []  # an error answer carries only the error's changes
         return _result_response(result)
 
@@ -122,6 +115,8 @@ def verify_session(
             if request.method not in ("OPTIONS", "TRACE"):
                 recipe = _instance().session
                 state = run_sync(recipe.functions.get_session(request=ADAPTER.view(request), options=options), recipe)
+                if state is not None and not isinstance(state, SessionState):
+                    raise error_for(state)
                 if state is not None:
                     ADAPTER.remember(request, state)
                     g.gatepass_session = SessionContainer(recipe, state)

@@ -22,9 +22,9 @@ from starlette.requests import Request
 
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session.container import AsyncSessionContainer
-from gatepass.recipe.session.errors import CoreError, SessionError
+from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
-from gatepass.recipe.session.recipe import ApiResult
+from gatepass.recipe.session.signatures import ApiResult
 from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async
 
@@ -90,15 +90,9 @@ class GatepassMiddleware:
         gp = self._gatepass or get_instance()
         recipe = gp.session
         scope.setdefault("gatepass.instance", gp)
-        api = recipe.api_for(ADAPTER.view(Request(scope)))
+        api = recipe.serve(ADAPTER.view(Request(scope)))
         if api is not None:
-            try:
-                result = await run_async(api(), recipe)
-            except SessionError as error:
-                result = await run_async(recipe.error_answer(error), recipe)
-            except CoreError as error:
-                result = recipe.core_failure(error)
-            await _send_result(send, result)
+            await _send_result(send, await run_async(api, recipe))
             return
         started = False
 
@@ -114,15 +108,11 @@ class GatepassMiddleware:
 
         try:
             await self.app(scope, receive, send_with_session)
-        except SessionError as error:
-            if started:
+        except Exception as error:
+            answer = None if started else recipe.answer_exception(error)
+            if answer is None:
                 raise
-            result = await run_async(recipe.error_answer(error), recipe)
-            await _send_result(send, result)
-        except CoreError as error:
-            if started:
-                raise
-            await _send_result(send, recipe.core_failure(error))
+            await _send_result(send, await run_async(answer, recipe))
 
 
 def verify_session(
@@ -144,6 +134,8 @@ def verify_session(
         )
         if state is None:
             return None
+        if not isinstance(state, SessionState):
+            raise error_for(state)
         ADAPTER.remember(request, state)
         return AsyncSessionContainer(gp.session, state)
 
