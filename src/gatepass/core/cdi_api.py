@@ -6,7 +6,6 @@ HTTP 200 with a ``status`` string, bad input raises ``BadRequest`` (400) before 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED, REFRESH_TOKEN_NOT_VALID
 from gatepass.errors import BadRequest
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.tokens import access_token
-from gatepass.tokens.encoding import b64url_encode, compact_json
+from gatepass.tokens.jws import sign_compact
 
 SUPPORTED_CDI_VERSIONS = ("5.0", "5.1", "5.2", "5.3", "5.4")
 JWT_RESERVED_CLAIMS = access_token.PROTECTED_CLAIMS - {"sub", "iat", "exp"}
@@ -172,12 +171,9 @@ def create_jwt(call: Call) -> Reply:
     if not 1 <= validity <= MAX_JWT_VALIDITY_S:
         raise BadRequest(f"Field name 'validity' must be between 1 and {MAX_JWT_VALIDITY_S} seconds")
     key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.flag("useStaticSigningKey", False))
-    now_s = int(time.time())
+    now_s = call.runtime.clock() // 1000
     claims = {**payload, "iss": b.text("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}
-    header = {"alg": key.algorithm, "typ": "JWT", "kid": key.kid}
-    signing_input = b64url_encode(compact_json(header)) + "." + b64url_encode(compact_json(claims))
-    token = signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
-    return _ok({"status": "OK", "jwt": token})
+    return _ok({"status": "OK", "jwt": sign_compact(claims, key)})
 
 
 def create_or_update_app(call: Call) -> Reply:

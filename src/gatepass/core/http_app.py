@@ -21,11 +21,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from gatepass.core.cdi_api import ROUTES, SUPPORTED_CDI_VERSIONS, Api, Call, Deferred, Reply, is_failure
-from gatepass.core.routing import split_path
+from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply, is_failure
+from gatepass.core.dispatch import resolve, start, start_inline
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
-from gatepass.errors import BadRequest, GatepassError, InvalidApiKey, MethodNotAllowed, NotFound
+from gatepass.errors import BadRequest, GatepassError, InvalidApiKey
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.ratelimit import FailureLimiter
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
@@ -134,22 +134,14 @@ class CoreHttpApp:
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
         )
 
-    def _resolve(self, request: Request) -> tuple[Api, str, str, str]:
-        route = split_path(request.url.path, ROUTES)
-        if route is None:
-            raise NotFound()
-        api = ROUTES[route.api_path].get(request.method)
-        if api is None:
-            raise MethodNotAllowed()
-        return api, route.app_id, route.tenant_id, route.api_path
-
     async def dispatch(self, request: Request) -> Response:
         path = request.url.path.lower().rstrip("/")
         if path in ("", "/hello") or path.endswith("/hello"):
             return PlainTextResponse("Hello")
         client = request.client.host if request.client else "unknown"
         try:
-            api, app_id, tenant_id, api_path = self._resolve(request)
+            resolved = resolve(request.method, request.url.path)
+            api = resolved.api
             if api.needs_api_key and self.api_keys:
                 self._check_api_key(request, client)
             if api.needs_version:
@@ -159,13 +151,13 @@ class CoreHttpApp:
                 _refuse_if_limited(limiter, client)
             body = await read_json_body(request)
             query = Query(request.query_params)
-            reply = self._call_inline(api, app_id, tenant_id, body, query)
+            reply = start_inline(self.runtime, resolved, body, query)
             if reply is None:
-                reply = await run_in_threadpool(self._call, api, app_id, tenant_id, body, query)
+                reply = await run_in_threadpool(start, self.runtime, resolved, body, query)
             if isinstance(reply, Deferred):
                 reply = await run_in_threadpool(reply.run)
             if api.failures and limiter is not None and is_failure(api.failures, reply.body):
-                _charge(limiter, client, f"failing {api_path} calls")
+                _charge(limiter, client, f"failing {resolved.api_path} calls")
             return _json_response(reply)
         except TooManyFailures as exc:
             return PlainTextResponse(exc.message, 429, headers={"Retry-After": str(exc.retry_after_s)})
@@ -186,19 +178,3 @@ class CoreHttpApp:
         _refuse_if_limited(self._bad_key_limiter, client)
         _charge(self._bad_key_limiter, client, "invalid API keys")
         raise InvalidApiKey()
-
-    def _call_inline(
-        self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query
-    ) -> Reply | Deferred | None:
-        """Run a CPU-only handler on the event loop (a thread hop costs more than its work); ``None`` if it cannot."""
-        if not api.inline:
-            return None
-        ctx = self.runtime.apps.cached(app_id, tenant_id)
-        if ctx is None:
-            return None
-        return api.handler(Call(self.runtime, ctx, tenant_id, body, query))
-
-    def _call(self, api: Api, app_id: str, tenant_id: str, body: JsonBody, query: Query) -> Reply | Deferred:
-        ctx = self.runtime.apps.get(app_id)
-        self.runtime.apps.require_tenant(ctx, tenant_id)
-        return api.handler(Call(self.runtime, ctx, tenant_id, body, query))

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import os
+
 from gatepass.core.app_config import AppConfig
 from gatepass.core.apps import AppRegistry
 from gatepass.core.clock import Clock, system_clock
-from gatepass.core.sessions import SessionService
+from gatepass.core.sessions import RandomBytes, SessionService
 from gatepass.storage.contract import Storage
 from gatepass.storage.url import open_storage
 
 
 class CoreRuntime:
-    def __init__(self, storage: Storage, base_config: AppConfig | None = None, clock: Clock = system_clock) -> None:
+    """One core's storage, app registry and session service, sharing one clock and one source of randomness."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        base_config: AppConfig | None = None,
+        clock: Clock = system_clock,
+        random_bytes: RandomBytes = os.urandom,
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.apps = AppRegistry(storage, base_config or AppConfig(), clock)
-        self.sessions = SessionService(storage, clock)
+        self.sessions = SessionService(storage, clock, random_bytes)
 
     @classmethod
     def open(cls, database_url: str, base_config: AppConfig | None = None, clock: Clock = system_clock) -> CoreRuntime:
+        """A runtime on the database at ``database_url`` (SQLite path or PostgreSQL URL)."""
         return cls(open_storage(database_url), base_config, clock)
 
     def close(self) -> None:
+        """Close the storage."""
         self.storage.close()

@@ -10,6 +10,7 @@ transaction commits, so no transaction waits on RSA and none nests a key transac
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from gatepass.tokens.refresh_token import RefreshTokenContent
 log = logging.getLogger("gatepass.core")
 
 Body = dict[str, Any]
+RandomBytes = Callable[[int], bytes]
 REFRESH_TOKEN_NOT_VALID = "The refresh token is not valid"  # the token did not even open: forged or garbage
 ACCESS_TOKEN_EXPIRED = "Access token is not valid: token expired"  # the one rejection a real client meets daily
 
@@ -58,10 +60,18 @@ class _Minted:
         return {"token": self.token, "expiry": self.expiry_ms, "createdTime": self.created_ms}
 
 
+def _uuid4(random_bytes: RandomBytes) -> str:
+    return str(uuid.UUID(bytes=random_bytes(16), version=4))
+
+
 class SessionService:
-    def __init__(self, storage: Storage, clock: Clock) -> None:
+    """The session operations of one core over one storage; ``clock`` and ``random_bytes`` (a CSPRNG) are
+    injected so that tests can pin every decision that uses them."""
+
+    def __init__(self, storage: Storage, clock: Clock, random_bytes: RandomBytes = os.urandom) -> None:
         self._storage = storage
         self._clock = clock
+        self._random = random_bytes
 
     # helpers -------------------------------------------------------------------------------------------------
     def _mint_access(
@@ -89,7 +99,7 @@ class SessionService:
         return _Minted(access_token.mint(claims, custom, key), expires_at_s * 1000, issued_at * 1000)
 
     def _seal_refresh(self, ctx: AppContext, content: RefreshTokenContent) -> str:
-        return refresh_token.seal(content, ctx.keyring.refresh_token_key(), ctx.app_id)
+        return refresh_token.seal(content, ctx.keyring.refresh_token_key(), ctx.app_id, self._random)
 
     def verify_access_token(
         self, ctx: AppContext, token: str, *, allow_expired: bool = False, reload_keys: bool = True
@@ -129,8 +139,8 @@ class SessionService:
         check_access_token_payload(payload)
         check_storable(session_data, "userDataInDatabase")
         now = self._clock()
-        handle = str(uuid.uuid4()) + ("" if tenant_id == DEFAULT_TENANT else f"_{tenant_id}")
-        anti_csrf = str(uuid.uuid4()) if enable_anti_csrf else None
+        handle = _uuid4(self._random) + ("" if tenant_id == DEFAULT_TENANT else f"_{tenant_id}")
+        anti_csrf = _uuid4(self._random) if enable_anti_csrf else None
         refresh = self._seal_refresh(ctx, RefreshTokenContent(handle, user_id, tenant_id, None, anti_csrf))
         rth1 = sha256_hex(refresh)
         # Take the key first: if key creation fails, no session row is left behind.
@@ -355,7 +365,7 @@ class SessionService:
                 "status": "TOKEN_THEFT_DETECTED",
                 "session": {"handle": row.session_handle, "userId": row.user_id, "recipeUserId": row.user_id},
             }
-        anti_csrf = str(uuid.uuid4()) if enable_anti_csrf else None
+        anti_csrf = _uuid4(self._random) if enable_anti_csrf else None
         child = self._seal_refresh(
             ctx, RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, token_hash1, anti_csrf)
         )

@@ -20,7 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, compact_json, json_object
+from gatepass.tokens.encoding import EncodingError, b64url_decode, json_object
+from gatepass.tokens.jws import sign_compact
 from gatepass.tokens.keys import SigningKey, VerificationKey
 from gatepass.untrusted import is_ascii_digits
 
@@ -109,10 +110,7 @@ def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> s
             "antiCsrfToken": claims.anti_csrf_token,
         }
     )
-    header = {"alg": key.algorithm, "typ": "JWT", "kid": key.kid, "version": TOKEN_VERSION}
-    signing_input = b64url_encode(compact_json(header)) + "." + b64url_encode(compact_json(payload))
-    signature = key.sign(signing_input.encode("ascii"))
-    return signing_input + "." + b64url_encode(signature)
+    return sign_compact(payload, key, version=TOKEN_VERSION)
 
 
 def parse(token: str) -> ParsedToken | Rejected:

@@ -13,7 +13,7 @@ matters for migrating live sessions between cores.
 from __future__ import annotations
 
 import os
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -43,7 +43,10 @@ def _aad(app_id: str) -> bytes:
     return b"gatepass refresh token|" + app_id.encode("utf-8")
 
 
-def seal(content: RefreshTokenContent, key: bytes, app_id: str) -> str:
+def seal(
+    content: RefreshTokenContent, key: bytes, app_id: str, random_bytes: Callable[[int], bytes] = os.urandom
+) -> str:
+    """The sealed token; ``random_bytes`` (a CSPRNG: injected only so tests can pin it) gives nonce and IV."""
     plaintext = compact_json(
         {
             "h": content.session_handle,
@@ -51,10 +54,10 @@ def seal(content: RefreshTokenContent, key: bytes, app_id: str) -> str:
             "t": content.tenant_id,
             "p": content.parent_refresh_token_hash1,
             "a": content.anti_csrf_token,
-            "n": secrets.token_urlsafe(32),
+            "n": b64url_encode(random_bytes(32)),
         }
     )
-    iv = os.urandom(12)
+    iv = random_bytes(12)
     return PREFIX + b64url_encode(iv + AESGCM(key).encrypt(iv, plaintext, _aad(app_id)))
 
 

@@ -5,7 +5,7 @@ worker thread); several hosts separated by ``;`` are tried in turn on connection
 first call checks ``/apiversion`` once. Any 4xx/5xx from the core is a ``CoreError`` naming the status, never
 the body of a request (which carries tokens); a reply that is not strict JSON (``gatepass.untrusted``) is the core
 being unavailable. ``EmbeddedCore`` runs the same CDI handlers as ``gatepass core``
-without HTTP.
+without HTTP, through the core's one dispatch (``gatepass.core.embedded``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,18 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
-from gatepass.core.app_config import AppConfig, build_app_config
-from gatepass.core.cdi_api import ROUTES, Call, Deferred
-from gatepass.core.routing import split_path
+from gatepass.core.embedded import EmbeddedRuntime
 from gatepass.core.runtime import CoreRuntime
-from gatepass.errors import ConfigurationError, GatepassError
-from gatepass.protocol.body import JsonBody, Query
-from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
+from gatepass.errors import (
+    ConfigurationError,
+    CoreError,
+    CoreUnavailableError,
+    GatepassError,
+    MethodNotAllowed,
+    NotFound,
+)
 from gatepass.recipe.session.steps import CoreCall
+from gatepass.storage.url import redact
 from gatepass.untrusted import MalformedInput, parse_json_object
 
 CDI_VERSION = "5.4"
@@ -91,7 +95,7 @@ class RemoteCore:
         except MalformedInput as exc:
             raise CoreUnavailableError(
                 f"the core answered {call.method} {call.path} with a body that is not a JSON object ({exc})"
-            ) from None
+            ) from exc
 
     def _check_versions(self, body: dict[str, Any]) -> None:
         versions = body.get("versions")
@@ -163,55 +167,39 @@ class EmbeddedCore:
             "refresh_token_validity": refresh_token_validity,
             "access_token_dynamic_signing_key_update_interval": access_token_dynamic_signing_key_update_interval,
         }
-        self.config: AppConfig = build_app_config({k: v for k, v in lifetimes.items() if v is not None})
+        self._embedded = EmbeddedRuntime(database_url, {k: v for k, v in lifetimes.items() if v is not None})
         self.database_url = database_url
-        self._runtime: CoreRuntime | None = None
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        from gatepass.storage.url import redact
-
         return f"EmbeddedCore({redact(self.database_url)!r})"
 
     @property
     def runtime(self) -> CoreRuntime:
-        if self._runtime is None:
-            with self._lock:
-                if self._runtime is None:
-                    self._runtime = CoreRuntime.open(self.database_url, self.config)
-        return self._runtime
+        """The in-process core (opened on first use)."""
+        return self._embedded.runtime
 
     def send_sync(self, call: CoreCall) -> dict[str, Any]:
-        route = split_path(call.path, ROUTES)
-        api = ROUTES[route.api_path].get(call.method) if route else None
-        if route is None or api is None:
-            raise CoreError(f"the embedded core has no API {call.method} {call.path}")
-        runtime = self.runtime
+        """One CDI call through the core's own dispatch; its refusals become ``CoreError``s as over HTTP."""
         try:
-            ctx = runtime.apps.get(route.app_id)
-            runtime.apps.require_tenant(ctx, route.tenant_id)
-            reply = api.handler(
-                Call(runtime, ctx, route.tenant_id, JsonBody.from_python(call.body or {}), Query(call.query))
-            )
-            if isinstance(reply, Deferred):
-                reply = reply.run()
+            return self._embedded.call(call.method, call.path, call.body, call.query)
+        except (NotFound, MethodNotAllowed) as exc:
+            raise CoreError(f"the embedded core has no API {call.method} {call.path}") from exc
         except GatepassError as exc:
             error = CoreUnavailableError if exc.http_status == 503 else CoreError
             raise error(f"the core refused {call.method} {call.path}: {exc.message}") from exc
-        return reply.body
 
     async def send_async(self, call: CoreCall) -> dict[str, Any]:
+        """``send_sync`` in a worker thread (the core's storage calls block)."""
         result: dict[str, Any] = await anyio.to_thread.run_sync(self.send_sync, call)
         return result
 
     def fetch_jwks(self) -> dict[str, Any]:
-        ctx = self.runtime.apps.get("public")
-        keys, _ = ctx.keyring.jwks(ctx.config.key_times)
-        return {"keys": keys}
+        """The core's public keys."""
+        return self._embedded.jwks()
 
     def close(self) -> None:
-        if self._runtime is not None:
-            self._runtime.close()
+        """Close the core's database."""
+        self._embedded.close()
 
 
 CoreConnection = RemoteCore | EmbeddedCore
