@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gatepass.errors import ConfigurationError, StorageError, StorageFault
+from gatepass.storage.contract import Storage
 from gatepass.storage.sql import SqlTransaction
 from gatepass.storage.url import scrub
 
@@ -45,6 +46,7 @@ class _ScrubSecrets(logging.Filter):
         self._conninfo = conninfo
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's text with its scrubbed form; never drops a record."""
         record.msg, record.args = scrub(record.getMessage(), self._conninfo), None
         return True
 
@@ -56,6 +58,8 @@ def _describe(exc: Exception) -> str:
 
 
 class PostgresTransaction(SqlTransaction):
+    """The shared SQL with ``%s`` placeholders, ``FOR UPDATE`` row locks and an advisory lock for key creation."""
+
     row_lock_suffix = " FOR UPDATE"
 
     def _sql(self, query: str) -> str:
@@ -66,7 +70,10 @@ class PostgresTransaction(SqlTransaction):
         self._execute("SELECT pg_advisory_xact_lock(?, ?)", (_MIGRATION_LOCK, lock_id - 2**31))
 
 
-class PostgresStorage:
+class PostgresStorage(Storage):
+    """``contract.Storage`` on PostgreSQL through a psycopg pool; fails at start-up, with libpq's reason, when it
+    cannot connect."""
+
     def __init__(self, conninfo: str, description: str, *, pool_size: int = 10, timeout_s: float = 10.0) -> None:
         try:
             import psycopg

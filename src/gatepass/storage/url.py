@@ -135,6 +135,7 @@ def scrub(message: str, url: str) -> str:
 
 
 def sqlite_path(url: str) -> str:
+    """The file path of a ``sqlite:///`` URL; in-memory databases and query options are configuration errors."""
     if not url.startswith("sqlite:///"):
         raise ConfigurationError("a SQLite URL looks like sqlite:///relative/path.db or sqlite:////absolute/path.db")
     path = url[len("sqlite:///") :]
@@ -144,6 +145,7 @@ def sqlite_path(url: str) -> str:
 
 
 def open_storage(url: str, *, pool_size: int = 10) -> Storage:
+    """Open (and migrate) the backend a database URL names; a bad URL is a ``ConfigurationError`` without secrets."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "sqlite":
         from gatepass.storage.sqlite import SqliteStorage
