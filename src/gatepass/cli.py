@@ -135,6 +135,7 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``gatepass`` argument parser, with its ``core``, ``fauna-dev`` and ``demo`` commands."""
     parser = argparse.ArgumentParser(prog="gatepass", description="gatepass: SuperTokens-compatible sessions.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_core_parser(subparsers)
@@ -156,6 +157,7 @@ def missing_extra_message(extra: str, exc: ImportError) -> str | None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """``gatepass demo``: the FaunaDB guide end to end, until interrupted."""
     from pathlib import Path
 
     from gatepass.core.settings import limits_from_env
@@ -185,6 +187,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_fauna_dev(args: argparse.Namespace) -> int:
+    """``gatepass fauna-dev``: serve FQL v4 until interrupted."""
     from pathlib import Path
 
     import uvicorn
@@ -228,6 +231,7 @@ def _configure_logging(level: str) -> None:
 
 
 def run_core(args: argparse.Namespace) -> int:
+    """``gatepass core``: resolve the settings (flags, then environment, then config file) and serve the core."""
     from gatepass.core.server import serve
     from gatepass.core.settings import load_config_file, resolve_settings
 
@@ -241,6 +245,7 @@ def run_core(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The entry point: run one command; a ``GatepassError`` becomes one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "core":
