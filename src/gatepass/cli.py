@@ -169,7 +169,7 @@ def run_demo(args: argparse.Namespace) -> int:
         message = missing_extra_message("demo", exc)
         if message is None:
             raise
-        raise ConfigurationError(message) from None
+        raise ConfigurationError(message) from exc
 
     _configure_logging("warning")
     if not 0 < args.access_token_validity <= 86_400:
@@ -207,7 +207,7 @@ def run_fauna_dev(args: argparse.Namespace) -> int:
         server = open_server(Path(args.data) if args.data else None, secret)
     except (OSError, ValueError) as exc:
         listener.close()
-        raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from None
+        raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from exc
     where = args.data or "memory only"
     logging.getLogger("gatepass.faunadev").info(
         "gatepass fauna-dev listening on http://%s:%d (data: %s)", args.host, listener.getsockname()[1], where

@@ -62,8 +62,8 @@ def _number(name: str, value: Any) -> float:
     if isinstance(value, str):
         try:
             value = float(value.strip())
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a number") from None
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a number") from exc
     if not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigurationError(f"{name} must be a number")
     return float(value)

@@ -174,7 +174,7 @@ def bind_listener(host: str, port: int, flag: str) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as exc:
-        raise ConfigurationError(f"cannot listen on {host!r}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot listen on {host!r}: {exc.strerror}") from exc
     sock = socket.socket(family, kind, proto)
     try:
         # SO_REUSEADDR, as uvicorn sets it: a restart may reuse a port whose old connections are in TIME_WAIT;
@@ -184,7 +184,7 @@ def bind_listener(host: str, port: int, flag: str) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise ConfigurationError(_bind_error(host, port, flag, exc)) from None
+        raise ConfigurationError(_bind_error(host, port, flag, exc)) from exc
     return sock
 
 

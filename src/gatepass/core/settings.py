@@ -115,9 +115,9 @@ def load_config_file(path: str) -> dict[str, Any]:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
 def _api_keys(value: Any) -> tuple[str, ...]:
@@ -143,8 +143,8 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
         raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})")
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})") from exc
     if not low <= number <= high:
         raise ConfigurationError(f"{name} must be between {low} and {high} (got {number})")
     return number
@@ -153,8 +153,8 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
 def _seconds(name: str, value: Any, high: float) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be a number of seconds (got {_shown(value)})") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be a number of seconds (got {_shown(value)})") from exc
     if not 0 < number <= high:  # also refuses NaN
         raise ConfigurationError(f"{name} must be more than 0 and at most {high:g} seconds (got {number:g})")
     return number
@@ -181,7 +181,7 @@ class _Sources:
         try:
             return parse(self.values[name])
         except ConfigurationError as exc:
-            raise ConfigurationError(f"invalid {self.origins[name]}: {exc.message}") from None
+            raise ConfigurationError(f"invalid {self.origins[name]}: {exc.message}") from exc
 
 
 def _limits(sources: _Sources) -> ServerLimits:
