@@ -135,6 +135,7 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``gatepass`` argument parser, with its ``core``, ``fauna-dev`` and ``demo`` commands."""
     parser = argparse.ArgumentParser(prog="gatepass", description="gatepass: SuperTokens-compatible sessions.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_core_parser(subparsers)
@@ -156,6 +157,7 @@ def missing_extra_message(extra: str, exc: ImportError) -> str | None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """``gatepass demo``: the FaunaDB guide end to end, until interrupted."""
     from pathlib import Path
 
     from gatepass.core.settings import limits_from_env
@@ -167,7 +169,7 @@ def run_demo(args: argparse.Namespace) -> int:
         message = missing_extra_message("demo", exc)
         if message is None:
             raise
-        raise ConfigurationError(message) from None
+        raise ConfigurationError(message) from exc
 
     _configure_logging("warning")
     if not 0 < args.access_token_validity <= 86_400:
@@ -185,6 +187,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_fauna_dev(args: argparse.Namespace) -> int:
+    """``gatepass fauna-dev``: serve FQL v4 until interrupted."""
     from pathlib import Path
 
     import uvicorn
@@ -204,7 +207,7 @@ def run_fauna_dev(args: argparse.Namespace) -> int:
         server = open_server(Path(args.data) if args.data else None, secret)
     except (OSError, ValueError) as exc:
         listener.close()
-        raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from None
+        raise ConfigurationError(f"cannot use data file {args.data}: {exc}") from exc
     where = args.data or "memory only"
     logging.getLogger("gatepass.faunadev").info(
         "gatepass fauna-dev listening on http://%s:%d (data: %s)", args.host, listener.getsockname()[1], where
@@ -228,6 +231,7 @@ def _configure_logging(level: str) -> None:
 
 
 def run_core(args: argparse.Namespace) -> int:
+    """``gatepass core``: resolve the settings (flags, then environment, then config file) and serve the core."""
     from gatepass.core.server import serve
     from gatepass.core.settings import load_config_file, resolve_settings
 
@@ -241,6 +245,7 @@ def run_core(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The entry point: run one command; a ``GatepassError`` becomes one line on stderr and exit status 2."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "core":

@@ -40,6 +40,7 @@ class BucketSpec:
 
     @property
     def enabled(self) -> bool:
+        """False for ``BucketSpec(0, 0)``, the limit switched off."""
         return self.burst > 0 and self.per_second > 0
 
 
@@ -61,6 +62,8 @@ class _Bucket:
 
 
 class FailureLimiter:
+    """One set of buckets, one per client (the rules are in the module docstring); safe to share between threads."""
+
     def __init__(
         self, spec: BucketSpec, *, clock: Callable[[], float] = time.monotonic, max_clients: int = 10_000
     ) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from gatepass.errors import StorageError
 from gatepass.storage.postgres import PostgresStorage
+from gatepass.storage.url import ScrubbedCause
 from tests.helpers import POSTGRES_URL, free_port
 
 GATEPASS = [sys.executable, "-m", "gatepass.cli"]
@@ -53,7 +54,8 @@ def test_defect_17_closed_port_names_the_cause() -> None:
 def test_defect_17_storage_error_comes_from_the_direct_connection() -> None:
     with pytest.raises(StorageError, match="Connection refused") as caught:
         PostgresStorage(f"postgresql://127.0.0.1:{free_port()}/db", "the test database", timeout_s=30)
-    assert caught.value.__cause__ is None  # the driver's exception may quote the password: not chained
+    # the driver's exception may quote the password: its class and scrubbed reason are chained, not itself
+    assert isinstance(caught.value.__cause__, ScrubbedCause) and caught.value.__context__ is None
 
 
 @pytest.mark.postgres

@@ -29,24 +29,30 @@ MIN_KEY_INTERVAL_HOURS = 1 / 3600  # one second
 
 @dataclass(frozen=True)
 class AppConfig:
+    """One app's effective session lifetimes, in upstream's units (see the module docstring)."""
+
     access_token_validity: float = 3600  # seconds
     refresh_token_validity: float = 144000  # minutes
     access_token_dynamic_signing_key_update_interval: float = 168  # hours
 
     @property
     def access_validity_ms(self) -> int:
+        """The access-token lifetime in milliseconds."""
         return int(self.access_token_validity * 1000)
 
     @property
     def refresh_validity_ms(self) -> int:
+        """The refresh-token (session) inactivity lifetime in milliseconds."""
         return int(self.refresh_token_validity * 60_000)
 
     @property
     def key_times(self) -> KeyTimes:
+        """The signing-key schedule's inputs: key update interval and access-token lifetime, in milliseconds."""
         interval_ms = int(self.access_token_dynamic_signing_key_update_interval * 3_600_000)
         return KeyTimes(update_interval_ms=interval_ms, access_validity_ms=self.access_validity_ms)
 
     def to_json(self) -> str:
+        """Compact JSON of the three lifetimes; :func:`app_config_from_json` reads it back."""
         return json.dumps(asdict(self), separators=(",", ":"))
 
 
@@ -56,8 +62,8 @@ def _number(name: str, value: Any) -> float:
     if isinstance(value, str):
         try:
             value = float(value.strip())
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a number") from None
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a number") from exc
     if not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigurationError(f"{name} must be a number")
     return float(value)
@@ -81,6 +87,7 @@ def build_app_config(values: Mapping[str, Any], base: AppConfig | None = None) -
 
 
 def validate_app_config(config: AppConfig) -> None:
+    """Raise ``ConfigurationError`` unless the lifetimes are in range and a session outlives its access token."""
     if not 1 <= config.access_token_validity <= 86_400_000:
         raise ConfigurationError("access_token_validity must be between 1 and 86400000 seconds")
     if config.refresh_token_validity * 60 <= config.access_token_validity:
@@ -95,4 +102,5 @@ def validate_app_config(config: AppConfig) -> None:
 
 
 def app_config_from_json(text: str) -> AppConfig:
+    """The inverse of :meth:`AppConfig.to_json` (the text is trusted: gatepass wrote it)."""
     return AppConfig(**json.loads(text))

@@ -26,6 +26,8 @@ CACHE_TTL_MS = 5_000
 
 @dataclass
 class AppContext:
+    """What the core knows about one app: its effective config, its keyring and the tenants seen so far."""
+
     app_id: str
     config: AppConfig
     keyring: AppKeyring
@@ -34,6 +36,8 @@ class AppContext:
 
 
 class AppRegistry:
+    """The apps of one database, cached per process; creates the default app ``public`` if it is missing."""
+
     def __init__(self, storage: Storage, base_config: AppConfig, clock: Clock) -> None:
         self._storage = storage
         self._base = base_config
@@ -47,6 +51,7 @@ class AppRegistry:
 
     @property
     def base_config(self) -> AppConfig:
+        """The server's config, on which each app's overrides are applied."""
         return self._base
 
     def cached(self, app_id: str, tenant_id: str) -> AppContext | None:
@@ -81,6 +86,7 @@ class AppRegistry:
         return ctx
 
     def require_tenant(self, ctx: AppContext, tenant_id: str) -> None:
+        """Return if the app has the tenant; otherwise raise ``UnknownAppOrTenant``."""
         if tenant_id in ctx.tenants:
             return
         require_known_shape("tenantId", tenant_id)
@@ -104,6 +110,7 @@ class AppRegistry:
         return created
 
     def remove_app(self, app_id: str) -> bool:
+        """Delete an app and everything in it (never the default app); True if it existed."""
         app_id = validate_new_id("appId", app_id)
         if app_id == DEFAULT_APP:
             raise BadRequest("The default app cannot be removed")
@@ -114,6 +121,7 @@ class AppRegistry:
         return existed
 
     def create_tenant(self, ctx: AppContext, tenant_id: str) -> bool:
+        """Create a tenant in the app unless it exists; True if it was created."""
         tenant_id = validate_new_id("tenantId", tenant_id)
         with self._storage.transaction() as tx:
             created = tx.upsert_tenant(ctx.app_id, tenant_id, self._clock())

@@ -9,4 +9,5 @@ Clock = Callable[[], int]
 
 
 def system_clock() -> int:
+    """The current time in epoch milliseconds: the clock outside tests."""
     return time.time_ns() // 1_000_000

@@ -64,6 +64,7 @@ def could_be_user_id(value: str) -> bool:
 
 
 def validate_user_id(value: str) -> str:
+    """A user id a new session may have (the rules above); a bad one is a 400 naming the rule."""
     if len(value) > MAX_USER_ID_CHARS:
         raise BadRequest(f"Field name 'userId' is invalid: at most {MAX_USER_ID_CHARS} characters")
     if "\x00" in value:

@@ -37,6 +37,8 @@ _PLAUSIBLE_KID = re.compile(r"(d-[0-9]{1,15}|s-[0-9a-f-]{36})")
 
 
 class AppKeyring:
+    """One app's signing keys and refresh-token secret (the module docstring says when the database is used)."""
+
     def __init__(self, storage: Storage, app_id: str, clock: Clock) -> None:
         self._storage = storage
         self._app_id = app_id
@@ -49,6 +51,7 @@ class AppKeyring:
 
     # signing --------------------------------------------------------------------------------------------------
     def signing_key(self, times: KeyTimes, *, static: bool) -> SigningKey:
+        """The key to sign a new access token with: the static key, or the schedule's dynamic key (created if due)."""
         if static:
             return self.static_key()
         now = self._clock()
@@ -92,6 +95,7 @@ class AppKeyring:
         self._last_reload_ms = self._clock()
 
     def static_key(self) -> SigningKey:
+        """The app's static key, loaded or created once per process."""
         if self._static is not None:
             return self._static
         with self._lock:
@@ -148,6 +152,7 @@ class AppKeyring:
 
     # refresh-token secret ------------------------------------------------------------------------------------
     def refresh_token_key(self) -> bytes:
+        """The app's refresh-token encryption key, loaded or created once per process."""
         if self._refresh_key is not None:
             return self._refresh_key
         with self._lock:

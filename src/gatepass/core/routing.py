@@ -14,12 +14,15 @@ from gatepass.core.apps import DEFAULT_APP, DEFAULT_TENANT
 
 @dataclass(frozen=True)
 class Route:
+    """Which app and tenant a request is for, and the API path without the app and tenant prefixes."""
+
     app_id: str
     tenant_id: str
     api_path: str
 
 
 def split_path(raw_path: str, known_paths: Collection[str]) -> Route | None:
+    """The route of a request path (the forms above), or None if it names no API in ``known_paths``."""
     path = raw_path.lower().rstrip("/")
     segments = path.split("/")[1:] if path else []
     app_id = DEFAULT_APP

@@ -65,6 +65,7 @@ class GuardedH11Protocol(H11Protocol):
     _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Refuse the connection with a 503 when ``max_connections`` are open; else start its header deadline."""
         if len(self.connections) >= self.limits.max_connections:
             self._refused = True
             self._log_refusal()
@@ -75,15 +76,18 @@ class GuardedH11Protocol(H11Protocol):
         self._arm("header")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the deadline; a refused connection was never uvicorn's, so uvicorn is not told."""
         self._cancel()
         if not self._refused:
             super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Let uvicorn parse the bytes, then move the deadline to what the request now waits for."""
         super().data_received(data)
         self._follow_request_state()
 
     def on_response_complete(self) -> None:
+        """After uvicorn's bookkeeping, start the body deadline of a pipelined request it has begun."""
         super().on_response_complete()
         # uvicorn has just started on a pipelined request it had buffered; if that one's body is incomplete, no
         # data_received may follow, so the body deadline starts here. (Buffered partial headers are left to
@@ -170,7 +174,7 @@ def bind_listener(host: str, port: int, flag: str) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror as exc:
-        raise ConfigurationError(f"cannot listen on {host!r}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot listen on {host!r}: {exc.strerror}") from exc
     sock = socket.socket(family, kind, proto)
     try:
         # SO_REUSEADDR, as uvicorn sets it: a restart may reuse a port whose old connections are in TIME_WAIT;
@@ -180,7 +184,7 @@ def bind_listener(host: str, port: int, flag: str) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise ConfigurationError(_bind_error(host, port, flag, exc)) from None
+        raise ConfigurationError(_bind_error(host, port, flag, exc)) from exc
     return sock
 
 
@@ -202,6 +206,7 @@ class _Server(uvicorn.Server):
         self._database = database
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up, then the one start-up line with the real port (the flag may have said 0)."""
         await super().startup(sockets)
         if self.started:
             port = self._settings.port
@@ -217,6 +222,7 @@ class _Server(uvicorn.Server):
 
 
 def serve(settings: CoreSettings) -> None:
+    """Run the core until SIGINT or SIGTERM: bind the port, open the database, serve, then close both."""
     listener = bind_listener(settings.host, settings.port, "--port (or GATEPASS_PORT)")
     try:
         runtime = CoreRuntime.open(settings.database_url, settings.app_config)

@@ -60,12 +60,15 @@ class RateLimits:
 
     @classmethod
     def off(cls) -> RateLimits:
+        """No rate limits at all (for tests and benchmarks)."""
         none = BucketSpec(0, 0)
         return cls(none, none, none)
 
 
 @dataclass(frozen=True)
 class CoreSettings:
+    """Everything ``gatepass core`` runs with; the repr hides the database URL and the API keys."""
+
     host: str = "127.0.0.1"
     port: int = 3567
     database_url: str = field(default="sqlite:///./gatepass.db", repr=False)  # may hold a password
@@ -93,6 +96,7 @@ SETTING_NAMES = (
 
 
 def env_name(name: str) -> str:
+    """The environment variable of a setting: ``port`` is ``GATEPASS_PORT``."""
     return "GATEPASS_" + name.upper()
 
 
@@ -106,13 +110,14 @@ def _env_values(env: Mapping[str, str], names: tuple[str, ...] = SETTING_NAMES) 
 
 
 def load_config_file(path: str) -> dict[str, Any]:
+    """The values of a TOML config file; an unreadable or invalid file is a ``ConfigurationError``."""
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
 def _api_keys(value: Any) -> tuple[str, ...]:
@@ -138,8 +143,8 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
         raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})")
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be an integer (got {_shown(value)})") from exc
     if not low <= number <= high:
         raise ConfigurationError(f"{name} must be between {low} and {high} (got {number})")
     return number
@@ -148,8 +153,8 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
 def _seconds(name: str, value: Any, high: float) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be a number of seconds (got {_shown(value)})") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be a number of seconds (got {_shown(value)})") from exc
     if not 0 < number <= high:  # also refuses NaN
         raise ConfigurationError(f"{name} must be more than 0 and at most {high:g} seconds (got {number:g})")
     return number
@@ -170,12 +175,13 @@ class _Sources:
                 self.values[name], self.origins[name] = value, "--" + name.replace("_", "-")
 
     def get(self, name: str, parse: Callable[[Any], Any], default: Any) -> Any:
+        """The parsed value of a setting, or ``default`` if no source sets it; errors name the source."""
         if name not in self.values:
             return default
         try:
             return parse(self.values[name])
         except ConfigurationError as exc:
-            raise ConfigurationError(f"invalid {self.origins[name]}: {exc.message}") from None
+            raise ConfigurationError(f"invalid {self.origins[name]}: {exc.message}") from exc
 
 
 def _limits(sources: _Sources) -> ServerLimits:
@@ -245,6 +251,8 @@ def _database_url(value: Any) -> str:
 def resolve_settings(
     flags: Mapping[str, Any], env: Mapping[str, str], file_values: Mapping[str, Any] | None = None
 ) -> CoreSettings:
+    """Validate the three sources into settings (flags win over the environment, which wins over the file); an
+    unknown name or a bad value is a ``ConfigurationError`` naming where it came from."""
     sources = _Sources(flags, env, file_values or {})
     unknown = sorted(set(sources.values) - set(SETTING_NAMES))
     if unknown:

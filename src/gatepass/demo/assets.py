@@ -45,6 +45,7 @@ def build_assets(frontend: Path = REPO_FRONTEND, out: Path | None = None) -> Pat
 
 
 def find_assets(directory: Path | None) -> Path:
+    """The directory holding both bundles (default: ``frontend/build``); missing ones are a ``ConfigurationError``."""
     candidate = directory or REPO_FRONTEND / "build"
     missing = [name for name in BUNDLES if not (candidate / name).exists()]
     if missing:

@@ -215,5 +215,6 @@ show();
 
 
 def render_page(fauna_domain: str, fauna_port: int, fauna_scheme: str = "http") -> str:
+    """The demo page, told where the browser reaches the Fauna dev server."""
     settings = json.dumps({"domain": fauna_domain, "port": fauna_port, "scheme": fauna_scheme})
     return PAGE.replace("__FAUNA__", settings.replace("</", "<\\/"))  # safe inside <script>

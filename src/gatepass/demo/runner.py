@@ -64,6 +64,7 @@ def run_demo(
     assets: Path | None = None,
     limits: ServerLimits = DEFAULT_LIMITS,
 ) -> None:
+    """Run the demo until Ctrl-C or SIGTERM (the module docstring says what runs where)."""
     bundles = find_assets(assets)
     fauna_listener, app_listener = _bind_both(host, port, fauna_port)
     fauna_port, port = fauna_listener.getsockname()[1], app_listener.getsockname()[1]  # real ports, also for 0

@@ -38,6 +38,8 @@ ONLY_LIKES_CHANGE = q.query(
 
 
 def seed(admin: FaunaClient) -> None:
+    """Create what is missing (the module docstring lists it) and bring the ``demo_user`` role up to date."""
+
     def ensure(exists: Any, create: Any) -> None:
         admin.query(q.if_(exists, None, create))
 

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SessionRow:
+    """One session as stored: who it belongs to, the hash of its current refresh token, its data and expiry."""
+
     app_id: str
     session_handle: str
     tenant_id: str
@@ -30,45 +32,99 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class StoredKey:
+    """A signing key as stored: its kid, creation time and serialised key pair."""
+
     kid: str
     created_at_ms: int
     value: str = field(repr=False)  # holds the private key
 
 
 class Transaction(Protocol):
+    """The reads and writes of one database transaction; ``now_ms`` decides which rows have expired."""
+
     # apps and tenants
-    def app_config(self, app_id: str) -> str | None: ...
-    def upsert_app(self, app_id: str, config_json: str, now_ms: int) -> bool: ...
-    def delete_app(self, app_id: str) -> bool: ...
-    def tenant_exists(self, app_id: str, tenant_id: str) -> bool: ...
-    def upsert_tenant(self, app_id: str, tenant_id: str, now_ms: int) -> bool: ...
+    def app_config(self, app_id: str) -> str | None:
+        """The app's stored coreConfig overrides as JSON, or None if there is no such app."""
+
+    def upsert_app(self, app_id: str, config_json: str, now_ms: int) -> bool:
+        """Create the app (with its ``public`` tenant) or replace its overrides; True if it was created."""
+
+    def delete_app(self, app_id: str) -> bool:
+        """Delete the app with its tenants, sessions, keys and values; True if it existed."""
+
+    def tenant_exists(self, app_id: str, tenant_id: str) -> bool:
+        """Whether the app has this tenant."""
+
+    def upsert_tenant(self, app_id: str, tenant_id: str, now_ms: int) -> bool:
+        """Create the tenant unless it exists; True if it was created."""
 
     # sessions
-    def insert_session(self, row: SessionRow) -> None: ...
-    def get_session(self, app_id: str, handle: str, now_ms: int, *, for_update: bool = False) -> SessionRow | None: ...
-    def update_refresh_state(self, app_id: str, handle: str, hash2: str, expires_at_ms: int, now_ms: int) -> None: ...
-    def set_use_static_key(self, app_id: str, handle: str, use_static_key: bool) -> None: ...
-    def update_session_data(self, app_id: str, handle: str, data: dict[str, Any], now_ms: int) -> bool: ...
-    def update_jwt_payload(self, app_id: str, handle: str, payload: dict[str, Any], now_ms: int) -> bool: ...
-    def delete_sessions(self, app_id: str, handles: Sequence[str], now_ms: int) -> list[str]: ...
-    def handles_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]: ...
-    def delete_sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]: ...
-    def delete_expired_sessions(self, now_ms: int) -> int: ...
+    def insert_session(self, row: SessionRow) -> None:
+        """Store a new session."""
+
+    def get_session(self, app_id: str, handle: str, now_ms: int, *, for_update: bool = False) -> SessionRow | None:
+        """The live session with this handle, or None; ``for_update`` locks its row until the transaction ends."""
+
+    def update_refresh_state(self, app_id: str, handle: str, hash2: str, expires_at_ms: int, now_ms: int) -> None:
+        """Record a rotation: the new refresh token's hash and the session's new expiry."""
+
+    def set_use_static_key(self, app_id: str, handle: str, use_static_key: bool) -> None:
+        """Choose whether the session's access tokens are signed with the static key."""
+
+    def update_session_data(self, app_id: str, handle: str, data: dict[str, Any], now_ms: int) -> bool:
+        """Replace a live session's data; False if there is no such live session."""
+
+    def update_jwt_payload(self, app_id: str, handle: str, payload: dict[str, Any], now_ms: int) -> bool:
+        """Replace a live session's access-token payload; False if there is no such live session."""
+
+    def delete_sessions(self, app_id: str, handles: Sequence[str], now_ms: int) -> list[str]:
+        """Delete these sessions, expired or not; returns the handles of those that were still live."""
+
+    def handles_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]:
+        """The user's live session handles, oldest first, in one tenant or (``None``) in all of them."""
+
+    def delete_sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]:
+        """Delete the user's sessions (in one tenant, or all); returns the handles of those that were live."""
+
+    def delete_expired_sessions(self, now_ms: int) -> int:
+        """Delete every app's expired sessions; returns how many."""
 
     # signing keys and per-app secrets
-    def lock_app_keys(self, app_id: str) -> None: ...
-    def dynamic_keys(self, app_id: str) -> list[StoredKey]: ...
-    def insert_dynamic_key(self, app_id: str, created_at_ms: int, value: str) -> None: ...
-    def delete_dynamic_keys_before(self, app_id: str, created_before_ms: int) -> int: ...
-    def static_key(self, app_id: str, algorithm: str) -> StoredKey | None: ...
-    def insert_static_key_if_absent(self, app_id: str, key: StoredKey, algorithm: str) -> None: ...
-    def get_value(self, app_id: str, name: str) -> str | None: ...
-    def insert_value_if_absent(self, app_id: str, name: str, value: str, now_ms: int) -> None: ...
+    def lock_app_keys(self, app_id: str) -> None:
+        """Serialise key creation for one app across processes, until the transaction ends."""
+
+    def dynamic_keys(self, app_id: str) -> list[StoredKey]:
+        """The app's dynamic signing keys, newest first."""
+
+    def insert_dynamic_key(self, app_id: str, created_at_ms: int, value: str) -> None:
+        """Store a new dynamic signing key (its kid is ``d-<created_at_ms>``)."""
+
+    def delete_dynamic_keys_before(self, app_id: str, created_before_ms: int) -> int:
+        """Delete the app's dynamic keys created before that time; returns how many."""
+
+    def static_key(self, app_id: str, algorithm: str) -> StoredKey | None:
+        """The app's static signing key for the algorithm, or None."""
+
+    def insert_static_key_if_absent(self, app_id: str, key: StoredKey, algorithm: str) -> None:
+        """Store the static key unless the app already has one for the algorithm (the first writer wins)."""
+
+    def get_value(self, app_id: str, name: str) -> str | None:
+        """A named per-app value (such as the refresh-token secret), or None."""
+
+    def insert_value_if_absent(self, app_id: str, name: str, value: str, now_ms: int) -> None:
+        """Store a named per-app value unless it is set (the first writer wins)."""
 
 
 class Storage(Protocol):
+    """A database the core can use: transactions for writes, reads, and a description safe for logs."""
+
     description: str  # the database URL with any password removed, for logs
 
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
-    def read(self) -> AbstractContextManager[Transaction]: ...
-    def close(self) -> None: ...
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A transaction for reads only; on SQLite it does not take the write lock."""
+
+    def close(self) -> None:
+        """Close every connection; the storage cannot be used afterwards."""

@@ -22,8 +22,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from gatepass.errors import ConfigurationError, StorageError, StorageFault
+from gatepass.storage.contract import Storage
 from gatepass.storage.sql import SqlTransaction
-from gatepass.storage.url import scrub
+from gatepass.storage.url import scrub, scrubbed_cause
 
 _MIGRATION_LOCK = 0x6761_7465  # "gate"
 CONNECT_TIMEOUT_S = 5  # libpq's minimum is 2 s; unset, libpq waits for the OS (minutes on a black-holed host)
@@ -45,6 +46,7 @@ class _ScrubSecrets(logging.Filter):
         self._conninfo = conninfo
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's text with its scrubbed form; never drops a record."""
         record.msg, record.args = scrub(record.getMessage(), self._conninfo), None
         return True
 
@@ -56,6 +58,8 @@ def _describe(exc: Exception) -> str:
 
 
 class PostgresTransaction(SqlTransaction):
+    """The shared SQL with ``%s`` placeholders, ``FOR UPDATE`` row locks and an advisory lock for key creation."""
+
     row_lock_suffix = " FOR UPDATE"
 
     def _sql(self, query: str) -> str:
@@ -66,11 +70,14 @@ class PostgresTransaction(SqlTransaction):
         self._execute("SELECT pg_advisory_xact_lock(?, ?)", (_MIGRATION_LOCK, lock_id - 2**31))
 
 
-class PostgresStorage:
+class PostgresStorage(Storage):
+    """``contract.Storage`` on PostgreSQL through a psycopg pool; fails at start-up, with libpq's reason, when it
+    cannot connect."""
+
     def __init__(self, conninfo: str, description: str, *, pool_size: int = 10, timeout_s: float = 10.0) -> None:
         try:
             import psycopg
-            from psycopg_pool import ConnectionPool
+            import psycopg_pool  # noqa: F401 - the extra is installed whole or not at all
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigurationError(f"PostgreSQL support needs the postgres extra (psycopg): {INSTALL_HINT}") from exc
         self._psycopg: Any = psycopg
@@ -80,19 +87,10 @@ class PostgresStorage:
         self._log_filter = _ScrubSecrets(conninfo)
         logging.getLogger("psycopg.pool").addFilter(self._log_filter)
         try:
-            self._pool = ConnectionPool(
-                conninfo,
-                min_size=1,
-                max_size=pool_size,
-                timeout=timeout_s,
-                kwargs={"autocommit": True, **connect_kwargs},
-                open=False,
-            )
-            self._pool.open(wait=True, timeout=timeout_s)
-        except Exception as exc:
+            self._pool = self._open_pool(pool_size, timeout_s, connect_kwargs)
+        except StorageError:
             self.close()
-            reason = f"{type(exc).__name__}: {one_line(str(exc), conninfo)}"
-            raise StorageError(f"cannot connect to PostgreSQL at {description}: {reason}") from None
+            raise
         with self.transaction() as tx:
             assert isinstance(tx, PostgresTransaction)
             tx._execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
@@ -107,11 +105,36 @@ class PostgresStorage:
             extra = {} if given.get("connect_timeout") else {"connect_timeout": CONNECT_TIMEOUT_S}
             psycopg.connect(self._conninfo, autocommit=True, **extra).close()
         except psycopg.Error as exc:
-            # from None: the driver's exception may quote the password (see the module docstring); the scrubbed
-            # message below carries everything a person needs.
-            reason = one_line(str(exc), self._conninfo)
-            raise StorageError(f"cannot connect to PostgreSQL at {self.description}: {reason}") from None
-        return extra
+            reason, cause = one_line(str(exc), self._conninfo), scrubbed_cause(exc, self._conninfo)
+        else:
+            return extra
+        # Chained to a scrubbed stand-in, and raised outside the except block so that __context__ does not keep the
+        # driver's exception either: its message may quote the password (see the module docstring).
+        raise StorageError(f"cannot connect to PostgreSQL at {self.description}: {reason}") from cause
+
+    def _open_pool(self, pool_size: int, timeout_s: float, connect_kwargs: dict[str, Any]) -> Any:
+        """The pool, with its first connection made; a failure is chained to a scrubbed stand-in, as above."""
+        from psycopg_pool import ConnectionPool
+
+        pool = None
+        try:
+            pool = ConnectionPool(
+                self._conninfo,
+                min_size=1,
+                max_size=pool_size,
+                timeout=timeout_s,
+                kwargs={"autocommit": True, **connect_kwargs},
+                open=False,
+            )
+            pool.open(wait=True, timeout=timeout_s)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {one_line(str(exc), self._conninfo)}"
+            cause = scrubbed_cause(exc, self._conninfo)
+        else:
+            return pool
+        if pool is not None:
+            pool.close()
+        raise StorageError(f"cannot connect to PostgreSQL at {self.description}: {reason}") from cause
 
     @contextmanager
     def _run(self) -> Iterator[SqlTransaction]:

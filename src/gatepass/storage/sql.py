@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gatepass.storage.contract import SessionRow, StoredKey
+from gatepass.storage.contract import SessionRow, StoredKey, Transaction
 from gatepass.storage.schema import MIGRATIONS, VERSION_TABLE
 
 _SESSION_COLUMNS = (
@@ -41,8 +41,8 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class SqlTransaction:
-    """Implements ``contract.Transaction`` over a DB-API cursor-like ``execute``."""
+class SqlTransaction(Transaction):
+    """Implements ``contract.Transaction`` over a DB-API cursor-like ``execute`` (the methods' docs are there)."""
 
     row_lock_suffix = ""
 
@@ -67,6 +67,7 @@ class SqlTransaction:
 
     # schema ----------------------------------------------------------------------------------------------------
     def migrate(self) -> None:
+        """Apply the schema migrations this database lacks (the caller holds the backend's migration lock)."""
         self._execute(VERSION_TABLE)
         row = self._fetchone("SELECT MAX(version) FROM gatepass_schema")
         current = int(row[0]) if row and row[0] is not None else 0

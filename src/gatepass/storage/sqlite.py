@@ -15,14 +15,17 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from gatepass.errors import StorageError, StorageFault
+from gatepass.storage.contract import Storage
 from gatepass.storage.sql import SqlTransaction
 
 
 class SqliteTransaction(SqlTransaction):
-    pass
+    """The shared SQL as it is: SQLite takes ``?`` placeholders, and its single writer serialises row updates."""
 
 
-class SqliteStorage:
+class SqliteStorage(Storage):
+    """``contract.Storage`` on one SQLite file (the module docstring says how transactions are taken)."""
+
     def __init__(self, path: str, *, synchronous: str = "NORMAL", busy_timeout_s: float = 30.0) -> None:
         self.path = path
         self.description = f"sqlite:///{path}"

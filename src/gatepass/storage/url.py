@@ -134,7 +134,31 @@ def scrub(message: str, url: str) -> str:
     return _mask_all(message, secrets_in(url))
 
 
+class ScrubbedCause(Exception):
+    """Stands in, as ``__cause__``, for a driver exception whose text may quote a secret of the database URL.
+
+    It keeps what a person debugging needs, the driver exception's class (``driver_class``, qualified by its
+    module) and its message with the URL's secrets masked (``message``), and nothing else: not the original
+    exception, its chain or its traceback, so what ``traceback``, logging and error trackers print of the chain
+    holds no password. Raise the error it is chained to outside the ``except`` block, so that ``__context__`` does
+    not keep the original either. It is never raised on its own and is not a ``GatepassError``: nobody should
+    catch it.
+    """
+
+    def __init__(self, driver_class: str, message: str) -> None:
+        super().__init__(f"{driver_class}: {message}")
+        self.driver_class = driver_class
+        self.message = message
+
+
+def scrubbed_cause(exc: BaseException, url: str) -> ScrubbedCause:
+    """The stand-in for ``exc``: its class, and its message with the secrets of ``url`` masked."""
+    kind = type(exc)
+    return ScrubbedCause(f"{kind.__module__}.{kind.__qualname__}", scrub(str(exc), url))
+
+
 def sqlite_path(url: str) -> str:
+    """The file path of a ``sqlite:///`` URL; in-memory databases and query options are configuration errors."""
     if not url.startswith("sqlite:///"):
         raise ConfigurationError("a SQLite URL looks like sqlite:///relative/path.db or sqlite:////absolute/path.db")
     path = url[len("sqlite:///") :]
@@ -143,19 +167,29 @@ def sqlite_path(url: str) -> str:
     return path
 
 
+def _check_netloc(url: str) -> None:
+    """A host part that does not parse (a port that is not a number, say) is a configuration error. ``urlsplit``'s
+    message may quote the netloc, password and all, so the error's cause is the scrubbed stand-in."""
+    try:
+        parts = urlsplit(url)
+        if "," not in parts.netloc:  # libpq's multi-host form (h1:5432,h2:5433) is for libpq to check
+            _ = parts.port
+    except ValueError as exc:
+        cause = scrubbed_cause(exc, url)
+    else:
+        return
+    raise ConfigurationError(f"invalid PostgreSQL URL: {cause.message}") from cause
+
+
 def open_storage(url: str, *, pool_size: int = 10) -> Storage:
+    """Open (and migrate) the backend a database URL names; a bad URL is a ``ConfigurationError`` without secrets."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "sqlite":
         from gatepass.storage.sqlite import SqliteStorage
 
         return SqliteStorage(sqlite_path(url))
     if scheme in ("postgresql", "postgres"):
-        try:
-            parts = urlsplit(url)
-            if "," not in parts.netloc:  # libpq's multi-host form (h1:5432,h2:5433) is for libpq to check
-                _ = parts.port
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid PostgreSQL URL: {scrub(str(exc), url)}") from None
+        _check_netloc(url)
         from gatepass.storage.postgres import PostgresStorage
 
         return PostgresStorage(url, redact(url), pool_size=pool_size)

@@ -25,6 +25,7 @@ EncodingError = MalformedInput  # input is not in the one canonical form we acce
 
 
 def b64url_encode(data: bytes) -> str:
+    """Canonical unpadded base64url, the only spelling :func:`b64url_decode` accepts."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
@@ -53,6 +54,7 @@ def json_object(data: bytes) -> dict[str, Any]:
 
 
 def compact_json(value: Any) -> bytes:
+    """UTF-8 JSON without spaces; a non-finite number or a non-JSON type raises ``ValueError``/``TypeError``."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 

@@ -20,26 +20,34 @@ VALIDITY_OVERLAP_FACTOR = 2
 
 
 class Dated(Protocol):
+    """Anything with a creation time (a stored or a parsed key): all the schedule needs to know of a key."""
+
     @property
-    def created_at_ms(self) -> int: ...
+    def created_at_ms(self) -> int:
+        """When the key was created, in epoch milliseconds."""
 
 
 @dataclass(frozen=True)
 class KeyTimes:
+    """The schedule's inputs: U (``update_interval_ms``) and V (``access_validity_ms``)."""
+
     update_interval_ms: int
     access_validity_ms: int
 
     @property
     def overlap_ms(self) -> int:
+        """O: 60 s, or U/5 when U is shorter than five minutes."""
         return min(DEFAULT_OVERLAP_MS, self.update_interval_ms // 5)
 
 
 def is_live(key: Dated, now_ms: int, times: KeyTimes) -> bool:
+    """Whether the key still verifies and is published: ``now < created + U + 2V``."""
     deadline = key.created_at_ms + times.update_interval_ms + VALIDITY_OVERLAP_FACTOR * times.access_validity_ms
     return now_ms < deadline
 
 
 def needs_new_key(newest_first: Sequence[Dated], now_ms: int, times: KeyTimes) -> bool:
+    """Whether a key must be created: there is none, or ``now + O > newest.created + U``."""
     if not newest_first:
         return True
     return now_ms + times.overlap_ms > newest_first[0].created_at_ms + times.update_interval_ms
@@ -56,6 +64,7 @@ def signing_index(newest_first: Sequence[Dated], now_ms: int, times: KeyTimes) -
 
 
 def jwks_max_age_seconds(newest_first: Sequence[Dated], now_ms: int, times: KeyTimes) -> int:
+    """How long a JWKS may be cached: until the next key is due, at least one second."""
     if not newest_first:
         return 1
     due = newest_first[0].created_at_ms + times.update_interval_ms - times.overlap_ms

@@ -61,6 +61,7 @@ class SigningKey:
     algorithm: str = ALGORITHM
 
     def sign(self, signing_input: bytes) -> bytes:
+        """The RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of a JWS signing input."""
         return self.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
 
     def public_jwk(self) -> dict[str, Any]:
@@ -76,6 +77,7 @@ class SigningKey:
         }
 
     def serialise(self) -> str:
+        """The stored form (see the module docstring); it holds the private key."""
         public_der = self.public_key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -86,14 +88,17 @@ class SigningKey:
 
 
 def generate_rsa_key() -> rsa.RSAPrivateKey:
+    """A new RSA-2048 private key (exponent 65537); slow, so callers generate before taking any lock."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def dynamic_kid(created_at_ms: int) -> str:
+    """The kid of the dynamic key created at that time."""
     return f"d-{created_at_ms}"
 
 
 def new_static_kid() -> str:
+    """A fresh kid for a static key."""
     return f"s-{uuid.uuid4()}"
 
 
@@ -108,4 +113,5 @@ def load_signing_key(kid: str, kind: KeyKind, created_at_ms: int, stored: str) -
 
 
 def make_signing_key(kid: str, kind: KeyKind, created_at_ms: int, private_key: rsa.RSAPrivateKey) -> SigningKey:
+    """A signing key around a newly generated private key."""
     return SigningKey(kid, kind, created_at_ms, private_key, private_key.public_key())
