@@ -9,11 +9,11 @@ and a wrong password.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev import pure, secrets
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found
-from gatepass.faunadev.forms import Env, Handler, Pos, form
+from gatepass.faunadev.forms import Env, Evaluation, Handler, Pos, form
 from gatepass.faunadev.limits import LimitExceeded
 from gatepass.faunadev.records import (
     check,
@@ -45,16 +45,13 @@ from gatepass.faunadev.writes import (
     write,
 )
 
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
-
 DEFAULT_PAGE = 64
 MAX_PAGE = 100_000
 
 
 # forms -------------------------------------------------------------------------------------------------------------
 @form("ref", required=("id",))
-def _ref(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _ref(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     parent = ev.arg(expr, "ref", env, pos)
     if isinstance(parent, str):  # Ref("collections/users") legacy form
         return ev.literal("@ref", parent, env, pos)
@@ -71,7 +68,7 @@ def _ref(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 for kind in ("collection", "index", "role"):
 
     def make(kind: str = kind) -> Handler:
-        def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+        def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
             return schema_ref(ev, kind, ev.arg(expr, kind, env, pos), pos)
 
         return handler
@@ -87,7 +84,7 @@ for name in ("collections", "indexes", "tokens", "keys", "credentials", "roles",
 
 
 @form("documents")
-def _documents(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _documents(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     collection = ev.arg(expr, "documents", env, pos)
     if not isinstance(collection, Ref):
         raise invalid_argument(pos, "Collection Ref expected.")
@@ -95,7 +92,7 @@ def _documents(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("match", "terms")
-def _match(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _match(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     index = ev.arg(expr, "match", env, pos)
     if not isinstance(index, Ref) or index.collection != INDEXES:
         raise invalid_argument(pos, "Index Ref expected.")
@@ -106,7 +103,7 @@ def _match(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("paginate", "size", "after", "before", "ts", "events", "sources", "cursor")
-def _paginate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _paginate(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     entries = set_entries(ev, ev.arg(expr, "paginate", env, pos), [*pos, "paginate"])
     size = ev.arg(expr, "size", env, pos) if "size" in expr else DEFAULT_PAGE
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE:
@@ -119,7 +116,7 @@ def _paginate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return paginate(entries, size, after, before, cursor_key)
 
 
-def _lookup(ev: Evaluator, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
+def _lookup(ev: Evaluation, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
     if isinstance(target, SetRef):
         entries = set_entries(ev, target, pos)
         if not entries:
@@ -135,14 +132,14 @@ def _lookup(ev: Evaluator, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[s
 
 
 @form("get", "ts")
-def _get(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _get(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     ref, table, _, record = _lookup(ev, ev.arg(expr, "get", env, pos), pos)
     check(ev, "read", resource_of(ref), [ref], pos)
     return document_view(ref, table, record)
 
 
 @form("exists", "ts")
-def _exists(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _exists(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     target = ev.arg(expr, "exists", env, pos)
     if isinstance(target, SetRef):
         return bool(set_entries(ev, target, pos))
@@ -154,7 +151,7 @@ def _exists(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("create", "params")
-def _create(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _create(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     target = ev.arg(expr, "create", env, pos)
     params = ev.arg(expr, "params", env, pos) if "params" in expr else {}
     if not isinstance(params, dict):
@@ -184,7 +181,7 @@ def _create(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("update", "params")
-def _update(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _update(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return write(
         ev,
         ev.arg(expr, "update", env, pos),
@@ -195,7 +192,7 @@ def _update(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("replace", "params")
-def _replace(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _replace(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return write(
         ev,
         ev.arg(expr, "replace", env, pos),
@@ -206,7 +203,7 @@ def _replace(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("delete")
-def _delete(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _delete(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     ref, table, key, record = _lookup(ev, ev.arg(expr, "delete", env, pos), pos)
     if table in ("collections", "indexes", "roles", "keys"):
         require_server(ev, pos)
@@ -223,11 +220,11 @@ def _delete(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return view
 
 
-def _schema_form(name: str, create: Callable[[Evaluator, Any, Pos], Any]) -> None:
+def _schema_form(name: str, create: Callable[[Evaluation, Any, Pos], Any]) -> None:
     """``{name: params}`` evaluates its one argument and hands it to the writer."""
 
     @form(name)
-    def evaluate(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def evaluate(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         return create(ev, ev.arg(expr, name, env, pos), pos)
 
 
@@ -238,7 +235,7 @@ _schema_form("create_key", create_key)
 
 
 @form("key_from_secret")
-def _key_from_secret(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _key_from_secret(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     require_server(ev, pos)
     secret = ev.string(ev.arg(expr, "key_from_secret", env, pos), pos)
     parsed = secrets.parse_secret(secret)
@@ -252,7 +249,7 @@ def _key_from_secret(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) ->
 
 
 @form("login", required=("params",))
-def _login(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _login(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     require_server(ev, pos)
     target = ev.arg(expr, "login", env, pos)
     params = ev.arg(expr, "params", env, pos)
@@ -273,7 +270,7 @@ def _login(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("identify", required=("password",))
-def _identify(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _identify(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     require_server(ev, pos)
     target = ev.arg(expr, "identify", env, pos)
     password = ev.arg(expr, "password", env, pos)
@@ -286,7 +283,7 @@ def _identify(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("logout")
-def _logout(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _logout(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     everything = ev.boolean(ev.arg(expr, "logout", env, pos), pos)
     auth = ev.auth
     if auth.kind != "token" or auth.token_id is None:
@@ -300,7 +297,7 @@ def _logout(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return True
 
 
-def _identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _identity(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     if ev.auth.identity is None:
         raise FaunaError("missing identity", "Authentication does not contain an identity", pos)
     return ev.auth.identity
@@ -311,7 +308,7 @@ form("identity")(_identity)
 
 
 @form("has_current_identity")
-def _has_identity(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _has_identity(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return ev.auth.identity is not None
 
 
@@ -319,7 +316,7 @@ form("has_identity")(_has_identity)
 
 
 @form("current_token")
-def _current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _current_token(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     auth = ev.auth
     if auth.token_id is not None:
         return Ref(auth.token_id, TOKENS)
@@ -329,5 +326,5 @@ def _current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> A
 
 
 @form("has_current_token")
-def _has_current_token(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _has_current_token(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return ev.auth.token_id is not None or ev.auth.key_id is not None

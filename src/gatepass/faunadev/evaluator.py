@@ -19,13 +19,13 @@ from typing import Any
 from gatepass.faunadev import documents, pure, records, times  # noqa: F401 - importing registers the forms
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, invalid_argument
-from gatepass.faunadev.forms import FORMS, Env, Handler, Pos, form, type_name
+from gatepass.faunadev.forms import FORMS, Env, Evaluation, Pos, form, type_name
 from gatepass.faunadev.limits import MAX_EVAL_DEPTH, Budget, stack_overflow
 from gatepass.faunadev.store import Transaction
 from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, parse_time
 
 _REF_KEYS = {"id", "collection", "class", "database"}
-__all__ = ["FORMS", "Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
+__all__ = ["FORMS", "Evaluator"]
 
 
 def _expr_type_error(expected: str, value: Any, pos: Pos) -> FaunaError:
@@ -150,6 +150,10 @@ class Evaluator:
             raise FaunaError("invalid expression", "Invalid ref.", pos)
         return Ref(body["id"], self._ref_literal(collection["@ref"], pos))
 
+    def unchecked(self) -> Evaluator:
+        """The same query without rights checks (role predicates read so), on the same budget."""
+        return Evaluator(self.tx, self.auth, unrestricted=True, budget=self.budget)
+
     # helpers ---------------------------------------------------------------------------------------------------------
     def arg(self, expr: dict[str, Any], name: str, env: Env, pos: Pos) -> Any:
         return self.eval(expr[name], env, [*pos, name])
@@ -249,7 +253,7 @@ def _let_pairs(bindings: Any, pos: Pos) -> list[tuple[str, Any]]:
 
 
 @form("let", required=("in",))
-def _let(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _let(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     ev.budget.charge(1 + len(env) // 32)  # the scope is a copy
     scope = dict(env)
     for name, value in _let_pairs(expr["let"], pos):
@@ -258,7 +262,7 @@ def _let(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("var")
-def _var(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _var(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     name = expr["var"]
     if not isinstance(name, str):
         raise _expr_type_error("String", name, [*pos, "var"])
@@ -268,14 +272,14 @@ def _var(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("lambda", required=("expr",))
-def _lambda(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _lambda(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     ev.budget.charge(1 + len(env) // 32)
     params = lambda_params(expr["lambda"], [*pos, "lambda"])
     return Lambda(params, expr["expr"], dict(env))  # closes over the current bindings
 
 
 @form("query")
-def _query(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _query(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     value = ev.arg(expr, "query", env, pos)
     if not isinstance(value, Lambda):
         raise invalid_argument([*pos, "query"], f"Lambda expected, {type_name(value)} provided.")
@@ -283,13 +287,13 @@ def _query(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("if", required=("then", "else"))
-def _if(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _if(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     condition = ev.boolean(ev.arg(expr, "if", env, pos), [*pos, "if"])
     return ev.arg(expr, "then" if condition else "else", env, pos)
 
 
 @form("do")
-def _do(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _do(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     body = expr["do"]
     items = body if isinstance(body, list) else [body]
     if not items:
@@ -301,5 +305,5 @@ def _do(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("abort")
-def _abort(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _abort(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     raise FaunaError("transaction aborted", ev.string(ev.arg(expr, "abort", env, pos), [*pos, "abort"]), pos)

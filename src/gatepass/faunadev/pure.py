@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev import records
 from gatepass.faunadev.errors import FaunaError, invalid_argument
-from gatepass.faunadev.forms import Env, Pos, form, type_name
+from gatepass.faunadev.forms import Env, Evaluation, Pos, form, type_name
 from gatepass.faunadev.limits import value_problem, wrap64
 from gatepass.faunadev.sets import sort_key
 from gatepass.faunadev.values import Date, Ref, SetRef, Time, encode
 
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
 
-
-def values_equal(ev: Evaluator, a: Any, b: Any) -> bool:
+def values_equal(ev: Evaluation, a: Any, b: Any) -> bool:
     """FQL equality: same type and same value, all the way down."""
     ev.budget.charge()
     if type(a) is not type(b):
@@ -38,14 +35,14 @@ def values_equal(ev: Evaluator, a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def comparable(ev: Evaluator, value: Any, pos: Pos) -> None:
+def comparable(ev: Evaluation, value: Any, pos: Pos) -> None:
     """Refuse (or pay for) a value before ordering it: ``sort_key`` walks all of it, shared parts included."""
     problem = value_problem(value, ev.budget)
     if problem is not None:
         raise invalid_argument(pos, problem)
 
 
-def _operands(ev: Evaluator, expr: dict[str, Any], name: str, env: Env, pos: Pos) -> list[Any]:
+def _operands(ev: Evaluation, expr: dict[str, Any], name: str, env: Env, pos: Pos) -> list[Any]:
     value = ev.arg(expr, name, env, pos)
     items = value if isinstance(value, list) else [value]
     ev.budget.charge(len(items) // 16)
@@ -60,28 +57,28 @@ def _non_empty(values: list[Any], pos: Pos) -> list[Any]:
 
 # logic and comparison --------------------------------------------------------------------------------------------
 @form("equals")
-def _equals(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _equals(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     values = _non_empty(_operands(ev, expr, "equals", env, pos), [*pos, "equals"])
     return all(values_equal(ev, v, values[0]) for v in values[1:])
 
 
 @form("and")
-def _and(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _and(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return all([ev.boolean(v, [*pos, "and"]) for v in _operands(ev, expr, "and", env, pos)])
 
 
 @form("or")
-def _or(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _or(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return any([ev.boolean(v, [*pos, "or"]) for v in _operands(ev, expr, "or", env, pos)])
 
 
 @form("not")
-def _not(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _not(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return not ev.boolean(ev.arg(expr, "not", env, pos), [*pos, "not"])
 
 
 def _chain(name: str, test: Callable[[Any, Any], bool]) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         operands = _non_empty(_operands(ev, expr, name, env, pos), [*pos, name])
         comparable(ev, operands, [*pos, name])
         values = [sort_key(v) for v in operands]
@@ -97,7 +94,7 @@ _chain("gte", lambda a, b: a >= b)
 
 
 def _is(name: str, test: Callable[[Any], bool]) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         return test(ev.arg(expr, name, env, pos))
 
     form(name)(handler)
@@ -154,7 +151,7 @@ def _combine(op: str, a: int | float, b: int | float) -> int | float:
 
 
 def _arith(name: str) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         values = [ev.number(v, [*pos, name]) for v in _operands(ev, expr, name, env, pos)]
         result = _non_empty(values, [*pos, name])[0]
         for value in values[1:]:
@@ -174,13 +171,13 @@ for _name in ("add", "subtract", "multiply", "divide", "modulo", "max", "min"):
 
 
 @form("abs")
-def _abs(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _abs(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     value = ev.number(ev.arg(expr, "abs", env, pos), [*pos, "abs"])
     return wrap64(abs(value)) if isinstance(value, int) else abs(value)
 
 
 @form("concat", "separator")
-def _concat(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _concat(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     parts = [ev.string(v, [*pos, "concat"]) for v in _operands(ev, expr, "concat", env, pos)]
     separator = ev.string(ev.arg(expr, "separator", env, pos), [*pos, "separator"]) if "separator" in expr else ""
     ev.budget.charge((sum(map(len, parts)) + len(separator) * len(parts)) // 16)
@@ -188,7 +185,7 @@ def _concat(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 def _string_form(name: str, op: Callable[[str], Any]) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         text = ev.string(ev.arg(expr, name, env, pos), [*pos, name])
         ev.budget.charge(len(text) // 16)
         return op(text)
@@ -202,7 +199,7 @@ _string_form("length", len)
 
 
 @form("to_string")
-def _to_string(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _to_string(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     value = ev.arg(expr, "to_string", env, pos)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -214,7 +211,7 @@ def _to_string(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("to_number")
-def _to_number(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _to_number(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     value = ev.arg(expr, "to_number", env, pos)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
@@ -234,7 +231,7 @@ def _to_number(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 # objects and arrays ----------------------------------------------------------------------------------------------
-def _path(ev: Evaluator, value: Any, pos: Pos) -> list[Any]:
+def _path(ev: Evaluation, value: Any, pos: Pos) -> list[Any]:
     path = value if isinstance(value, list) else [value]
     for step in path:
         if isinstance(step, bool) or not isinstance(step, (int, str)):
@@ -261,7 +258,7 @@ def select_path(value: Any, path: list[Any]) -> tuple[bool, Any]:
 
 
 @form("select", "default", required=("from",))
-def _select(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _select(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     path = _path(ev, ev.arg(expr, "select", env, pos), [*pos, "select"])
     found, value = select_path(ev.arg(expr, "from", env, pos), path)
     if found:
@@ -273,7 +270,7 @@ def _select(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("select_all", required=("from",))
-def _select_all(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _select_all(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     path = _path(ev, ev.arg(expr, "select_all", env, pos), [*pos, "select_all"])
     source = ev.arg(expr, "from", env, pos)
     items = source if isinstance(source, list) else [source]
@@ -282,20 +279,20 @@ def _select_all(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("contains_path", required=("in",))
-def _contains_path(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _contains_path(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     path = _path(ev, ev.arg(expr, "contains_path", env, pos), [*pos, "contains_path"])
     return select_path(ev.arg(expr, "in", env, pos), path)[0]
 
 
 @form("contains_field", required=("in",))
-def _contains_field(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _contains_field(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     field = ev.string(ev.arg(expr, "contains_field", env, pos), [*pos, "contains_field"])
     value = ev.arg(expr, "in", env, pos)
     return isinstance(value, dict) and field in value
 
 
 @form("contains_value", required=("in",))
-def _contains_value(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _contains_value(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     wanted = ev.arg(expr, "contains_value", env, pos)
     value = ev.arg(expr, "in", env, pos)
     items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
@@ -303,7 +300,7 @@ def _contains_value(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> 
 
 
 @form("merge", required=("with",))
-def _merge(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _merge(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     result = dict(ev.object(ev.arg(expr, "merge", env, pos), [*pos, "merge"]))
     others = ev.arg(expr, "with", env, pos)
     for other in others if isinstance(others, list) else [others]:
@@ -321,14 +318,14 @@ def _rebuilt(page: dict[str, Any] | None, items: list[Any]) -> Any:
 
 
 @form("map", required=("collection",))
-def _map(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _map(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     fn = ev.arg(expr, "map", env, pos)
     items, page = ev.collection_items(ev.arg(expr, "collection", env, pos), [*pos, "collection"])
     return _rebuilt(page, [ev.apply(fn, [item], [*pos, "map"]) for item in items])
 
 
 @form("foreach", required=("collection",))
-def _foreach(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _foreach(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     fn = ev.arg(expr, "foreach", env, pos)
     source = ev.arg(expr, "collection", env, pos)
     items, _ = ev.collection_items(source, [*pos, "collection"])
@@ -338,14 +335,14 @@ def _foreach(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("filter", required=("collection",))
-def _filter(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _filter(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     fn = ev.arg(expr, "filter", env, pos)
     items, page = ev.collection_items(ev.arg(expr, "collection", env, pos), [*pos, "collection"])
     kept = [item for item in items if ev.boolean(ev.apply(fn, [item], [*pos, "filter"]), [*pos, "filter"])]
     return _rebuilt(page, kept)
 
 
-def _sized(ev: Evaluator, value: Any, pos: Pos) -> int:
+def _sized(ev: Evaluation, value: Any, pos: Pos) -> int:
     if isinstance(value, (SetRef, Ref)):
         return len(records.set_entries(ev, value, pos))
     items, _ = ev.collection_items(value, pos)
@@ -353,55 +350,55 @@ def _sized(ev: Evaluator, value: Any, pos: Pos) -> int:
 
 
 @form("count")
-def _count(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _count(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return _sized(ev, ev.arg(expr, "count", env, pos), [*pos, "count"])
 
 
 @form("is_empty")
-def _is_empty(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _is_empty(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return _sized(ev, ev.arg(expr, "is_empty", env, pos), [*pos, "is_empty"]) == 0
 
 
 @form("is_nonempty")
-def _is_nonempty(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _is_nonempty(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return _sized(ev, ev.arg(expr, "is_nonempty", env, pos), [*pos, "is_nonempty"]) > 0
 
 
 @form("append", required=("collection",))
-def _append(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _append(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     items = ev.array(ev.arg(expr, "append", env, pos), [*pos, "append"])
     return ev.array(ev.arg(expr, "collection", env, pos), [*pos, "collection"]) + items
 
 
 @form("prepend", required=("collection",))
-def _prepend(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _prepend(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     items = ev.array(ev.arg(expr, "prepend", env, pos), [*pos, "prepend"])
     return items + ev.array(ev.arg(expr, "collection", env, pos), [*pos, "collection"])
 
 
 @form("take", required=("collection",))
-def _take(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _take(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     count = max(0, ev.integer(ev.arg(expr, "take", env, pos), [*pos, "take"]))
     items, page = ev.collection_items(ev.arg(expr, "collection", env, pos), [*pos, "collection"])
     return _rebuilt(page, items[:count])
 
 
 @form("drop", required=("collection",))
-def _drop(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _drop(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     count = max(0, ev.integer(ev.arg(expr, "drop", env, pos), [*pos, "drop"]))
     items, page = ev.collection_items(ev.arg(expr, "collection", env, pos), [*pos, "collection"])
     return _rebuilt(page, items[count:])
 
 
 @form("reverse")
-def _reverse(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _reverse(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     items, page = ev.collection_items(ev.arg(expr, "reverse", env, pos), [*pos, "reverse"])
     ev.budget.charge(len(items) // 16)
     return _rebuilt(page, items[::-1])
 
 
 @form("distinct")
-def _distinct(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _distinct(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     items, page = ev.collection_items(ev.arg(expr, "distinct", env, pos), [*pos, "distinct"])
     comparable(ev, items, [*pos, "distinct"])
     seen: set[str] = set()

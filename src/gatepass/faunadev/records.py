@@ -7,9 +7,10 @@ predicate lambdas, which run with read rights of their own on the query's budget
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev.errors import FaunaError, invalid_argument, permission_denied
+from gatepass.faunadev.forms import Evaluation, Pos
 from gatepass.faunadev.limits import MAX_STORED_MEMBERS, LimitExceeded, value_problem
 from gatepass.faunadev.sets import index_entries, sort_key
 from gatepass.faunadev.values import (
@@ -26,15 +27,11 @@ from gatepass.faunadev.values import (
     collection_ref,
 )
 
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
-    from gatepass.faunadev.forms import Pos
-
 MAX_ID = 2**63 - 1
 
 
 # refs ---------------------------------------------------------------------------------------------------------------
-def collection_ref_for(ev: Evaluator, name: str, pos: Pos) -> Ref:
+def collection_ref_for(ev: Evaluation, name: str, pos: Pos) -> Ref:
     """The ref of an existing collection; ``invalid ref`` for one that does not exist."""
     if ev.tx.get("collections", name) is None:
         raise FaunaError("invalid ref", f"Ref refers to undefined collection '{name}'", pos)
@@ -50,7 +47,7 @@ def numeric_id(value: Any, pos: Pos) -> str:
     return str(int(text))
 
 
-def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
+def put(ev: Evaluation, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
     """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may, and is not huge."""
     problem = value_problem(record, ev.budget, max_members=MAX_STORED_MEMBERS)
     if problem is not None:
@@ -58,14 +55,14 @@ def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -
     ev.tx.put(table, key, record)
 
 
-def schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
+def schema_ref(ev: Evaluation, kind: str, name: Any, pos: Pos) -> Ref:
     """A schema ref; it may name nothing yet (``Exists(Collection("x"))`` is false), using it then fails."""
     parent = {"collection": COLLECTIONS, "index": INDEXES, "role": ROLES}[kind]
     return Ref(ev.string(name, pos), parent)
 
 
 # records ---------------------------------------------------------------------------------------------------------
-def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
+def is_live(record: dict[str, Any] | None, ev: Evaluation) -> bool:
     """True for a record that exists and whose ``ttl`` (if any) is still ahead."""
     if record is None:
         return False
@@ -73,7 +70,7 @@ def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
     return ttl is None or ev.tx.now_ns < ttl.nanos
 
 
-def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]:
+def record_of(ev: Evaluation, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]:
     """(table, key, live record or None) for any ref."""
     if ref.collection is None:
         if ref.id in NATIVE_COLLECTIONS:
@@ -97,7 +94,7 @@ def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]
     return "unknown", None, None
 
 
-def token_identity_live(ev: Evaluator, record: dict[str, Any] | None) -> bool:
+def token_identity_live(ev: Evaluation, record: dict[str, Any] | None) -> bool:
     """True while a token's identity document exists and is live."""
     if record is None:
         return False
@@ -152,7 +149,7 @@ def document_view(ref: Ref, table: str, record: dict[str, Any], *, secret: str |
 
 
 # rights ----------------------------------------------------------------------------------------------------------
-def _roles_for(ev: Evaluator) -> list[dict[str, Any]]:
+def _roles_for(ev: Evaluation) -> list[dict[str, Any]]:
     auth = ev.auth
     roles = [ev.tx.get("roles", name) for name in auth.custom_roles]
     found = [r for r in roles if r is not None]
@@ -168,24 +165,20 @@ def _roles_for(ev: Evaluator) -> list[dict[str, Any]]:
     return found
 
 
-def _predicate(ev: Evaluator, fn: Any, args: list[Any]) -> bool:
-    from gatepass.faunadev.evaluator import Evaluator
-
+def _predicate(ev: Evaluation, fn: Any, args: list[Any]) -> bool:
     if isinstance(fn, bool):
         return fn
     if not isinstance(fn, Lambda):
         return False
-    # predicates read without re-checking rights, on the query's own budget
-    inner = Evaluator(ev.tx, ev.auth, unrestricted=True, budget=ev.budget)
-    try:
-        return inner.apply(fn, args, []) is True
+    try:  # predicates read without re-checking rights, on the query's own budget
+        return ev.unchecked().apply(fn, args, []) is True
     except LimitExceeded:
         raise
     except FaunaError:
         return False
 
 
-def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
+def allowed(ev: Evaluation, action: str, resource: Ref, args: list[Any]) -> bool:
     """Whether the caller may take ``action`` on ``resource`` (predicates receive ``args``)."""
     auth = ev.auth
     if ev.unrestricted:
@@ -208,13 +201,13 @@ def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
     return False
 
 
-def check(ev: Evaluator, action: str, resource: Ref, args: list[Any], pos: Pos) -> None:
+def check(ev: Evaluation, action: str, resource: Ref, args: list[Any], pos: Pos) -> None:
     """``allowed``, or ``permission denied``."""
     if not allowed(ev, action, resource, args):
         raise permission_denied(pos)
 
 
-def require_server(ev: Evaluator, pos: Pos) -> None:
+def require_server(ev: Evaluation, pos: Pos) -> None:
     """Refuse callers without a server or admin key."""
     if not ev.unrestricted:
         raise permission_denied(pos)
@@ -226,7 +219,7 @@ def resource_of(ref: Ref) -> Ref:
 
 
 # sets ------------------------------------------------------------------------------------------------------------
-def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
+def documents_of(ev: Evaluation, collection: Ref) -> list[dict[str, Any]]:
     """Live records of a collection (user or native) as document views."""
     if collection == TOKENS:
         rows = ev.tx.rows("tokens")
@@ -247,7 +240,7 @@ def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
     return []
 
 
-def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
+def set_entries(ev: Evaluation, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
     """The sorted entries of a set: ``(sort key, entry, cursor)``, read rights checked."""
     if isinstance(value, Ref) and value.collection is None and value.id in NATIVE_COLLECTIONS:
         value = SetRef({"documents": value})

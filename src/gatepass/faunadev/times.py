@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev.errors import invalid_argument
-from gatepass.faunadev.forms import Env, Handler, Pos, form
+from gatepass.faunadev.forms import Env, Evaluation, Handler, Pos, form
 from gatepass.faunadev.limits import wrap64
 from gatepass.faunadev.pure import long_divide
 from gatepass.faunadev.values import Date, Time, parse_time
-
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
 
 UNITS_NS = {
     "day": 86_400_000_000_000,
@@ -44,7 +41,7 @@ def make_time(nanos: int, pos: Pos) -> Time:
     return Time(nanos)
 
 
-def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
+def unit_ns(ev: Evaluation, unit: Any, pos: Pos) -> int:
     """Nanoseconds in a time unit (``second``, ``seconds``, ``half day``...), or ``invalid argument``."""
     text = ev.string(unit, pos)
     name = "half day" if text in ("half day", "half days") else text.lower().removesuffix("s")
@@ -55,12 +52,12 @@ def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
 
 # time ------------------------------------------------------------------------------------------------------------
 @form("now")
-def _now(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _now(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return Time(ev.tx.now_ns)
 
 
 @form("time")
-def _time(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _time(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "time", env, pos), [*pos, "time"])
     if text == "now":
         return Time(ev.tx.now_ns)
@@ -72,13 +69,13 @@ def _time(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 @form("epoch", required=("unit",))
-def _epoch(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _epoch(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     amount = ev.integer(ev.arg(expr, "epoch", env, pos), [*pos, "epoch"])
     return make_time(amount * unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"]), pos)
 
 
 def _shift(sign: int) -> Handler:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         name = "time_add" if sign > 0 else "time_subtract"
         base = ev.arg(expr, name, env, pos)
         offset = ev.integer(ev.arg(expr, "offset", env, pos), [*pos, "offset"])
@@ -100,7 +97,7 @@ form("time_subtract", required=("offset", "unit"))(_shift(-1))
 
 
 @form("time_diff", required=("other", "unit"))
-def _time_diff(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _time_diff(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     start = ev.time(ev.arg(expr, "time_diff", env, pos), [*pos, "time_diff"])
     other = ev.time(ev.arg(expr, "other", env, pos), [*pos, "other"])
     unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
@@ -108,7 +105,7 @@ def _time_diff(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 def _to_unit(name: str, divisor: int) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         value = ev.arg(expr, name, env, pos)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -125,7 +122,7 @@ _to_unit("to_seconds", 1_000_000_000)
 
 
 @form("date")
-def _date(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _date(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "date", env, pos), [*pos, "date"])
     try:
         return Date(dt.date.fromisoformat(text))

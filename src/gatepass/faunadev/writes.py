@@ -5,10 +5,11 @@ indexes at write time). Passwords are hashed, never stored; hashing is charged t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev import secrets
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found, permission_denied
+from gatepass.faunadev.forms import Evaluation, Pos
 from gatepass.faunadev.records import (
     allowed,
     check,
@@ -20,10 +21,6 @@ from gatepass.faunadev.records import (
     resource_of,
 )
 from gatepass.faunadev.values import COLLECTIONS, INDEXES, KEYS, ROLES, TOKENS, Lambda, Ref, Time, collection_ref
-
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
-    from gatepass.faunadev.forms import Pos
 
 PASSWORD_UNITS = 1_000  # a PBKDF2 hash costs the time of about this many function calls
 RESERVED_NAMES = {"events", "set", "self", "documents", "_", "collections", "indexes", "tokens", "keys", "roles"}
@@ -70,7 +67,7 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], pos: Pos) -> None:
+def set_password(ev: Evaluation, key: tuple[str, str], params: dict[str, Any], pos: Pos) -> None:
     """Store the hash of ``credentials.password`` for a document, if the parameters set one."""
     credentials = params.get("credentials")
     if credentials is None:
@@ -93,7 +90,7 @@ def set_password(ev: Evaluator, key: tuple[str, str], params: dict[str, Any], po
     put(ev, "credentials", key, {"hash": secrets.hash_password(password)}, pos)
 
 
-def write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
+def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
     """``Update`` (``merge``) or ``Replace`` of any record, with the caller's write rights checked."""
     if not isinstance(params, dict):
         raise invalid_argument([*pos, "params"], "Object expected.")
@@ -132,7 +129,7 @@ def write(ev: Evaluator, target: Any, params: Any, pos: Pos, *, merge: bool) -> 
     return new_view
 
 
-def create_token(ev: Evaluator, params: dict[str, Any], pos: Pos, *, checked: bool = False) -> Any:
+def create_token(ev: Evaluation, params: dict[str, Any], pos: Pos, *, checked: bool = False) -> Any:
     """A new token for ``params.instance``; its secret is shown once, in this answer."""
     if not checked and not allowed(ev, "create", TOKENS, [params]):
         raise permission_denied(pos)
@@ -172,7 +169,7 @@ def _name(params: Any, pos: Pos) -> str:
     return name
 
 
-def create_collection(ev: Evaluator, params: Any, pos: Pos) -> Any:
+def create_collection(ev: Evaluation, params: Any, pos: Pos) -> Any:
     """``CreateCollection``: server or admin keys only."""
     require_server(ev, pos)
     name = _name(params, pos)
@@ -203,7 +200,7 @@ def _fields(value: Any, pos: Pos, what: str) -> list[dict[str, Any]]:
     return result
 
 
-def create_index(ev: Evaluator, params: Any, pos: Pos) -> Any:
+def create_index(ev: Evaluation, params: Any, pos: Pos) -> Any:
     """``CreateIndex`` over a collection or a native collection; unique indexes are checked now."""
     require_server(ev, pos)
     name = _name(params, pos)
@@ -242,7 +239,7 @@ def _privileges(value: Any, pos: Pos) -> list[dict[str, Any]]:
     return privileges
 
 
-def create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
+def create_role(ev: Evaluation, params: Any, pos: Pos) -> Any:
     """``CreateRole``: admin keys only; privileges must name resources and grant booleans or lambdas."""
     if not ev.auth.can_manage_keys:
         raise permission_denied(pos)
@@ -259,7 +256,7 @@ def create_role(ev: Evaluator, params: Any, pos: Pos) -> Any:
     return document_view(Ref(name, ROLES), "roles", record)
 
 
-def create_key(ev: Evaluator, params: Any, pos: Pos) -> Any:
+def create_key(ev: Evaluation, params: Any, pos: Pos) -> Any:
     """``CreateKey`` with a built-in or custom role: admin keys only."""
     if not ev.auth.can_manage_keys:
         raise permission_denied(pos)
@@ -280,7 +277,7 @@ def create_key(ev: Evaluator, params: Any, pos: Pos) -> Any:
     return document_view(Ref(str(key_id), KEYS), "keys", record, secret=secret)
 
 
-def check_unique(ev: Evaluator, collection: Ref | None, pos: Pos) -> None:
+def check_unique(ev: Evaluation, collection: Ref | None, pos: Pos) -> None:
     """Unique indexes over ``collection`` must not hold two live documents with the same terms and values. A
     document with none of the index's fields has no entry in it (as in Fauna), so it never collides."""
     from gatepass.faunadev.sets import field_value
