@@ -56,3 +56,11 @@ def invalid_argument(position: list[Any], description: str) -> FaunaError:
 
 def permission_denied(position: list[Any]) -> FaunaError:
     return FaunaError("permission denied", "Insufficient privileges to perform the action.", position)
+
+
+def validation_failed(
+    field: list[str], description: str, position: list[Any], code: str = "invalid type"
+) -> FaunaError:
+    """Fauna's ``validation failed`` for write parameters, naming the one field at fault."""
+    failure = {"field": field, "code": code, "description": description}
+    return FaunaError("validation failed", "document data is not valid.", position, [failure])

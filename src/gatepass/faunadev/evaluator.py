@@ -2,8 +2,8 @@
 
 Forms are looked up by their keys, as the engine does: a JSON object whose keys match a form's argument names is
 that call; anything else is an error naming the keys. Variables, lambdas, control flow and the ``@`` literals live
-here; pure forms in ``pure``; document, schema and authentication forms in ``documents``, where every read and
-write goes through ``check`` for the caller's rights.
+here; the other forms in ``pure``, ``times``, ``schema``, ``crud`` and ``identity``, where every read and write goes
+through ``rights.check``.
 
 Every compound expression and every lambda application costs a compute unit and a level of depth from the query's
 ``Budget`` (``limits``), so a malformed or hostile query ends with Fauna's error, never with a Python one.
@@ -16,7 +16,7 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from gatepass.faunadev import documents, pure, records, times  # noqa: F401 - importing registers the forms
+from gatepass.faunadev import crud, identity, pure, records, schema, times  # noqa: F401 - importing registers forms
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import FORMS, Env, Evaluation, Pos, form, type_name
