@@ -40,10 +40,6 @@ class Evaluation(Protocol):
         """The value of a lambda applied to arguments."""
         ...
 
-    def literal(self, tag: str, body: Any, env: Env, pos: Pos) -> Any:
-        """The value of an ``@``-tagged literal."""
-        ...
-
     def unchecked(self) -> Evaluation:
         """The same query's evaluation without rights checks (role predicates run so), on the same budget."""
         ...

@@ -16,6 +16,7 @@ from gatepass.faunadev import secrets
 from gatepass.faunadev.access import BUILTIN_ROLES
 from gatepass.faunadev.errors import FaunaError, invalid_argument, permission_denied, validation_failed
 from gatepass.faunadev.forms import Env, Evaluation, Handler, Pos, form
+from gatepass.faunadev.literals import ref_literal
 from gatepass.faunadev.records import collection_ref_for, document_view, documents_of, numeric_id, put
 from gatepass.faunadev.rights import require_server
 from gatepass.faunadev.sets import field_value
@@ -40,7 +41,7 @@ RESERVED_NAMES = {"events", "set", "self", "documents", "_", "collections", "ind
 def _ref(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     parent = ev.arg(expr, "ref", env, pos)
     if isinstance(parent, str):  # Ref("collections/users") legacy form
-        return ev.literal("@ref", parent, env, pos)
+        return ref_literal(ev, parent, pos)
     if not isinstance(parent, Ref):
         raise invalid_argument(pos, "Ref expected.")
     raw = ev.arg(expr, "id", env, pos)
