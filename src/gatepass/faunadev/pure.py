@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from gatepass.faunadev import records
 from gatepass.faunadev.errors import FaunaError, invalid_argument
-from gatepass.faunadev.forms import Env, Evaluation, Pos, form, type_name
+from gatepass.faunadev.forms import Env, Evaluation, Handler, Pos, form, type_name
 from gatepass.faunadev.limits import value_problem, wrap64
 from gatepass.faunadev.sets import sort_key
 from gatepass.faunadev.values import Date, Ref, SetRef, Time, encode
@@ -77,43 +78,46 @@ def _not(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return not ev.boolean(ev.arg(expr, "not", env, pos), [*pos, "not"])
 
 
-def _chain(name: str, test: Callable[[Any, Any], bool]) -> None:
+def _chain(name: str, test: Callable[[Any, Any], bool]) -> Handler:
+    """Register ``{name: operands}``: whether ``test`` holds for each operand and the next, in FQL's order."""
+
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         operands = _non_empty(_operands(ev, expr, name, env, pos), [*pos, name])
         comparable(ev, operands, [*pos, name])
         values = [sort_key(v) for v in operands]
         return all(test(a, b) for a, b in zip(values, values[1:], strict=False))
 
-    form(name)(handler)
+    return handler
 
 
-_chain("lt", lambda a, b: a < b)
-_chain("lte", lambda a, b: a <= b)
-_chain("gt", lambda a, b: a > b)
-_chain("gte", lambda a, b: a >= b)
+_lt = _chain("lt", operator.lt)
+_lte = _chain("lte", operator.le)
+_gt = _chain("gt", operator.gt)
+_gte = _chain("gte", operator.ge)
 
 
-def _is(name: str, test: Callable[[Any], bool]) -> None:
+def _is(name: str, test: Callable[[Any], bool]) -> Handler:
+    """Register ``{name: value}``: whether the value passes ``test`` (a type predicate)."""
+
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         return test(ev.arg(expr, name, env, pos))
 
-    form(name)(handler)
+    return handler
 
 
-for _name, _test in {
-    "is_number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "is_integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "is_double": lambda v: isinstance(v, float),
-    "is_string": lambda v: isinstance(v, str),
-    "is_boolean": lambda v: isinstance(v, bool),
-    "is_null": lambda v: v is None,
-    "is_array": lambda v: isinstance(v, list),
-    "is_object": lambda v: isinstance(v, dict),
-    "is_ref": lambda v: isinstance(v, Ref),
-    "is_timestamp": lambda v: isinstance(v, Time),
-    "is_date": lambda v: isinstance(v, Date),
-}.items():
-    _is(_name, _test)
+_is_number = _is("is_number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+_is_integer = _is("is_integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
+_is_double = _is("is_double", lambda v: isinstance(v, float))
+_is_string = _is("is_string", lambda v: isinstance(v, str))
+_is_boolean = _is("is_boolean", lambda v: isinstance(v, bool))
+_is_null = _is("is_null", lambda v: v is None)
+_is_array = _is("is_array", lambda v: isinstance(v, list))
+_is_object = _is("is_object", lambda v: isinstance(v, dict))
+_is_ref = _is("is_ref", lambda v: isinstance(v, Ref))
+_is_timestamp = _is("is_timestamp", lambda v: isinstance(v, Time))
+_is_date = _is("is_date", lambda v: isinstance(v, Date))
 
 
 # arithmetic and strings ---------------------------------------------------------------------------------------------
@@ -150,7 +154,10 @@ def _combine(op: str, a: int | float, b: int | float) -> int | float:
     return _DOUBLE_OPS[op](float(a), float(b))
 
 
-def _arith(name: str) -> None:
+def _arith(name: str) -> Handler:
+    """Register ``{name: operands}``: the operands folded left to right (64-bit longs, or doubles)."""
+
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         values = [ev.number(v, [*pos, name]) for v in _operands(ev, expr, name, env, pos)]
         result = _non_empty(values, [*pos, name])[0]
@@ -163,11 +170,16 @@ def _arith(name: str) -> None:
             result = _combine(name, result, value)
         return result
 
-    form(name)(handler)
+    return handler
 
 
-for _name in ("add", "subtract", "multiply", "divide", "modulo", "max", "min"):
-    _arith(_name)
+_add = _arith("add")
+_subtract = _arith("subtract")
+_multiply = _arith("multiply")
+_divide = _arith("divide")
+_modulo = _arith("modulo")
+_max = _arith("max")
+_min = _arith("min")
 
 
 @form("abs")
@@ -184,18 +196,21 @@ def _concat(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return separator.join(parts)
 
 
-def _string_form(name: str, op: Callable[[str], Any]) -> None:
+def _string_form(name: str, op: Callable[[str], Any]) -> Handler:
+    """Register ``{name: string}``: ``op`` of the string, paid for by its length."""
+
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         text = ev.string(ev.arg(expr, name, env, pos), [*pos, name])
         ev.budget.charge(len(text) // 16)
         return op(text)
 
-    form(name)(handler)
+    return handler
 
 
-_string_form("lowercase", str.lower)
-_string_form("uppercase", str.upper)
-_string_form("length", len)
+_lowercase = _string_form("lowercase", str.lower)
+_uppercase = _string_form("uppercase", str.upper)
+_length = _string_form("length", len)
 
 
 @form("to_string")

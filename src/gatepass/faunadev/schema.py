@@ -73,22 +73,23 @@ def _role(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 
 
 def _native_collection(name: str) -> Handler:
-    """The handler of ``{name: scope}``: the native collection's ref (a database scope is not evaluated)."""
+    """Register ``{name: scope}``: the native collection's ref (a database scope is not evaluated)."""
 
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         return native(name)
 
     return handler
 
 
-_collections = form("collections")(_native_collection("collections"))
-_indexes = form("indexes")(_native_collection("indexes"))
-_tokens = form("tokens")(_native_collection("tokens"))
-_keys = form("keys")(_native_collection("keys"))
-_credentials = form("credentials")(_native_collection("credentials"))
-_roles = form("roles")(_native_collection("roles"))
-_databases = form("databases")(_native_collection("databases"))
-_functions = form("functions")(_native_collection("functions"))
+_collections = _native_collection("collections")
+_indexes = _native_collection("indexes")
+_tokens = _native_collection("tokens")
+_keys = _native_collection("keys")
+_credentials = _native_collection("credentials")
+_roles = _native_collection("roles")
+_databases = _native_collection("databases")
+_functions = _native_collection("functions")
 
 
 # definitions -----------------------------------------------------------------------------------------------------
@@ -223,16 +224,17 @@ def check_unique(ev: Evaluation, collection: Ref | None, pos: Pos) -> None:
             seen.add(signature)
 
 
-def _evaluating(name: str, create: Callable[[Evaluation, Any, Pos], Any]) -> Handler:
-    """The handler of ``{name: params}``: it evaluates its one argument and hands it to the definition."""
+def _definition(name: str, create: Callable[[Evaluation, Any, Pos], Any]) -> Handler:
+    """Register ``{name: params}``: it evaluates its one argument and hands it to the definition."""
 
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         return create(ev, ev.arg(expr, name, env, pos), pos)
 
     return handler
 
 
-_create_collection = form("create_collection")(_evaluating("create_collection", create_collection))
-_create_index = form("create_index")(_evaluating("create_index", create_index))
-_create_role = form("create_role")(_evaluating("create_role", create_role))
-_create_key = form("create_key")(_evaluating("create_key", create_key))
+_create_collection = _definition("create_collection", create_collection)
+_create_index = _definition("create_index", create_index)
+_create_role = _definition("create_role", create_role)
+_create_key = _definition("create_key", create_key)

@@ -74,9 +74,11 @@ def _epoch(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return make_time(amount * unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"]), pos)
 
 
-def _shift(sign: int) -> Handler:
+def _shift(name: str, sign: int) -> Handler:
+    """Register ``{name: time or date, offset, unit}``: the instant (or day) ``sign * offset`` units away."""
+
+    @form(name, required=("offset", "unit"))
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        name = "time_add" if sign > 0 else "time_subtract"
         base = ev.arg(expr, name, env, pos)
         offset = ev.integer(ev.arg(expr, "offset", env, pos), [*pos, "offset"])
         unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
@@ -92,8 +94,8 @@ def _shift(sign: int) -> Handler:
     return handler
 
 
-form("time_add", required=("offset", "unit"))(_shift(1))
-form("time_subtract", required=("offset", "unit"))(_shift(-1))
+_time_add = _shift("time_add", 1)
+_time_subtract = _shift("time_subtract", -1)
 
 
 @form("time_diff", required=("other", "unit"))
@@ -104,7 +106,10 @@ def _time_diff(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return long_divide(other.nanos - start.nanos, unit)
 
 
-def _to_unit(name: str, divisor: int) -> None:
+def _to_unit(name: str, divisor: int) -> Handler:
+    """Register ``{name: time}``: the time in units of ``divisor`` nanoseconds since the epoch (numbers pass)."""
+
+    @form(name)
     def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         value = ev.arg(expr, name, env, pos)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -113,12 +118,12 @@ def _to_unit(name: str, divisor: int) -> None:
             return wrap64(int(value))
         return ev.time(value, [*pos, name]).nanos // divisor
 
-    form(name)(handler)
+    return handler
 
 
-_to_unit("to_millis", 1_000_000)
-_to_unit("to_micros", 1_000)
-_to_unit("to_seconds", 1_000_000_000)
+_to_millis = _to_unit("to_millis", 1_000_000)
+_to_micros = _to_unit("to_micros", 1_000)
+_to_seconds = _to_unit("to_seconds", 1_000_000_000)
 
 
 @form("date")
