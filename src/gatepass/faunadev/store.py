@@ -7,6 +7,8 @@ Tables: ``collections``, ``indexes`` and ``roles`` keyed by name; ``documents`` 
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import os
 import threading
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode
+from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode, parse_time
 
 TABLES = ("collections", "indexes", "roles", "documents", "credentials", "tokens", "keys")
 FIRST_ID = 310_000_000_000_000_000
@@ -34,16 +36,10 @@ def _decode_snapshot(value: Any) -> Any:
             collection = body.get("collection")
             return Ref(body["id"], _decode_snapshot(collection) if collection else None)
         if tag == "@ts":
-            from gatepass.faunadev.values import parse_time
-
             return Time(parse_time(body))
         if tag == "@date":
-            import datetime as dt
-
             return Date(dt.date.fromisoformat(body))
         if tag == "@bytes":
-            import base64
-
             return Bytes(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         if tag == "@set":
             return SetRef({k: _decode_snapshot(v) for k, v in body.items()})
