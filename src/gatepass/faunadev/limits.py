@@ -86,6 +86,7 @@ class Budget:
         self._next_clock_check = CLOCK_EVERY
 
     def charge(self, units: int = 1) -> None:
+        """Spend ``units``; past the limit, or past the deadline (looked at every ``CLOCK_EVERY`` units), fail."""
         self.used += units
         if self.used > self.limit:
             got = math.ceil(self.used / BASELINE_COMPUTE)
