@@ -86,8 +86,10 @@ def _login(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         ref, table, key, _ = lookup(ev, target, pos)
     except LimitExceeded:
         raise
-    except FaunaError:
-        raise failure from None
+    except FaunaError as exc:
+        # the caller sees only ``failure``'s wire body, the same for a missing document and a wrong password; the
+        # cause (which document, or why the ref was refused) holds nothing secret and stays server-side
+        raise failure from exc
     stored = ev.tx.get("credentials", key) if table == "documents" else None
     password = params.get("password") if isinstance(params, dict) else None
     if not _password_matches(ev, stored, password):

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from typing import Any
 
 from gatepass.faunadev.control import lambda_params
 from gatepass.faunadev.errors import FaunaError, invalid_argument
 from gatepass.faunadev.forms import Env, Evaluation, Pos
 from gatepass.faunadev.records import collection_ref_for, numeric_id
-from gatepass.faunadev.times import make_time
-from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, parse_time
+from gatepass.faunadev.times import make_time, read_date, read_time
+from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef
 
 _REF_KEYS = {"id", "collection", "class", "database"}
 
@@ -30,12 +29,15 @@ def literal(ev: Evaluation, tag: str, body: Any, env: Env, pos: Pos) -> Any:
     if tag == "@ts":
         if not isinstance(body, str):
             raise FaunaError("invalid expression", "Invalid time.", pos)
-        return make_time(_parsed_time(body, pos), pos)
+        nanos = read_time(body)  # None, not the parser's error, which quotes the text (see ``times``)
+        if nanos is None:
+            raise invalid_argument(pos, f"Cannot cast '{body[:64]}' to a time.")
+        return make_time(nanos, pos)
     if tag == "@date":
-        try:
-            return Date(dt.date.fromisoformat(body))
-        except (TypeError, ValueError):
-            raise FaunaError("invalid expression", "Invalid date.", pos) from None
+        day = read_date(body)
+        if day is None:
+            raise FaunaError("invalid expression", "Invalid date.", pos)
+        return Date(day)
     if tag == "@bytes":
         return _bytes(body, pos)
     if tag == "@obj":
@@ -80,12 +82,5 @@ def _bytes(body: Any, pos: Pos) -> Bytes:
         raise FaunaError("invalid expression", "Invalid bytes.", pos)
     try:
         return Bytes(base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True))
-    except (binascii.Error, ValueError):
-        raise FaunaError("invalid expression", "Invalid bytes.", pos) from None
-
-
-def _parsed_time(text: str, pos: Pos) -> int:
-    try:
-        return parse_time(text)
-    except (ValueError, OverflowError):
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.") from None
+    except (binascii.Error, ValueError) as exc:  # the decoder's messages name the fault, never the text
+        raise FaunaError("invalid expression", "Invalid bytes.", pos) from exc

@@ -239,7 +239,9 @@ def _to_number(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     try:
         number = float(value)
     except ValueError:
-        raise failure from None
+        # refused below, outside this handler: float's error quotes the whole string, which may be a secret (a
+        # token's, say), and would stay attached to ours as its context
+        number = math.nan
     if not math.isfinite(number):
         raise failure
     return number

@@ -229,8 +229,8 @@ class FaunaDevServer:
                 if problem is not None:
                     raise FaunaError("invalid argument", problem, [])
                 return encode(result), tx.ts_us, budget.compute_ops
-            except RecursionError:  # a value deeper than any limit caught sooner, compared or copied
-                raise stack_overflow(MAX_EVAL_DEPTH, []) from None
+            except RecursionError as exc:  # a value deeper than any limit caught sooner, compared or copied
+                raise stack_overflow(MAX_EVAL_DEPTH, []) from exc
 
     async def ping(self, request: Request) -> Response:
         """``GET /ping``: Fauna's health answer."""

@@ -41,6 +41,25 @@ def make_time(nanos: int, pos: Pos) -> Time:
     return Time(nanos)
 
 
+# Parsers of the caller's text answer None, not their exceptions: those quote the whole text, which may be a secret
+# (a query can pass a token's secret to Time or Date), and an error raised while one is being handled keeps it as
+# its context, for any log that prints the chain.
+def read_time(text: str) -> int | None:
+    """The instant an ISO-8601 text names, in nanoseconds since the epoch, or None."""
+    try:
+        return parse_time(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def read_date(text: Any) -> dt.date | None:
+    """The day an ISO-8601 text names, or None (for anything else, too)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def unit_ns(ev: Evaluation, unit: Any, pos: Pos) -> int:
     """Nanoseconds in a time unit (``second``, ``seconds``, ``half day``...), or ``invalid argument``."""
     text = ev.string(unit, pos)
@@ -61,10 +80,9 @@ def _time(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "time", env, pos), [*pos, "time"])
     if text == "now":
         return Time(ev.tx.now_ns)
-    try:
-        nanos = parse_time(text)
-    except (ValueError, OverflowError):
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.") from None
+    nanos = read_time(text)
+    if nanos is None:
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.")
     return make_time(nanos, pos)
 
 
@@ -87,8 +105,8 @@ def _shift(name: str, sign: int) -> Handler:
                 raise invalid_argument([*pos, "unit"], "Date values can only be shifted by days.")
             try:
                 return Date(base.day + dt.timedelta(days=sign * offset))
-            except OverflowError:
-                raise invalid_argument(pos, "dates and times must be between 0001-01-01 and 9999-12-31") from None
+            except OverflowError as exc:  # "date value out of range": nothing of the caller's in it
+                raise invalid_argument(pos, "dates and times must be between 0001-01-01 and 9999-12-31") from exc
         return make_time(ev.time(base, [*pos, name]).nanos + sign * offset * unit, pos)
 
     return handler
@@ -129,7 +147,7 @@ _to_seconds = _to_unit("to_seconds", 1_000_000_000)
 @form("date")
 def _date(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "date", env, pos), [*pos, "date"])
-    try:
-        return Date(dt.date.fromisoformat(text))
-    except ValueError:
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a date.") from None
+    day = read_date(text)
+    if day is None:
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a date.")
+    return Date(day)
