@@ -1,4 +1,4 @@
-"""Pure FQL forms: logic and comparison, arithmetic, strings, objects and arrays, time.
+"""Pure FQL forms: logic and comparison, type predicates, arithmetic, strings, objects and arrays.
 
 Semantics follow the engine (``fauna/faunadb``, ``ast/functions``): integers are 64-bit longs whose arithmetic
 wraps, integer division and modulo truncate toward zero as on the JVM, ``Equals`` compares types as well as
