@@ -146,11 +146,6 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _new_data(record: dict[str, Any], params: dict[str, Any], pos: Pos, merge: bool) -> dict[str, Any]:
-    given = document_data(params, pos)
-    return _deep_merge(record.get("data") or {}, given) if merge else given
-
-
 def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
     """``Update`` (``merge``) or ``Replace`` of any record, with the caller's write rights checked."""
     if not isinstance(params, dict):
@@ -163,9 +158,20 @@ def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) ->
     if table in ("native", "unknown"):
         raise invalid_argument(pos, "Cannot update a schema meta collection.")
     if table in SCHEMA_TABLES:
-        return _write_schema(ev, target, table, key, record, params, pos, merge)
+        require_server(ev, pos)
+        updated = dict(record)
+        given = document_data(params, pos)
+        updated["data"] = _deep_merge(record.get("data") or {}, given) if merge else given
+        if table == "roles" and "membership" in params:
+            updated["membership"] = membership(params["membership"])
+        if table == "roles" and "privileges" in params:
+            updated["privileges"] = privileges(params["privileges"], pos)
+        updated["ts"] = ev.tx.ts_us
+        put(ev, table, key, updated, pos)
+        return document_view(target, table, updated)
     old_view = document_view(target, table, record)
-    updated = {**record, "data": _new_data(record, params, pos, merge), "ts": ev.tx.ts_us}
+    data = _deep_merge(record.get("data") or {}, document_data(params, pos)) if merge else document_data(params, pos)
+    updated = {**record, "data": data, "ts": ev.tx.ts_us}
     if "ttl" in params:
         updated["ttl"] = ttl_of(params, pos)
     new_view = document_view(target, table, updated)
@@ -177,27 +183,6 @@ def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) ->
         set_password(ev, key, params, pos)
         check_unique(ev, target.collection, pos)
     return new_view
-
-
-def _write_schema(
-    ev: Evaluation,
-    target: Ref,
-    table: str,
-    key: Any,
-    record: dict[str, Any],
-    params: dict[str, Any],
-    pos: Pos,
-    merge: bool,
-) -> Any:
-    require_server(ev, pos)
-    updated = {**record, "data": _new_data(record, params, pos, merge)}
-    if table == "roles" and "membership" in params:
-        updated["membership"] = membership(params["membership"])
-    if table == "roles" and "privileges" in params:
-        updated["privileges"] = privileges(params["privileges"], pos)
-    updated["ts"] = ev.tx.ts_us
-    put(ev, table, key, updated, pos)
-    return document_view(target, table, updated)
 
 
 @form("update", "params")
