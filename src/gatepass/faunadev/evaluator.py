@@ -2,8 +2,9 @@
 
 Forms are looked up by their keys, as the engine does: a JSON object whose keys match a form's argument names is
 that call; anything else is an error naming the keys. The ``@`` literals are read by ``literals``; the forms live in
-``control`` (variables, lambdas, control flow), ``pure``, ``times``, ``schema``, ``crud`` and ``identity``, which see
-the evaluator only through ``forms.Evaluation``; every read and write goes through ``rights.check``.
+``control`` (variables, lambdas, control flow), ``pure``, ``arrays``, ``times``, ``schema``, ``crud`` and
+``identity``, which see the evaluator only through ``forms.Evaluation``; every read and write goes through
+``rights.check``.
 
 Every compound expression and every lambda application costs a compute unit and a level of depth from the query's
 ``Budget`` (``limits``), so a malformed or hostile query ends with Fauna's error, never with a Python one.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatepass.faunadev import control, crud, identity, pure, schema, times  # noqa: F401 - importing registers forms
+from gatepass.faunadev import arrays, control, crud, identity, pure, schema, times  # noqa: F401 - registers forms
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.control import expr_type_error
 from gatepass.faunadev.errors import FaunaError, invalid_argument
