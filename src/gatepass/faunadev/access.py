@@ -15,6 +15,8 @@ BUILTIN_ROLES = ("admin", "server", "server-readonly", "client")
 
 @dataclass(frozen=True)
 class Auth:
+    """Who is asking: the kind of key or token, its id, a token's identity, and a custom key's roles."""
+
     kind: AuthKind
     is_root: bool = False
     key_id: str | None = None
@@ -24,10 +26,12 @@ class Auth:
 
     @property
     def unrestricted(self) -> bool:
+        """Admin and server keys read and write without rights checks."""
         return self.kind in ("admin", "server")
 
     @property
     def can_manage_keys(self) -> bool:
+        """Only admin keys create roles and keys."""
         return self.kind == "admin"
 
 

@@ -21,6 +21,8 @@ STATUS = {
 
 
 class FaunaError(Exception):
+    """An FQL error as Fauna answers it: code, description, position (None for the request's) and failures."""
+
     def __init__(
         self,
         code: str,
@@ -36,9 +38,11 @@ class FaunaError(Exception):
 
     @property
     def status(self) -> int:
+        """The HTTP status Fauna answers this error with (400 unless listed)."""
         return STATUS.get(self.code, 400)
 
     def wire(self) -> dict[str, Any]:
+        """The error as one entry of the answer's ``errors`` array."""
         error: dict[str, Any] = {} if self.position is None else {"position": self.position}
         error.update({"code": self.code, "description": self.description})
         if self.failures:
@@ -47,12 +51,23 @@ class FaunaError(Exception):
 
 
 def not_found(position: list[Any], what: str = "Document") -> FaunaError:
+    """``instance not found`` for a document (or the thing named)."""
     return FaunaError("instance not found", f"{what} not found.", position)
 
 
 def invalid_argument(position: list[Any], description: str) -> FaunaError:
+    """``invalid argument`` at a position."""
     return FaunaError("invalid argument", description, position)
 
 
 def permission_denied(position: list[Any]) -> FaunaError:
+    """``permission denied``, in Fauna's words."""
     return FaunaError("permission denied", "Insufficient privileges to perform the action.", position)
+
+
+def validation_failed(
+    field: list[str], description: str, position: list[Any], code: str = "invalid type"
+) -> FaunaError:
+    """Fauna's ``validation failed`` for write parameters, naming the one field at fault."""
+    failure = {"field": field, "code": code, "description": description}
+    return FaunaError("validation failed", "document data is not valid.", position, [failure])

@@ -1,9 +1,10 @@
 """The FQL v4 evaluator: one JSON expression in, one value out, inside one store transaction.
 
 Forms are looked up by their keys, as the engine does: a JSON object whose keys match a form's argument names is
-that call; anything else is an error naming the keys. Variables, lambdas, control flow and the ``@`` literals live
-here; pure forms in ``pure``; document, schema and authentication forms in ``documents``, where every read and
-write goes through ``check`` for the caller's rights.
+that call; anything else is an error naming the keys. The ``@`` literals are read by ``literals``; the forms live in
+``control`` (variables, lambdas, control flow), ``pure``, ``arrays``, ``times``, ``schema``, ``crud`` and
+``identity``, which see the evaluator only through ``forms.Evaluation``; every read and write goes through
+``rights.check``.
 
 Every compound expression and every lambda application costs a compute unit and a level of depth from the query's
 ``Budget`` (``limits``), so a malformed or hostile query ends with Fauna's error, never with a Python one.
@@ -11,40 +12,24 @@ Every compound expression and every lambda application costs a compute unit and 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 from typing import Any
 
-from gatepass.faunadev import documents, pure, records, times  # noqa: F401 - importing registers the forms
+from gatepass.faunadev import arrays, control, crud, identity, pure, schema, times  # noqa: F401 - registers forms
 from gatepass.faunadev.access import Auth
+from gatepass.faunadev.control import expr_type_error
 from gatepass.faunadev.errors import FaunaError, invalid_argument
-from gatepass.faunadev.forms import FORMS, Env, Handler, Pos, form, type_name
+from gatepass.faunadev.forms import FORMS, Env, Pos, type_name
 from gatepass.faunadev.limits import MAX_EVAL_DEPTH, Budget, stack_overflow
+from gatepass.faunadev.literals import literal
 from gatepass.faunadev.store import Transaction
-from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, parse_time
+from gatepass.faunadev.values import Lambda, Time
 
-_REF_KEYS = {"id", "collection", "class", "database"}
-__all__ = ["FORMS", "Env", "Evaluator", "Handler", "Pos", "form", "type_name"]
-
-
-def _expr_type_error(expected: str, value: Any, pos: Pos) -> FaunaError:
-    return FaunaError("invalid expression", f"{expected} expected, {type_name(value)} provided.", pos)
-
-
-def lambda_params(params: Any, pos: Pos) -> str | list[str]:
-    """A lambda's parameters as Fauna parses them: a name, or an array of names (``_`` binds nothing)."""
-    if isinstance(params, str):
-        return params
-    if not isinstance(params, list):
-        raise _expr_type_error("String or Array", params, pos)
-    for i, name in enumerate(params):
-        if not isinstance(name, str):
-            raise _expr_type_error("String", name, [*pos, i])
-    return params
+__all__ = ["FORMS", "Evaluator"]
 
 
 class Evaluator:
+    """Evaluates one query's expressions for one caller, in one transaction, on one budget (a ``forms.Evaluation``)."""
+
     def __init__(
         self, tx: Transaction, auth: Auth, *, unrestricted: bool = False, budget: Budget | None = None
     ) -> None:
@@ -55,9 +40,11 @@ class Evaluator:
 
     # entry points -------------------------------------------------------------------------------------------------
     def run(self, expr: Any) -> Any:
+        """The value of a whole query."""
         return self.eval(expr, {}, [])
 
     def eval(self, expr: Any, env: Env, pos: Pos) -> Any:
+        """The value of an expression at ``pos``, with the variables of ``env`` in scope."""
         if expr is None or isinstance(expr, (bool, int, float, str)):
             return expr
         budget = self.budget
@@ -78,10 +65,10 @@ class Evaluator:
         if len(expr) == 1:
             ((key, body),) = expr.items()
             if key.startswith("@"):
-                return self.literal(key, body, env, pos)
+                return literal(self, key, body, env, pos)
             if key == "object":
                 if not isinstance(body, dict):
-                    raise _expr_type_error("Object", body, [*pos, "object"])
+                    raise expr_type_error("Object", body, [*pos, "object"])
                 return {k: self.eval(v, env, [*pos, "object", k]) for k, v in body.items()}
         keys = frozenset(expr)
         for name in expr:
@@ -93,68 +80,12 @@ class Evaluator:
             "invalid expression", "No form/function found, or invalid argument keys: { " + shown + " }.", pos
         )
 
-    def literal(self, tag: str, body: Any, env: Env, pos: Pos) -> Any:
-        if tag == "@ref":
-            return self._ref_literal(body, pos)
-        if tag == "@ts":
-            if not isinstance(body, str):
-                raise FaunaError("invalid expression", "Invalid time.", pos)
-            return times.make_time(_parsed_time(body, pos), pos)
-        if tag == "@date":
-            try:
-                return Date(dt.date.fromisoformat(body))
-            except (TypeError, ValueError):
-                raise FaunaError("invalid expression", "Invalid date.", pos) from None
-        if tag == "@bytes":
-            if not isinstance(body, str):
-                raise FaunaError("invalid expression", "Invalid bytes.", pos)
-            try:
-                return Bytes(base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True))
-            except (binascii.Error, ValueError):
-                raise FaunaError("invalid expression", "Invalid bytes.", pos) from None
-        if tag == "@obj":
-            if not isinstance(body, dict):
-                raise FaunaError("invalid expression", "Invalid object.", pos)
-            return {k: self.eval(v, env, [*pos, "@obj", k]) for k, v in body.items()}
-        if tag == "@set":
-            value = self.eval(body, env, [*pos, "@set"]) if isinstance(body, dict) else None
-            if not isinstance(value, SetRef):
-                raise FaunaError("invalid expression", "Invalid set.", pos)
-            return value
-        if tag == "@query":
-            if not isinstance(body, dict) or set(body) != {"lambda", "expr"}:
-                raise FaunaError("invalid expression", "Invalid lambda.", pos)
-            return Lambda(lambda_params(body["lambda"], [*pos, "@query", "lambda"]), body["expr"])
-        raise FaunaError("invalid expression", "No form/function found, or invalid argument keys: { @ }.", pos)
-
-    def _ref_literal(self, body: Any, pos: Pos) -> Ref:
-        if isinstance(body, str):  # legacy "collections/users/123" form
-            parts = body.split("/")
-            if len(parts) == 3 and parts[0] in ("collections", "classes"):
-                return Ref(records.numeric_id(parts[2], pos), records.collection_ref_for(self, parts[1], pos))
-            if len(parts) == 2 and parts[0] in ("collections", "classes"):
-                return records.collection_ref_for(self, parts[1], pos)
-            if len(parts) == 1 and body:
-                return Ref(body)
-            raise FaunaError("invalid expression", "Invalid ref.", pos)
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("id"), str)
-            or not set(body) <= {"id", "collection", "class", "database"}
-        ):
-            raise FaunaError("invalid expression", "Invalid ref.", pos)
-        collection = body.get("collection", body.get("class"))
-        if collection is None:
-            return Ref(body["id"])
-        if not isinstance(collection, dict) or set(collection) != {"@ref"}:
-            raise FaunaError("invalid expression", "Invalid ref.", pos)
-        return Ref(body["id"], self._ref_literal(collection["@ref"], pos))
-
-    # helpers ---------------------------------------------------------------------------------------------------------
     def arg(self, expr: dict[str, Any], name: str, env: Env, pos: Pos) -> Any:
+        """The value of the argument ``name`` of a call."""
         return self.eval(expr[name], env, [*pos, name])
 
     def apply(self, fn: Any, args: list[Any], pos: Pos) -> Any:
+        """The value of a lambda applied to ``args`` (one level of depth, and a scope paid for by its size)."""
         if not isinstance(fn, Lambda):
             raise invalid_argument(pos, f"Lambda expected, {type_name(fn)} provided.")
         budget = self.budget
@@ -168,38 +99,50 @@ class Evaluator:
         finally:
             budget.depth -= 1
 
+    def unchecked(self) -> Evaluator:
+        """The same query without rights checks (role predicates read so), on the same budget."""
+        return Evaluator(self.tx, self.auth, unrestricted=True, budget=self.budget)
+
+    # argument checks -----------------------------------------------------------------------------------------------
     def number(self, value: Any, pos: Pos) -> int | float:
+        """``value`` if it is a number, else ``invalid argument``."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise invalid_argument(pos, f"Number expected, {type_name(value)} provided.")
         return value
 
     def integer(self, value: Any, pos: Pos) -> int:
+        """``value`` if it is an integer, else ``invalid argument``."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid_argument(pos, f"Integer expected, {type_name(value)} provided.")
         return value
 
     def boolean(self, value: Any, pos: Pos) -> bool:
+        """``value`` if it is a boolean, else ``invalid argument``."""
         if not isinstance(value, bool):
             raise invalid_argument(pos, f"Boolean expected, {type_name(value)} provided.")
         return value
 
     def string(self, value: Any, pos: Pos) -> str:
+        """``value`` if it is a string, else ``invalid argument``."""
         if not isinstance(value, str):
             raise invalid_argument(pos, f"String expected, {type_name(value)} provided.")
         return value
 
     def object(self, value: Any, pos: Pos) -> dict[str, Any]:
+        """``value`` if it is an object, else ``invalid argument``."""
         if not isinstance(value, dict):
             raise invalid_argument(pos, f"Object expected, {type_name(value)} provided.")
         return value
 
     def array(self, value: Any, pos: Pos) -> list[Any]:
+        """``value`` if it is an array (paid for by its length), else ``invalid argument``."""
         if not isinstance(value, list):
             raise invalid_argument(pos, f"Array expected, {type_name(value)} provided.")
         self.budget.charge(1 + len(value) // 16)
         return value
 
     def time(self, value: Any, pos: Pos) -> Time:
+        """``value`` if it is a Time, else ``invalid argument``."""
         if not isinstance(value, Time):
             raise invalid_argument(pos, f"Time expected, {type_name(value)} provided.")
         return value
@@ -211,13 +154,6 @@ class Evaluator:
         if isinstance(value, dict) and isinstance(value.get("data"), list):
             return value["data"], value
         raise invalid_argument(pos, f"Array or Page expected, {type_name(value)} provided.")
-
-
-def _parsed_time(text: str, pos: Pos) -> int:
-    try:
-        return parse_time(text)
-    except (ValueError, OverflowError):
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.") from None
 
 
 def _bind(params: str | list[str], args: list[Any], pos: Pos) -> dict[str, Any]:
@@ -232,74 +168,3 @@ def _bind(params: str | list[str], args: list[Any], pos: Pos) -> dict[str, Any]:
             pos, f"Lambda expects an array with {len(params)} elements. Array contains {len(values)}."
         )
     return {name: value for name, value in zip(params, values, strict=False) if name != "_"}
-
-
-# variables, lambdas and control flow --------------------------------------------------------------------------------
-def _let_pairs(bindings: Any, pos: Pos) -> list[tuple[str, Any]]:
-    if isinstance(bindings, dict):
-        return list(bindings.items())
-    if not isinstance(bindings, list):
-        raise _expr_type_error("Array", bindings, [*pos, "let"])
-    pairs = []
-    for i, binding in enumerate(bindings):
-        if not isinstance(binding, dict) or len(binding) != 1:
-            raise _expr_type_error("Object", binding, [*pos, "let", i])
-        pairs.append(next(iter(binding.items())))
-    return pairs
-
-
-@form("let", required=("in",))
-def _let(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    ev.budget.charge(1 + len(env) // 32)  # the scope is a copy
-    scope = dict(env)
-    for name, value in _let_pairs(expr["let"], pos):
-        scope[name] = ev.eval(value, scope, [*pos, "let", name])
-    return ev.eval(expr["in"], scope, [*pos, "in"])
-
-
-@form("var")
-def _var(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    name = expr["var"]
-    if not isinstance(name, str):
-        raise _expr_type_error("String", name, [*pos, "var"])
-    if name not in env:
-        raise FaunaError("invalid expression", f"Variable '{name[:64]}' is not defined.", pos)
-    return env[name]
-
-
-@form("lambda", required=("expr",))
-def _lambda(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    ev.budget.charge(1 + len(env) // 32)
-    params = lambda_params(expr["lambda"], [*pos, "lambda"])
-    return Lambda(params, expr["expr"], dict(env))  # closes over the current bindings
-
-
-@form("query")
-def _query(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    value = ev.arg(expr, "query", env, pos)
-    if not isinstance(value, Lambda):
-        raise invalid_argument([*pos, "query"], f"Lambda expected, {type_name(value)} provided.")
-    return value
-
-
-@form("if", required=("then", "else"))
-def _if(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    condition = ev.boolean(ev.arg(expr, "if", env, pos), [*pos, "if"])
-    return ev.arg(expr, "then" if condition else "else", env, pos)
-
-
-@form("do")
-def _do(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    body = expr["do"]
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        raise FaunaError("invalid expression", "Expression list cannot be empty.", [*pos, "do"])
-    result = None
-    for i, item in enumerate(items):
-        result = ev.eval(item, env, [*pos, "do", i])
-    return result
-
-
-@form("abort")
-def _abort(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    raise FaunaError("transaction aborted", ev.string(ev.arg(expr, "abort", env, pos), [*pos, "abort"]), pos)

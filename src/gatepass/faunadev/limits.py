@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gatepass.faunadev.errors import FaunaError
+from gatepass.faunadev.values import SetRef
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 128
@@ -85,6 +86,7 @@ class Budget:
         self._next_clock_check = CLOCK_EVERY
 
     def charge(self, units: int = 1) -> None:
+        """Spend ``units``; past the limit, or past the deadline (looked at every ``CLOCK_EVERY`` units), fail."""
         self.used += units
         if self.used > self.limit:
             got = math.ceil(self.used / BASELINE_COMPUTE)
@@ -136,8 +138,6 @@ def value_problem(value: Any, budget: Budget | None = None, *, max_members: int 
     """Why ``value`` may not be answered, stored or compared (nested deeper than ``MAX_VALUE_DEPTH``, or more
     than ``max_members`` members), or None. Walks iteratively, charging the budget one unit per 8 members: a value
     that shares its parts can be exponentially larger than the query that built it, and is paid for here."""
-    from gatepass.faunadev.values import SetRef
-
     stack: list[tuple[Any, int]] = [(value, 0)]
     seen = 0
     while stack:

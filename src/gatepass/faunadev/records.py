@@ -1,40 +1,37 @@
-"""Records behind refs, the rights check every read and write goes through, and the members of sets.
+"""Records behind refs, the views Fauna answers with, the parameters every write shares, and the members of sets.
 
 Engine rules kept: ids are 64-bit numbers; a record with a ``ttl`` in the past is gone (404, absent from sets); a
-token is live only while it and its identity document are; a role's privileges grant actions as booleans or as
-predicate lambdas, which run with read rights of their own on the query's budget.
+token is live only while it and its identity document are; ``data`` is an object and ``ttl`` a Time; reading a
+set's members needs read rights on its collection or index (``rights``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gatepass.faunadev.errors import FaunaError, invalid_argument, permission_denied
-from gatepass.faunadev.limits import MAX_STORED_MEMBERS, LimitExceeded, value_problem
+from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found, validation_failed
+from gatepass.faunadev.forms import Evaluation, Pos
+from gatepass.faunadev.limits import MAX_STORED_MEMBERS, value_problem
+from gatepass.faunadev.rights import check
 from gatepass.faunadev.sets import index_entries, sort_key
 from gatepass.faunadev.values import (
     COLLECTIONS,
-    CREDENTIALS,
     INDEXES,
     KEYS,
     NATIVE_COLLECTIONS,
     ROLES,
     TOKENS,
-    Lambda,
     Ref,
     SetRef,
+    Time,
     collection_ref,
 )
-
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
-    from gatepass.faunadev.forms import Pos
 
 MAX_ID = 2**63 - 1
 
 
 # refs ---------------------------------------------------------------------------------------------------------------
-def collection_ref_for(ev: Evaluator, name: str, pos: Pos) -> Ref:
+def collection_ref_for(ev: Evaluation, name: str, pos: Pos) -> Ref:
     """The ref of an existing collection; ``invalid ref`` for one that does not exist."""
     if ev.tx.get("collections", name) is None:
         raise FaunaError("invalid ref", f"Ref refers to undefined collection '{name}'", pos)
@@ -50,7 +47,7 @@ def numeric_id(value: Any, pos: Pos) -> str:
     return str(int(text))
 
 
-def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
+def put(ev: Evaluation, table: str, key: Any, record: dict[str, Any], pos: Pos) -> None:
     """Write a record, if it nests no deeper than a JSON answer (and the snapshot) may, and is not huge."""
     problem = value_problem(record, ev.budget, max_members=MAX_STORED_MEMBERS)
     if problem is not None:
@@ -58,14 +55,8 @@ def put(ev: Evaluator, table: str, key: Any, record: dict[str, Any], pos: Pos) -
     ev.tx.put(table, key, record)
 
 
-def schema_ref(ev: Evaluator, kind: str, name: Any, pos: Pos) -> Ref:
-    """A schema ref; it may name nothing yet (``Exists(Collection("x"))`` is false), using it then fails."""
-    parent = {"collection": COLLECTIONS, "index": INDEXES, "role": ROLES}[kind]
-    return Ref(ev.string(name, pos), parent)
-
-
 # records ---------------------------------------------------------------------------------------------------------
-def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
+def is_live(record: dict[str, Any] | None, ev: Evaluation) -> bool:
     """True for a record that exists and whose ``ttl`` (if any) is still ahead."""
     if record is None:
         return False
@@ -73,7 +64,7 @@ def is_live(record: dict[str, Any] | None, ev: Evaluator) -> bool:
     return ttl is None or ev.tx.now_ns < ttl.nanos
 
 
-def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]:
+def record_of(ev: Evaluation, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]:
     """(table, key, live record or None) for any ref."""
     if ref.collection is None:
         if ref.id in NATIVE_COLLECTIONS:
@@ -97,7 +88,7 @@ def record_of(ev: Evaluator, ref: Ref) -> tuple[str, Any, dict[str, Any] | None]
     return "unknown", None, None
 
 
-def token_identity_live(ev: Evaluator, record: dict[str, Any] | None) -> bool:
+def token_identity_live(ev: Evaluation, record: dict[str, Any] | None) -> bool:
     """True while a token's identity document exists and is live."""
     if record is None:
         return False
@@ -151,82 +142,43 @@ def document_view(ref: Ref, table: str, record: dict[str, Any], *, secret: str |
     return {"ref": ref, "ts": record.get("ts", 0)}
 
 
-# rights ----------------------------------------------------------------------------------------------------------
-def _roles_for(ev: Evaluator) -> list[dict[str, Any]]:
-    auth = ev.auth
-    roles = [ev.tx.get("roles", name) for name in auth.custom_roles]
-    found = [r for r in roles if r is not None]
-    identity = auth.identity
-    if auth.kind == "token" and identity is not None and identity.collection is not None:
-        for record in ev.tx.rows("roles").values():
-            for member in record.get("membership", []):
-                if member.get("resource") == identity.collection:
-                    predicate = member.get("predicate")
-                    if predicate is None or _predicate(ev, predicate, [identity]):
-                        found.append(record)
-                        break
-    return found
+def lookup(ev: Evaluation, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
+    """(ref, table, key, live record) behind a ref, or behind the first member of a set; else ``not found``."""
+    if isinstance(target, SetRef):
+        entries = set_entries(ev, target, pos)
+        if not entries:
+            raise not_found(pos, "Set")
+        first = entries[0][1]
+        target = first if isinstance(first, Ref) else first[-1] if isinstance(first, list) else first
+    if not isinstance(target, Ref):
+        raise invalid_argument(pos, f"Ref or Set expected, {type(target).__name__} provided.")
+    table, key, record = record_of(ev, target)
+    if record is None or table in ("native", "unknown"):
+        raise not_found(pos)
+    return target, table, key, record
 
 
-def _predicate(ev: Evaluator, fn: Any, args: list[Any]) -> bool:
-    from gatepass.faunadev.evaluator import Evaluator
-
-    if isinstance(fn, bool):
-        return fn
-    if not isinstance(fn, Lambda):
-        return False
-    # predicates read without re-checking rights, on the query's own budget
-    inner = Evaluator(ev.tx, ev.auth, unrestricted=True, budget=ev.budget)
-    try:
-        return inner.apply(fn, args, []) is True
-    except LimitExceeded:
-        raise
-    except FaunaError:
-        return False
+# write parameters ------------------------------------------------------------------------------------------------
+def document_data(params: dict[str, Any], pos: Pos) -> dict[str, Any]:
+    """The ``data`` of write parameters (an object), or ``validation failed``."""
+    data = params.get("data", {})
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise validation_failed(["data"], "Invalid type, expected Object.", pos)
+    return data
 
 
-def allowed(ev: Evaluator, action: str, resource: Ref, args: list[Any]) -> bool:
-    """Whether the caller may take ``action`` on ``resource`` (predicates receive ``args``)."""
-    auth = ev.auth
-    if ev.unrestricted:
-        return True
-    if auth.kind == "server-readonly":
-        return action == "read"
-    if auth.kind == "token" and resource == TOKENS and action in ("read", "delete") and args:
-        record = ev.tx.get("tokens", args[0].id) if isinstance(args[0], Ref) else None
-        if record is not None and record["instance"] == auth.identity:
-            return True
-    if auth.kind == "token" and resource == CREDENTIALS and action == "read":
-        return True
-    for role in _roles_for(ev):
-        for privilege in role.get("privileges", []):
-            if privilege.get("resource") != resource:
-                continue
-            actions = privilege.get("actions", {})
-            if action in actions and _predicate(ev, actions[action], args):
-                return True
-    return False
-
-
-def check(ev: Evaluator, action: str, resource: Ref, args: list[Any], pos: Pos) -> None:
-    """``allowed``, or ``permission denied``."""
-    if not allowed(ev, action, resource, args):
-        raise permission_denied(pos)
-
-
-def require_server(ev: Evaluator, pos: Pos) -> None:
-    """Refuse callers without a server or admin key."""
-    if not ev.unrestricted:
-        raise permission_denied(pos)
-
-
-def resource_of(ref: Ref) -> Ref:
-    """The resource whose privileges govern a ref (its collection, or the ref itself)."""
-    return ref.collection if ref.collection is not None else ref
+def ttl_of(params: dict[str, Any], pos: Pos) -> Time | None:
+    """The ``ttl`` of write parameters (a Time or null), or ``validation failed``."""
+    ttl = params.get("ttl")
+    if ttl is not None and not isinstance(ttl, Time):
+        raise validation_failed(["ttl"], "Invalid type, expected Time.", pos)
+    return ttl
 
 
 # sets ------------------------------------------------------------------------------------------------------------
-def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
+def documents_of(ev: Evaluation, collection: Ref) -> list[dict[str, Any]]:
     """Live records of a collection (user or native) as document views."""
     if collection == TOKENS:
         rows = ev.tx.rows("tokens")
@@ -247,7 +199,7 @@ def documents_of(ev: Evaluator, collection: Ref) -> list[dict[str, Any]]:
     return []
 
 
-def set_entries(ev: Evaluator, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
+def set_entries(ev: Evaluation, value: Any, pos: Pos) -> list[tuple[tuple[Any, ...], Any, list[Any]]]:
     """The sorted entries of a set: ``(sort key, entry, cursor)``, read rights checked."""
     if isinstance(value, Ref) and value.collection is None and value.id in NATIVE_COLLECTIONS:
         value = SetRef({"documents": value})

@@ -22,6 +22,8 @@ PASSWORD_ITERATIONS = 60_000
 
 @dataclass(frozen=True)
 class ParsedSecret:
+    """A key or token secret taken apart: kind, record id, and the random part (never in a repr)."""
+
     kind: Literal["key", "token"]
     id: int
     random: bytes = field(repr=False)  # the secret part: never in a repr
@@ -41,10 +43,12 @@ def new_secret(kind: Literal["key", "token"], record_id: int) -> tuple[str, str]
 
 
 def hash_random(random: bytes) -> str:
+    """The stored hash of a secret's random part."""
     return hashlib.sha256(random).hexdigest()
 
 
 def parse_secret(secret: str) -> ParsedSecret | None:
+    """A secret in Fauna's key or token layout taken apart, or None for anything else."""
     try:
         raw = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
     except (binascii.Error, ValueError):
@@ -57,16 +61,19 @@ def parse_secret(secret: str) -> ParsedSecret | None:
 
 
 def secret_matches(parsed: ParsedSecret, stored_hash: str) -> bool:
+    """Whether a parsed secret's random part hashes to the stored hash (compared in constant time)."""
     return hmac.compare_digest(hash_random(parsed.random), stored_hash)
 
 
 def hash_password(password: str) -> str:
+    """A salted PBKDF2-SHA256 hash of a password, as stored."""
     salt = os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PASSWORD_ITERATIONS)
     return f"pbkdf2-sha256${PASSWORD_ITERATIONS}${salt.hex()}${digest.hex()}"
 
 
 def password_matches(password: str, stored: str) -> bool:
+    """Whether a password matches a stored hash (a malformed hash matches nothing)."""
     try:
         _, iterations, salt, digest = stored.split("$")
         candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations))
@@ -76,4 +83,5 @@ def password_matches(password: str, stored: str) -> bool:
 
 
 def root_matches(candidate: str, root_hash: str) -> bool:
+    """Whether a secret is the admin secret whose SHA-256 is ``root_hash`` (compared in constant time)."""
     return hmac.compare_digest(hashlib.sha256(candidate.encode()).hexdigest(), root_hash)

@@ -56,7 +56,7 @@ CORS_EXPOSE = "x-txn-time, x-compute-ops, x-byte-read-ops, x-byte-write-ops, x-q
 
 
 class Unauthorized(Exception):
-    pass
+    """No valid secret: answered with Fauna's 401."""
 
 
 def _secret_from(header: str | None) -> str | None:
@@ -108,6 +108,8 @@ def authenticate(tx: Transaction, secret: str | None, root_hash: str) -> Auth:
 
 
 class FaunaDevServer:
+    """The dev server's Starlette app over one store, with the admin secret and the query time limit."""
+
     def __init__(self, store: Store, admin_secret: str = "secret", *, max_query_ms: int = MAX_QUERY_MS) -> None:
         if not admin_secret:
             raise ValueError("the admin secret must not be empty")
@@ -190,6 +192,7 @@ class FaunaDevServer:
         return answering
 
     async def query(self, request: Request) -> Response:
+        """``POST /``: one FQL query, evaluated for the caller behind the secret."""
         if request.method == "OPTIONS":
             return self._preflight(request)
         raw = await _read_body(request)
@@ -226,16 +229,18 @@ class FaunaDevServer:
                 if problem is not None:
                     raise FaunaError("invalid argument", problem, [])
                 return encode(result), tx.ts_us, budget.compute_ops
-            except RecursionError:  # a value deeper than any limit caught sooner, compared or copied
-                raise stack_overflow(MAX_EVAL_DEPTH, []) from None
+            except RecursionError as exc:  # a value deeper than any limit caught sooner, compared or copied
+                raise stack_overflow(MAX_EVAL_DEPTH, []) from exc
 
     async def ping(self, request: Request) -> Response:
+        """``GET /ping``: Fauna's health answer."""
         if request.method == "OPTIONS":
             return self._preflight(request)
         scope = request.query_params.get("scope", "node")
         return self._json(request, 200, {"resource": f"Scope {scope[:32]} is OK"})
 
     async def advance_clock(self, request: Request) -> Response:
+        """``POST /_emulator/advance_clock``: move the store's clock (admin secret only), for expiry tests."""
         if request.method == "OPTIONS":
             return self._preflight(request)
         secret = _secret_from(request.headers.get("authorization"))
@@ -250,12 +255,14 @@ class FaunaDevServer:
         return self._json(request, 200, {"resource": {"clock_offset_us": offset}})
 
     async def fql10(self, request: Request) -> Response:
+        """The FQL v10 routes: Fauna's error, as FQL v10 is not implemented."""
         if request.method == "OPTIONS":
             return self._preflight(request)
         body = {"error": {"code": "invalid_request", "message": "FQL v10 is not implemented"}}
         return self._json(request, 400, body)
 
     async def not_found(self, request: Request) -> Response:
+        """Any other route: Fauna's 404."""
         if request.method == "OPTIONS":
             return self._preflight(request)
         return self._json(request, 404, {"errors": [{"code": "not found", "description": "Not Found"}]})
@@ -297,6 +304,7 @@ def _clock_seconds(raw: bytes) -> float | None:
 
 
 def open_server(data: Path | None, admin_secret: str) -> FaunaDevServer:
+    """A server over the snapshot at ``data`` (in memory only, if None)."""
     return FaunaDevServer(Store(data), admin_secret)
 
 

@@ -39,6 +39,7 @@ def sort_key(value: Any) -> tuple[Any, ...]:
 
 
 def field_value(document: dict[str, Any], path: Sequence[Any]) -> Any:
+    """The value at ``path`` in a document view, or None where the path leads nowhere."""
     current: Any = document
     for step in path:
         if isinstance(current, dict) and step in current:
@@ -53,6 +54,7 @@ def field_value(document: dict[str, Any], path: Sequence[Any]) -> Any:
 
 
 def term_matches(stored: Any, wanted: Any) -> bool:
+    """Whether a stored field matches a wanted term (an array field matches any of its members)."""
     if isinstance(stored, list) and not isinstance(wanted, list):
         return wanted in stored
     return bool(stored == wanted)
@@ -120,6 +122,7 @@ def paginate(
     before: list[Any] | None,
     cursor_key: Callable[[list[Any]], tuple[Any, ...]],
 ) -> dict[str, Any]:
+    """One page of sorted entries, after ``after`` or before ``before``, with the cursors of its neighbours."""
     if before is not None:
         bound = cursor_key(before)
         selected = [e for e in entries if e[0] < bound]

@@ -7,6 +7,8 @@ Tables: ``collections``, ``indexes`` and ``roles`` keyed by name; ``documents`` 
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import os
 import threading
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode
+from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode, parse_time
 
 TABLES = ("collections", "indexes", "roles", "documents", "credentials", "tokens", "keys")
 FIRST_ID = 310_000_000_000_000_000
@@ -34,16 +36,10 @@ def _decode_snapshot(value: Any) -> Any:
             collection = body.get("collection")
             return Ref(body["id"], _decode_snapshot(collection) if collection else None)
         if tag == "@ts":
-            from gatepass.faunadev.values import parse_time
-
             return Time(parse_time(body))
         if tag == "@date":
-            import datetime as dt
-
             return Date(dt.date.fromisoformat(body))
         if tag == "@bytes":
-            import base64
-
             return Bytes(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         if tag == "@set":
             return SetRef({k: _decode_snapshot(v) for k, v in body.items()})
@@ -55,6 +51,8 @@ def _decode_snapshot(value: Any) -> Any:
 
 
 class Store:
+    """Every table in memory, one transaction at a time, saved to ``path`` (if any) after every write."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.tables: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in TABLES}
@@ -67,15 +65,18 @@ class Store:
 
     # clock and ids -------------------------------------------------------------------------------------------------
     def now_us(self) -> int:
+        """The store's clock in microseconds: the wall clock plus the offset tests moved it by."""
         return time.time_ns() // 1000 + self.clock_offset_us
 
     def new_id(self) -> int:
+        """The next record id (ids only grow)."""
         self.next_id += 1
         return self.next_id
 
     # transactions ------------------------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
+        """Hold the lock for one transaction: roll it back if it raises, else save it if it wrote."""
         with self._lock:
             ts = max(self.now_us(), self.last_ts + 1)
             tx = Transaction(self, ts)
@@ -121,6 +122,7 @@ class Store:
         self.clock_offset_us = int(snapshot["clock_offset_us"])
 
     def advance_clock(self, seconds: float) -> int:
+        """Move the store's clock by ``seconds`` and save the offset; the new offset in microseconds."""
         with self._lock:
             self.clock_offset_us += int(seconds * 1_000_000)
             if self.path is not None:
@@ -129,6 +131,8 @@ class Store:
 
 
 class Transaction:
+    """One transaction's reads and writes, with the undo log that ``rollback`` replays."""
+
     def __init__(self, store: Store, ts_us: int) -> None:
         self.store = store
         self.ts_us = ts_us
@@ -138,30 +142,37 @@ class Transaction:
 
     @property
     def now_ns(self) -> int:
+        """The transaction's instant in nanoseconds (the same for every read of the clock in it)."""
         return self.ts_us * 1000
 
     def get(self, table: str, key: Any) -> dict[str, Any] | None:
+        """A table's record, or None."""
         return self.store.tables[table].get(key)
 
     def rows(self, table: str) -> dict[Any, dict[str, Any]]:
+        """A table's records, by key."""
         return self.store.tables[table]
 
     def put(self, table: str, key: Any, value: dict[str, Any]) -> None:
+        """Write a record (undone by a rollback)."""
         self._undo.append((table, key, self.store.tables[table].get(key, _MISSING)))
         self.store.tables[table][key] = value
         self.wrote = True
 
     def remove(self, table: str, key: Any) -> None:
+        """Delete a record, if there is one (undone by a rollback)."""
         if key in self.store.tables[table]:
             self._undo.append((table, key, self.store.tables[table][key]))
             del self.store.tables[table][key]
             self.wrote = True
 
     def new_id(self) -> int:
+        """A new record id (given back by a rollback)."""
         self.wrote = True
         return self.store.new_id()
 
     def rollback(self) -> None:
+        """Undo this transaction's writes, newest first, and give back the ids it took."""
         for table, key, previous in reversed(self._undo):
             if previous is _MISSING:
                 self.store.tables[table].pop(key, None)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gatepass.faunadev.errors import invalid_argument
-from gatepass.faunadev.forms import Env, Handler, Pos, form
+from gatepass.faunadev.forms import Env, Evaluation, Handler, Pos, form
 from gatepass.faunadev.limits import wrap64
 from gatepass.faunadev.pure import long_divide
 from gatepass.faunadev.values import Date, Time, parse_time
-
-if TYPE_CHECKING:
-    from gatepass.faunadev.evaluator import Evaluator
 
 UNITS_NS = {
     "day": 86_400_000_000_000,
@@ -44,7 +41,26 @@ def make_time(nanos: int, pos: Pos) -> Time:
     return Time(nanos)
 
 
-def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
+# Parsers of the caller's text answer None, not their exceptions: those quote the whole text, which may be a secret
+# (a query can pass a token's secret to Time or Date), and an error raised while one is being handled keeps it as
+# its context, for any log that prints the chain.
+def read_time(text: str) -> int | None:
+    """The instant an ISO-8601 text names, in nanoseconds since the epoch, or None."""
+    try:
+        return parse_time(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def read_date(text: Any) -> dt.date | None:
+    """The day an ISO-8601 text names, or None (for anything else, too)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def unit_ns(ev: Evaluation, unit: Any, pos: Pos) -> int:
     """Nanoseconds in a time unit (``second``, ``seconds``, ``half day``...), or ``invalid argument``."""
     text = ev.string(unit, pos)
     name = "half day" if text in ("half day", "half days") else text.lower().removesuffix("s")
@@ -55,31 +71,32 @@ def unit_ns(ev: Evaluator, unit: Any, pos: Pos) -> int:
 
 # time ------------------------------------------------------------------------------------------------------------
 @form("now")
-def _now(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _now(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return Time(ev.tx.now_ns)
 
 
 @form("time")
-def _time(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _time(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "time", env, pos), [*pos, "time"])
     if text == "now":
         return Time(ev.tx.now_ns)
-    try:
-        nanos = parse_time(text)
-    except (ValueError, OverflowError):
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.") from None
+    nanos = read_time(text)
+    if nanos is None:
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a time.")
     return make_time(nanos, pos)
 
 
 @form("epoch", required=("unit",))
-def _epoch(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _epoch(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     amount = ev.integer(ev.arg(expr, "epoch", env, pos), [*pos, "epoch"])
     return make_time(amount * unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"]), pos)
 
 
-def _shift(sign: int) -> Handler:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-        name = "time_add" if sign > 0 else "time_subtract"
+def _shift(name: str, sign: int) -> Handler:
+    """Register ``{name: time or date, offset, unit}``: the instant (or day) ``sign * offset`` units away."""
+
+    @form(name, required=("offset", "unit"))
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         base = ev.arg(expr, name, env, pos)
         offset = ev.integer(ev.arg(expr, "offset", env, pos), [*pos, "offset"])
         unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
@@ -88,27 +105,30 @@ def _shift(sign: int) -> Handler:
                 raise invalid_argument([*pos, "unit"], "Date values can only be shifted by days.")
             try:
                 return Date(base.day + dt.timedelta(days=sign * offset))
-            except OverflowError:
-                raise invalid_argument(pos, "dates and times must be between 0001-01-01 and 9999-12-31") from None
+            except OverflowError as exc:  # "date value out of range": nothing of the caller's in it
+                raise invalid_argument(pos, "dates and times must be between 0001-01-01 and 9999-12-31") from exc
         return make_time(ev.time(base, [*pos, name]).nanos + sign * offset * unit, pos)
 
     return handler
 
 
-form("time_add", required=("offset", "unit"))(_shift(1))
-form("time_subtract", required=("offset", "unit"))(_shift(-1))
+_time_add = _shift("time_add", 1)
+_time_subtract = _shift("time_subtract", -1)
 
 
 @form("time_diff", required=("other", "unit"))
-def _time_diff(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _time_diff(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     start = ev.time(ev.arg(expr, "time_diff", env, pos), [*pos, "time_diff"])
     other = ev.time(ev.arg(expr, "other", env, pos), [*pos, "other"])
     unit = unit_ns(ev, ev.arg(expr, "unit", env, pos), [*pos, "unit"])
     return long_divide(other.nanos - start.nanos, unit)
 
 
-def _to_unit(name: str, divisor: int) -> None:
-    def handler(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _to_unit(name: str, divisor: int) -> Handler:
+    """Register ``{name: time}``: the time in units of ``divisor`` nanoseconds since the epoch (numbers pass)."""
+
+    @form(name)
+    def handler(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         value = ev.arg(expr, name, env, pos)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -116,18 +136,18 @@ def _to_unit(name: str, divisor: int) -> None:
             return wrap64(int(value))
         return ev.time(value, [*pos, name]).nanos // divisor
 
-    form(name)(handler)
+    return handler
 
 
-_to_unit("to_millis", 1_000_000)
-_to_unit("to_micros", 1_000)
-_to_unit("to_seconds", 1_000_000_000)
+_to_millis = _to_unit("to_millis", 1_000_000)
+_to_micros = _to_unit("to_micros", 1_000)
+_to_seconds = _to_unit("to_seconds", 1_000_000_000)
 
 
 @form("date")
-def _date(ev: Evaluator, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
+def _date(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     text = ev.string(ev.arg(expr, "date", env, pos), [*pos, "date"])
-    try:
-        return Date(dt.date.fromisoformat(text))
-    except ValueError:
-        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a date.") from None
+    day = read_date(text)
+    if day is None:
+        raise invalid_argument(pos, f"Cannot cast '{text[:64]}' to a date.")
+    return Date(day)

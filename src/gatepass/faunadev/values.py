@@ -17,14 +17,18 @@ NATIVE_COLLECTIONS = ("collections", "indexes", "tokens", "keys", "credentials",
 
 @dataclass(frozen=True)
 class Ref:
+    """A ref: an id in a collection; the native collections (``collections``, ``tokens``...) have none."""
+
     id: str
     collection: Ref | None = None
 
     @property
     def is_native(self) -> bool:
+        """True for a native collection, which has no collection of its own."""
         return self.collection is None
 
     def wire(self) -> dict[str, Any]:
+        """The ``@ref`` literal."""
         body: dict[str, Any] = {"id": self.id}
         if self.collection is not None:
             body["collection"] = self.collection.wire()
@@ -35,6 +39,7 @@ class Ref:
 
 
 def native(name: str) -> Ref:
+    """The ref of a native collection."""
     return Ref(name)
 
 
@@ -47,30 +52,40 @@ CREDENTIALS = native("credentials")
 
 
 def collection_ref(name: str) -> Ref:
+    """The ref of a user collection."""
     return Ref(name, COLLECTIONS)
 
 
 @dataclass(frozen=True, order=True)
 class Time:
+    """An instant, in nanoseconds since the epoch."""
+
     nanos: int
 
     def wire(self) -> dict[str, Any]:
+        """The ``@ts`` literal."""
         return {"@ts": format_time(self.nanos)}
 
 
 @dataclass(frozen=True, order=True)
 class Date:
+    """A calendar day."""
+
     day: dt.date
 
     def wire(self) -> dict[str, Any]:
+        """The ``@date`` literal."""
         return {"@date": self.day.isoformat()}
 
 
 @dataclass(frozen=True)
 class Bytes:
+    """A byte string."""
+
     data: bytes
 
     def wire(self) -> dict[str, Any]:
+        """The ``@bytes`` literal (url-safe base64)."""
         return {"@bytes": base64.urlsafe_b64encode(self.data).decode()}
 
 
@@ -81,20 +96,25 @@ class SetRef:
     spec: dict[str, Any]
 
     def wire(self) -> dict[str, Any]:
+        """The ``@set`` literal."""
         return {"@set": {k: encode(v) for k, v in self.spec.items()}}
 
 
 @dataclass(frozen=True)
 class Lambda:
+    """A lambda: its parameters, its unevaluated body, and the bindings it closed over (not compared)."""
+
     params: str | list[str]
     body: Any  # unevaluated expression
     env: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # captured bindings
 
     def wire(self) -> dict[str, Any]:
+        """The ``@query`` literal (without the captured bindings)."""
         return {"@query": {"lambda": self.params, "expr": self.body}}
 
 
 def format_time(nanos: int) -> str:
+    """An instant as Java's ``Instant.toString`` prints it (no fraction when it is zero, else 3, 6 or 9 digits)."""
     seconds, fraction = divmod(nanos, 1_000_000_000)
     stamp = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     if fraction == 0:
