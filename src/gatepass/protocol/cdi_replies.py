@@ -9,10 +9,11 @@ limiter needs it, and matching message texts was how it used to be found. A repl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Literal, Self
 
-from gatepass.protocol.cdi_base import CdiReply, IssuedToken, JsonObject, ReplyReader, SessionRef
+from gatepass.protocol.cdi_base import CdiReply, IssuedToken, JsonObject, JsonValue, ReplyReader, SessionRef
 
 OK: Final = "OK"
 UNAUTHORISED: Final = "UNAUTHORISED"
@@ -333,11 +334,11 @@ class JwksKeys(CdiReply):
     """GET /.well-known/jwks.json: the public JWKs (no ``status``). Entries that are not objects are skipped when
     read. ``max_age_s`` is the ``Cache-Control`` max-age the core answers with: a header, not in the body."""
 
-    entries: tuple[JsonObject, ...]
+    entries: tuple[Mapping[str, JsonValue], ...]  # a Mapping: the core's keyring builds them as dict[str, str]
     max_age_s: int | None = field(default=None, compare=False)
 
     def to_json(self) -> JsonObject:
-        return {"keys": list(self.entries)}
+        return {"keys": [dict(entry) for entry in self.entries]}
 
     def headers(self) -> dict[str, str]:
         if self.max_age_s is None:
