@@ -474,7 +474,7 @@ def _request_line(line: str) -> tuple[str, str, dict[str, str], str]:
 def _from_wire(request: CdiRequest[CdiReply], tenant: str, body: dict[str, Any] | None, query: dict[str, str]) -> Any:
     """The core side: the request type the core routes this API to, reading what the SDK sent."""
     cls = cdi.REQUESTS[(request.method, request.api_path)]
-    return cls.from_wire(tenant, JsonBody(body or {}), Query(query))  # type: ignore[attr-defined]
+    return cls.from_wire(tenant, JsonBody(body or {}), Query(query))
 
 
 @pytest.mark.parametrize("name,request_,line,body", REQUESTS, ids=REQUEST_IDS)

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 from gatepass.errors import CoreError
+from gatepass.protocol.body import JsonBody, Query
 
-JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
-JsonObject: TypeAlias = "dict[str, JsonValue]"
+JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+JsonObject: TypeAlias = dict[str, JsonValue]
 HttpMethod = Literal["GET", "POST", "PUT"]
 
 
@@ -108,7 +109,7 @@ R = TypeVar("R", bound=CdiReply, covariant=True)
 
 class CdiRequest(ABC, Generic[R]):
     """A request to one CDI API. The SDK side: ``method``, ``path()``, ``body()``, ``query()``, and ``parse_reply``
-    for the answer, typed per request. The core side: a ``from_wire`` classmethod on each concrete request.
+    for the answer, typed per request. The core side: ``from_wire``.
 
     ``api_path`` is the API's route in the core (no app or tenant prefix); ``path()`` adds the tenant prefix where
     the API takes one. An app prefix (``/appid-<app>``) belongs to the connection, not to the request.
@@ -131,6 +132,13 @@ class CdiRequest(ABC, Generic[R]):
     @abstractmethod
     def parse_reply(self, body: object) -> R:
         """The core's answer, checked: a reply of the wrong shape raises ``CoreError``."""
+
+    @classmethod
+    @abstractmethod
+    def from_wire(cls, tenant_id: str, body: JsonBody, query: Query) -> CdiRequest[R] | R:
+        """The request as the core received it (``tenant_id`` from the path; APIs without a tenant ignore it). A bad
+        field raises ``BadRequest``. A request whose answer is known before it is fully read gets that reply
+        instead (``CreateJwt`` with an algorithm other than RS256)."""
 
 
 def tenant_path(tenant_id: str | None, api_path: str) -> str:
