@@ -203,8 +203,8 @@ def test_expired_session_is_gone_and_cleaned_up(client: httpx.Client, runtime: C
     info = client.get("/recipe/session", params={"sessionHandle": created["session"]["handle"]}).json()
     assert info["status"] == "UNAUTHORISED"
     assert client.get("/recipe/session/user", params={"userId": "user-1"}).json()["sessionHandles"] == []
-    assert runtime.sessions.delete_expired() == 1
-    assert runtime.sessions.delete_expired() == 0
+    assert runtime.records.delete_expired() == 1
+    assert runtime.records.delete_expired() == 0
 
 
 def test_expired_access_token_is_try_refresh(client: httpx.Client, clock: FakeClock) -> None:

@@ -24,6 +24,7 @@ from gatepass.core.app_config import AppConfig
 from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
+from gatepass.protocol.cdi import VerifyRefused, VerifySession
 from gatepass.tokens import access_token
 from gatepass.tokens.keys import SigningKey
 from tests.core.conftest import FakeClock, b64, create_session, forge, refresh, segments, verify
@@ -156,10 +157,8 @@ def test_sec_04_embedded_key_headers_are_never_used(
 
     ctx = runtime.apps.get("public")
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    result = runtime.sessions.verify(
-        ctx, token=forged, anti_csrf_token=None, do_anti_csrf_check=False, enable_anti_csrf=False, check_database=False
-    )
-    assert result["status"] == "TRY_REFRESH_TOKEN"
+    result = runtime.verifier.verify(ctx, VerifySession(access_token=forged, do_anti_csrf_check=False))
+    assert isinstance(result, VerifyRefused) and result.status == "TRY_REFRESH_TOKEN"
     # the same headers on a token signed by our key change nothing either: they are ignored
     monkeypatch.undo()
     assert verify(client, _resign_with_server_key(runtime, token, header, payload))["status"] == "OK"

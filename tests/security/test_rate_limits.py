@@ -14,12 +14,13 @@ import pytest
 
 from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
-from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED
 from gatepass.core.settings import RateLimits, resolve_settings
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import BucketSpec, FailureLimiter, client_key
 from tests.core.conftest import FakeClock, create_session
 from tests.helpers import API_KEY, running_core, serve_in_thread
+
+ACCESS_TOKEN_EXPIRED = "Access token is not valid: token expired"  # the answer to an expired token, as upstream
 
 
 class Clock:

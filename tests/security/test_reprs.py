@@ -26,10 +26,19 @@ import pytest
 
 import gatepass
 from gatepass.core.cdi_api import Reply
-from gatepass.core.sessions import _Minted
 from gatepass.core.settings import CoreSettings
 from gatepass.faunadev.secrets import parse_secret
 from gatepass.protocol.body import JsonBody, Query
+from gatepass.protocol.cdi import (
+    REQUESTS,
+    CreateJwt,
+    IssuedToken,
+    JwtCreated,
+    SessionRef,
+    UpdateJwtData,
+    Verified,
+    VerifySession,
+)
 from gatepass.protocol.verify import VerifyRules
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
@@ -161,6 +170,27 @@ def _drive(gp: Gatepass, flow: Flow[Any], calls: list[CoreCall], replies: list[d
         del recipe.core_sync
 
 
+def _typed_wire(calls: list[CoreCall], replies: list[dict[str, Any]], secrets: dict[str, str]) -> list[Any]:
+    """The typed CDI requests and replies of the recorded calls, as the core and the SDK build them, plus the JWT
+    recipe's and the payload update's, which the world does not call."""
+    typed: list[Any] = []
+    for call, reply in zip(calls, replies, strict=True):
+        api_path = call.path if call.path.startswith("/recipe") else "/" + call.path.split("/", 2)[2]
+        kind = REQUESTS.get((call.method, api_path))  # type: ignore[arg-type]
+        if kind is None:
+            continue
+        request = kind.from_wire("public", JsonBody(call.body or {}), Query(call.query))
+        typed += [request, request.parse_reply(reply)]
+    secret = secrets["access token"]
+    typed += [CreateJwt(payload={"t": secret}, validity_s=60, jwks_domain="http://x"), JwtCreated(secret)]
+    fauna_payload = {"faunadbToken": secrets["Fauna secret"]}
+    typed += [UpdateJwtData(session_handle="h", user_data_in_jwt=fauna_payload)]
+    ref = SessionRef("h", "u", "u", "public", fauna_payload)
+    verify = VerifySession(access_token=secret, anti_csrf_token=secrets["anti-CSRF token"], do_anti_csrf_check=True)
+    typed += [ref, verify, Verified(ref, IssuedToken(secret, 0, 0))]
+    return typed
+
+
 def _gatepass(tmp_path: Path, client: FaunaClient) -> Gatepass:
     info = AppInfo(app_name="repr-test", api_domain="http://127.0.0.1:8000", website_domain="http://127.0.0.1:3000")
     spec = faunadb.init(
@@ -207,6 +237,7 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
     objects += [login, verify, refresh, *calls, *[Reply(body) for body in replies], JsonBody(replies[0])]
     objects += [SessionContainer(gp.session, state), AsyncSessionContainer(gp.session, verified)]
     objects += [VerifyRules(anti_csrf, check_anti_csrf=True), gp.session.apis, gp.session.functions]
+    objects += _typed_wire(calls, replies, secrets)
     return secrets, objects
 
 
@@ -246,7 +277,7 @@ def _core_objects(gp: Gatepass, secrets: dict[str, str]) -> list[Any]:
         row = tx.get_session("public", verified.claims.session_handle, runtime.clock())
     jwks_key = gp.session.jwks.key(signing.kid)
     objects = [parsed, verified, verified.claims, content, signing, jwks_key, *stored_keys, row, ctx, runtime]
-    objects += [_Minted(secrets["access token"], 0, 0), Query({"sessionHandle": verified.claims.session_handle})]
+    objects += [IssuedToken(secrets["access token"], 0, 0), Query({"sessionHandle": verified.claims.session_handle})]
     return objects
 
 

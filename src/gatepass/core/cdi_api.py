@@ -1,31 +1,53 @@
-"""The CDI 5.4 endpoints: request validation and the call into the session service, one function per API.
+"""The CDI 5.4 endpoints: one handler per API, reading its typed request (``protocol.cdi``) and answering with
+its typed reply. The JSON mapping is the contract's; nothing here indexes a body by name.
 
-Handlers are synchronous and run in one worker-thread hop each. They return the JSON body; domain outcomes are
-HTTP 200 with a ``status`` string, bad input raises ``BadRequest`` (400) before anything is written.
+Handlers are synchronous and run in one worker-thread hop each (or on the event loop when ``inline``). Domain
+outcomes are HTTP 200 with a ``status`` string; bad input raises ``BadRequest`` (400) before anything is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from gatepass.core.apps import AppContext
 from gatepass.core.runtime import CoreRuntime
-from gatepass.core.sessions import ACCESS_TOKEN_EXPIRED, REFRESH_TOKEN_NOT_VALID, NeedsDatabase
-from gatepass.errors import BadRequest
+from gatepass.core.verification import NeedsDatabase
 from gatepass.protocol.body import JsonBody, Query
-from gatepass.tokens import access_token
+from gatepass.protocol.cdi import (
+    ApiVersions,
+    AppRemoved,
+    CdiReply,
+    CreatedOrUpdated,
+    CreateJwt,
+    CreateOrUpdateApp,
+    CreateOrUpdateTenant,
+    CreateSession,
+    GetSessionInformation,
+    GetUserId,
+    JsonObject,
+    JwksKeys,
+    JwtCreated,
+    RefreshSession,
+    RegenerateSession,
+    RemoveApp,
+    RemoveSessions,
+    SessionHandlesForUser,
+    UnknownUserId,
+    UpdateJwtData,
+    UpdateSessionData,
+    VerifySession,
+)
 from gatepass.tokens.jws import sign_compact
 
 SUPPORTED_CDI_VERSIONS = ("5.0", "5.1", "5.2", "5.3", "5.4")
-JWT_RESERVED_CLAIMS = access_token.PROTECTED_CLAIMS - {"sub", "iat", "exp"}
-MAX_HANDLES_PER_REVOKE = 10_000  # one transaction: bounded so a single call cannot hold the database for minutes
-MAX_JWT_VALIDITY_S = 100 * 365 * 24 * 3600  # a century: any more is a mistake, and exp must stay a sane integer
 
 
 @dataclass
 class Call:
+    """One call to a handler: the runtime, the app it addresses, the tenant of its path, body and query."""
+
     runtime: CoreRuntime
     ctx: AppContext
     tenant_id: str
@@ -35,8 +57,19 @@ class Call:
 
 @dataclass
 class Reply:
-    body: dict[str, Any] = field(repr=False)  # replies carry tokens: never in a repr
+    """A handler's answer: the JSON body, extra headers, and whether it counts against the caller's rate limit
+    (a refusal of a forged token; never on the wire)."""
+
+    body: JsonObject = field(repr=False)  # replies carry tokens: never in a repr
     headers: dict[str, str] = field(default_factory=dict)
+    counts_as_failure: bool = False
+
+    @classmethod
+    def of(cls, reply: CdiReply) -> Reply:
+        """The wire form of a typed reply."""
+        failure = getattr(reply, "counts_as_failure", False)
+        headers = reply.headers() if isinstance(reply, JwksKeys) else {}
+        return cls(reply.to_json(), headers, failure is True)
 
 
 @dataclass(frozen=True)
@@ -49,163 +82,117 @@ class Deferred:
 Handler = Callable[[Call], "Reply | Deferred"]
 
 
-def _ok(body: dict[str, Any]) -> Reply:
-    return Reply(body)
-
-
 def api_version(call: Call) -> Reply:
-    return _ok({"versions": list(SUPPORTED_CDI_VERSIONS)})
+    """GET /apiversion."""
+    return Reply.of(ApiVersions(SUPPORTED_CDI_VERSIONS))
 
 
 def user_id(call: Call) -> Reply:
-    call.query.text("userId")
-    return _ok({"status": "UNKNOWN_USER_ID_ERROR"})
+    """GET /user/id: no user recipes here."""
+    GetUserId.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(UnknownUserId())
 
 
 def jwks(call: Call) -> Reply:
+    """GET /.well-known/jwks.json (and /recipe/jwt/jwks): the public keys, cacheable until the next rotation."""
     keys, max_age = call.ctx.keyring.jwks(call.ctx.config.key_times)
-    return Reply({"keys": keys}, {"Cache-Control": f"max-age={max_age}, must-revalidate"})
+    return Reply.of(JwksKeys(tuple(keys), max_age))
 
 
 def create_session(call: Call) -> Reply:
-    b = call.body
-    return _ok(
-        call.runtime.sessions.create(
-            call.ctx,
-            call.tenant_id,
-            user_id=b.text("userId"),
-            payload=b.mapping("userDataInJWT", default={}),
-            session_data=b.mapping("userDataInDatabase", default={}),
-            use_dynamic_key=b.flag("useDynamicSigningKey", default=True),
-            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
-        )
-    )
+    """POST /{tenant}/recipe/session."""
+    request = CreateSession.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.sessions.create(call.ctx, request))
 
 
 def verify_session(call: Call) -> Reply | Deferred:
-    b = call.body
-    outcome = call.runtime.sessions.verify_without_io(
-        call.ctx,
-        token=b.text("accessToken"),
-        anti_csrf_token=b.optional_text("antiCsrfToken"),
-        do_anti_csrf_check=b.flag("doAntiCsrfCheck"),
-        enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
-        check_database=b.flag("checkDatabase", default=False),
-    )
+    """POST /recipe/session/verify: answered inline unless the database is needed."""
+    request = VerifySession.from_wire(call.tenant_id, call.body, call.query)
+    outcome = call.runtime.verifier.verify_without_io(call.ctx, request)
     if isinstance(outcome, NeedsDatabase):
-        return Deferred(lambda: _ok(outcome.run()))
-    return _ok(outcome)
+        return Deferred(lambda: Reply.of(outcome.run()))
+    return Reply.of(outcome)
 
 
 def refresh_session(call: Call) -> Reply:
-    b = call.body
-    return _ok(
-        call.runtime.sessions.refresh(
-            call.ctx,
-            token=b.text("refreshToken"),
-            anti_csrf_token=b.optional_text("antiCsrfToken"),
-            enable_anti_csrf=b.flag("enableAntiCsrf", default=False),
-            use_dynamic_key=b.flag("useDynamicSigningKey"),
-        )
-    )
+    """POST /recipe/session/refresh."""
+    request = RefreshSession.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.sessions.refresh(call.ctx, request))
 
 
 def regenerate_session(call: Call) -> Reply:
-    b = call.body
-    return _ok(
-        call.runtime.sessions.regenerate(
-            call.ctx, token=b.text("accessToken"), payload=b.optional_mapping("userDataInJWT")
-        )
-    )
+    """POST /recipe/session/regenerate."""
+    request = RegenerateSession.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.sessions.regenerate(call.ctx, request))
 
 
 def session_information(call: Call) -> Reply:
-    handle = call.query.text("sessionHandle")
-    return _ok(call.runtime.sessions.information(call.ctx, handle))
+    """GET /recipe/session."""
+    request = GetSessionInformation.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.information(call.ctx, request))
 
 
 def update_session_data(call: Call) -> Reply:
-    b = call.body
-    return _ok(
-        call.runtime.sessions.update_session_data(call.ctx, b.text("sessionHandle"), b.mapping("userDataInDatabase"))
-    )
+    """PUT /recipe/session/data."""
+    request = UpdateSessionData.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.update_session_data(call.ctx, request))
 
 
 def update_jwt_data(call: Call) -> Reply:
-    b = call.body
-    return _ok(call.runtime.sessions.update_jwt_payload(call.ctx, b.text("sessionHandle"), b.mapping("userDataInJWT")))
+    """PUT /recipe/jwt/data."""
+    request = UpdateJwtData.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.update_jwt_payload(call.ctx, request))
 
 
 def remove_sessions(call: Call) -> Reply:
-    b = call.body
-    if b.has("userId") == b.has("sessionHandles"):
-        raise BadRequest("Exactly one of 'userId' or 'sessionHandles' must be given")
-    if b.has("sessionHandles"):
-        handles = b.text_list("sessionHandles")
-        if len(handles) > MAX_HANDLES_PER_REVOKE:
-            raise BadRequest(f"Field name 'sessionHandles' is invalid: at most {MAX_HANDLES_PER_REVOKE} handles")
-        return _ok(call.runtime.sessions.revoke_handles(call.ctx, handles))
-    across = b.flag("revokeAcrossAllTenants", default=True)
-    b.flag("revokeSessionsForLinkedAccounts", default=True)  # no account linking here; validated only
-    tenant = None if across else call.tenant_id
-    return _ok(call.runtime.sessions.revoke_user(call.ctx, b.text("userId"), tenant))
+    """POST [/{tenant}]/recipe/session/remove: by handles, or all of a user's."""
+    request = RemoveSessions.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.revoke(call.ctx, request))
 
 
 def handles_for_user(call: Call) -> Reply:
-    across = call.query.flag("fetchAcrossAllTenants", default=True)
-    call.query.flag("fetchSessionsForAllLinkedAccounts", default=True)
-    tenant = None if across else call.tenant_id
-    return _ok(call.runtime.sessions.handles_for_user(call.ctx, call.query.text("userId"), tenant))
+    """GET [/{tenant}]/recipe/session/user."""
+    request = SessionHandlesForUser.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.handles_for_user(call.ctx, request))
 
 
 def create_jwt(call: Call) -> Reply:
-    """The JWT recipe: sign an arbitrary payload (no session claims) with the static or current dynamic key."""
-    b = call.body
-    if b.text("algorithm").upper() != "RS256":
-        return _ok({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
-    payload = b.mapping("payload")
-    reserved = sorted(JWT_RESERVED_CLAIMS.intersection(payload))
-    if reserved:
-        raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
-    validity = b.number("validity")
-    if not 1 <= validity <= MAX_JWT_VALIDITY_S:
-        raise BadRequest(f"Field name 'validity' must be between 1 and {MAX_JWT_VALIDITY_S} seconds")
-    key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=b.flag("useStaticSigningKey", False))
+    """POST /recipe/jwt: sign an arbitrary payload (no session claims) with the static or current dynamic key."""
+    request = CreateJwt.from_wire(call.tenant_id, call.body, call.query)
+    if not isinstance(request, CreateJwt):
+        return Reply.of(request)  # an algorithm other than RS256
+    key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=request.use_static_signing_key)
     now_s = call.runtime.clock() // 1000
-    claims = {**payload, "iss": b.text("jwksDomain"), "iat": now_s, "exp": now_s + int(validity)}
-    return _ok({"status": "OK", "jwt": sign_compact(claims, key)})
+    claims = {**request.payload, "iss": request.jwks_domain, "iat": now_s, "exp": now_s + int(request.validity_s)}
+    return Reply.of(JwtCreated(sign_compact(claims, key)))
 
 
 def create_or_update_app(call: Call) -> Reply:
-    b = call.body
-    created = call.runtime.apps.create_or_update_app(b.text("appId"), b.mapping("coreConfig", default={}))
-    return _ok({"status": "OK", "createdNew": created})
+    """PUT /recipe/multitenancy/app/v2."""
+    request = CreateOrUpdateApp.from_wire(call.tenant_id, call.body, call.query)
+    created = call.runtime.apps.create_or_update_app(request.app_id, dict(request.core_config))
+    return Reply.of(CreatedOrUpdated(created))
 
 
 def remove_app(call: Call) -> Reply:
-    existed = call.runtime.apps.remove_app(call.body.text("appId"))
-    return _ok({"status": "OK", "didExist": existed})
+    """POST /recipe/multitenancy/app/remove."""
+    request = RemoveApp.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(AppRemoved(call.runtime.apps.remove_app(request.app_id)))
 
 
 def create_or_update_tenant(call: Call) -> Reply:
-    tenant = call.body.text("tenantId")
-    created = call.runtime.apps.create_tenant(call.ctx, tenant)
-    return _ok({"status": "OK", "createdNew": created})
+    """PUT /recipe/multitenancy/tenant/v2."""
+    request = CreateOrUpdateTenant.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(CreatedOrUpdated(call.runtime.apps.create_tenant(call.ctx, request.tenant_id)))
 
 
 FailureKind = Literal["refresh", "verify"]
 
 
-def is_failure(kind: FailureKind, body: dict[str, Any]) -> bool:
-    """Does this answer count against the caller's rate limit? Only tokens that are forged, garbage or fail the
-    anti-CSRF check: an expired access token or an ended session is what real clients meet every day."""
-    if kind == "refresh":
-        return body.get("status") == "UNAUTHORISED" and body.get("message") == REFRESH_TOKEN_NOT_VALID
-    return body.get("status") == "TRY_REFRESH_TOKEN" and body.get("message") != ACCESS_TOKEN_EXPIRED
-
-
 @dataclass(frozen=True)
 class Api:
+    """One route's handler and how the server treats it (API key, version header, inline, rate-limit kind)."""
+
     handler: Handler
     needs_api_key: bool = True
     needs_version: bool = True

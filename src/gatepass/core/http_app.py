@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply, is_failure
+from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply
 from gatepass.core.dispatch import resolve, start, start_inline
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
@@ -156,7 +156,7 @@ class CoreHttpApp:
                 reply = await run_in_threadpool(start, self.runtime, resolved, body, query)
             if isinstance(reply, Deferred):
                 reply = await run_in_threadpool(reply.run)
-            if api.failures and limiter is not None and is_failure(api.failures, reply.body):
+            if limiter is not None and reply.counts_as_failure:
                 _charge(limiter, client, f"failing {resolved.api_path} calls")
             return _json_response(reply)
         except TooManyFailures as exc:

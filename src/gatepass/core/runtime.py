@@ -7,13 +7,16 @@ import os
 from gatepass.core.app_config import AppConfig
 from gatepass.core.apps import AppRegistry
 from gatepass.core.clock import Clock, system_clock
-from gatepass.core.sessions import RandomBytes, SessionService
+from gatepass.core.issuing import Issuer, RandomBytes
+from gatepass.core.session_records import SessionRecords
+from gatepass.core.sessions import SessionService
+from gatepass.core.verification import Verifier
 from gatepass.storage.contract import Storage
 from gatepass.storage.url import open_storage
 
 
 class CoreRuntime:
-    """One core's storage, app registry and session service, sharing one clock and one source of randomness."""
+    """One core's storage, app registry and session services, sharing one clock and one source of randomness."""
 
     def __init__(
         self,
@@ -25,7 +28,10 @@ class CoreRuntime:
         self.storage = storage
         self.clock = clock
         self.apps = AppRegistry(storage, base_config or AppConfig(), clock)
-        self.sessions = SessionService(storage, clock, random_bytes)
+        issuer = Issuer(random_bytes)
+        self.sessions = SessionService(storage, clock, issuer)
+        self.verifier = Verifier(storage, clock, issuer)
+        self.records = SessionRecords(storage, clock)
 
     @classmethod
     def open(cls, database_url: str, base_config: AppConfig | None = None, clock: Clock = system_clock) -> CoreRuntime:

@@ -191,7 +191,7 @@ def bind_listener(host: str, port: int, flag: str) -> socket.socket:
 async def _clean_up_forever(runtime: CoreRuntime, interval_s: float) -> None:
     while True:
         try:
-            removed = await run_in_threadpool(runtime.sessions.delete_expired)
+            removed = await run_in_threadpool(runtime.records.delete_expired)
             if removed:
                 log.info("removed %d expired sessions", removed)
         except Exception as exc:  # keep the loop alive through a database outage

@@ -119,7 +119,8 @@ class VerifyRefused(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
-        if reply.status(UNAUTHORISED, TRY_REFRESH_TOKEN) == UNAUTHORISED:
+        status = reply.status(UNAUTHORISED, TRY_REFRESH_TOKEN)
+        if status == UNAUTHORISED:
             return cls(UNAUTHORISED, reply.message("unauthorised"), reason=None)
         return cls(TRY_REFRESH_TOKEN, reply.message("try refresh token"), reason=None)
 

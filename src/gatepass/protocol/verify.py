@@ -77,12 +77,15 @@ class UnknownKey:
 VerifyDecision = Accept | NeedsCore | TryRefresh | UnknownKey
 
 
-def decide_verify(token: str | ParsedToken, rules: VerifyRules, find_key: KeyLookup, now_s: int) -> VerifyDecision:
-    """The answer to "is this access token good for this request?" given the keys at hand and the time."""
+def decide_verify(
+    token: str | ParsedToken, rules: VerifyRules, find_key: KeyLookup, now_s: int, *, allow_expired: bool = False
+) -> VerifyDecision:
+    """The answer to "is this access token good for this request?" given the keys at hand and the time
+    (``allow_expired``: whose session is it, even if its token expired; for regenerating its payload)."""
     parsed = access_token.parse(token) if isinstance(token, str) else token
     if isinstance(parsed, Rejected):
         return TryRefresh(parsed.reason, "invalid")
-    verified = access_token.verify(parsed, find_key, now_s)
+    verified = access_token.verify(parsed, find_key, now_s, allow_expired=allow_expired)
     if isinstance(verified, Rejected):
         if verified.unknown_kid:
             return UnknownKey(str(parsed.header["kid"]))  # verify checked that the kid is a string

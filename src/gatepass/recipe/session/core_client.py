@@ -27,6 +27,7 @@ from gatepass.errors import (
     MethodNotAllowed,
     NotFound,
 )
+from gatepass.protocol.cdi import ApiVersion
 from gatepass.recipe.session.steps import CoreCall
 from gatepass.storage.url import redact
 from gatepass.untrusted import MalformedInput, parse_json_object
@@ -98,9 +99,8 @@ class RemoteCore:
             ) from exc
 
     def _check_versions(self, body: dict[str, Any]) -> None:
-        versions = body.get("versions")
-        if not isinstance(versions, list) or CDI_VERSION not in versions:
-            raise CoreError(f"the core does not support CDI {CDI_VERSION} (it offers {versions!r})")
+        if CDI_VERSION not in ApiVersion().parse_reply(body).versions:
+            raise CoreError(f"the core does not support CDI {CDI_VERSION}")
         self._version_checked = True
 
     def send_sync(self, call: CoreCall) -> dict[str, Any]:

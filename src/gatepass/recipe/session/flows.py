@@ -9,6 +9,19 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from gatepass.errors import CoreError
+from gatepass.protocol.cdi import (
+    CreateSession,
+    IssuedToken,
+    Refreshed,
+    RefreshRefused,
+    RefreshSession,
+    Regenerated,
+    SessionCreated,
+    TokenTheftDetected,
+    Verified,
+    VerifyRefused,
+    VerifySession,
+)
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, VerifyDecision, VerifyRules, decide_verify
 from gatepass.recipe.session import transport
 from gatepass.recipe.session.config import SessionConfig
@@ -24,9 +37,8 @@ from gatepass.recipe.session.outcomes import (
     TryRefreshToken,
     Unauthorised,
 )
-from gatepass.recipe.session.replies import CoreReply
-from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState, VerifyOptions
-from gatepass.recipe.session.steps import CoreCall, FetchJwks, Flow
+from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.steps import FetchJwks, Flow, ask
 from gatepass.tokens import access_token
 from gatepass.tokens.access_token import PROTECTED_CLAIMS, ParsedToken, Rejected, VerifiedAccessToken
 
@@ -97,30 +109,28 @@ def _state_from_verified(verified: VerifiedAccessToken, token: str) -> SessionSt
     )
 
 
-def _state_from_core(reply: CoreReply, fallback_tenant: str = DEFAULT_TENANT) -> SessionState:
+def state_from_core(
+    reply: SessionCreated | Refreshed | Regenerated | Verified, access: IssuedToken, fallback_tenant: str
+) -> SessionState:
     """The session a core reply describes; the new access token is the core's own, so only parsed here."""
-    session, access = reply.part("session"), reply.part("accessToken")
-    token = access.text("token")
-    parsed = access_token.parse(token)
+    parsed = access_token.parse(access.token)
     if isinstance(parsed, Rejected):
-        raise CoreError(f"the core's reply to {reply.what} holds an unreadable access token")
+        raise CoreError("the core's reply holds an unreadable access token")
     token_tenant = parsed.payload.get("tId")
+    session = reply.session
     state = SessionState(
-        session_handle=session.text("handle"),
-        user_id=session.text("userId"),
-        tenant_id=session.optional_text("tenantId")
-        or (token_tenant if isinstance(token_tenant, str) else None)
-        or fallback_tenant,
-        access_token=token,
+        session_handle=session.handle,
+        user_id=session.user_id,
+        tenant_id=session.tenant_id or (token_tenant if isinstance(token_tenant, str) else None) or fallback_tenant,
+        access_token=access.token,
         access_token_payload=parsed.payload,
-        access_token_expiry_ms=access.integer("expiry"),
-        anti_csrf_token=reply.optional_text("antiCsrfToken"),
+        access_token_expiry_ms=access.expiry_ms,
         access_token_updated=True,
     )
-    if reply.has("refreshToken"):
-        refresh = reply.part("refreshToken")
-        state.refresh_token = refresh.text("token")
-        state.refresh_token_expiry_ms = refresh.integer("expiry")
+    if isinstance(reply, SessionCreated | Refreshed):
+        state.anti_csrf_token = reply.anti_csrf_token
+        state.refresh_token = reply.refresh_token.token
+        state.refresh_token_expiry_ms = reply.refresh_token.expiry_ms
     return state
 
 
@@ -153,18 +163,17 @@ def create_new_session(
     payload["iss"] = ctx.config.app_info.issuer
     method = transport.transfer_method_for_create(request, ctx.config)
     enable_anti_csrf = method == "cookie" and ctx.config.anti_csrf == "VIA_TOKEN"
-    answer = yield CoreCall(
-        "POST",
-        f"/{tenant_id}/recipe/session",
-        {
-            "userId": user_id,
-            "userDataInJWT": payload,
-            "userDataInDatabase": session_data_in_database,
-            "useDynamicSigningKey": ctx.config.use_dynamic_access_token_signing_key,
-            "enableAntiCsrf": enable_anti_csrf,
-        },
+    created = yield from ask(
+        CreateSession(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            user_data_in_jwt=payload,
+            user_data_in_database=session_data_in_database,
+            use_dynamic_signing_key=ctx.config.use_dynamic_access_token_signing_key,
+            enable_anti_csrf=enable_anti_csrf,
+        )
     )
-    state = _state_from_core(CoreReply(answer, "session creation"), tenant_id)
+    state = state_from_core(created, created.access_token, tenant_id)
     attach(ctx, state, method)
     if request is not None:
         for other in transport.TRANSFER_METHODS:
@@ -218,22 +227,18 @@ def verify_token(
 def _verify_with_core(
     ctx: RecipeContext, token: str, decision: NeedsCore, rules: VerifyRules, do_anti_csrf_check: bool
 ) -> Flow[SessionState | Refusal]:
-    anti_csrf_token, check_database = rules.anti_csrf_token, rules.check_database
-    body: dict[str, Any] = {
-        "accessToken": token,
-        "doAntiCsrfCheck": do_anti_csrf_check,
-        "enableAntiCsrf": ctx.config.anti_csrf == "VIA_TOKEN",
-        "checkDatabase": check_database,
-    }
-    if anti_csrf_token is not None:
-        body["antiCsrfToken"] = anti_csrf_token
-    reply = CoreReply((yield CoreCall("POST", "/recipe/session/verify", body)), "session verification")
-    if reply.status == "UNAUTHORISED":
-        return Unauthorised(reply.message("unauthorised"))
-    if reply.status != "OK":
-        return TryRefreshToken(reply.message("try refresh token"))
-    if reply.has("accessToken"):
-        return _state_from_core(reply, decision.verified.claims.tenant_id)
+    request = VerifySession(
+        access_token=token,
+        anti_csrf_token=rules.anti_csrf_token,
+        do_anti_csrf_check=do_anti_csrf_check,
+        enable_anti_csrf=ctx.config.anti_csrf == "VIA_TOKEN",
+        check_database=rules.check_database,
+    )
+    reply = yield from ask(request)
+    if isinstance(reply, VerifyRefused):
+        return Unauthorised(reply.message) if reply.status == "UNAUTHORISED" else TryRefreshToken(reply.message)
+    if reply.access_token is not None:
+        return state_from_core(reply, reply.access_token, decision.verified.claims.tenant_id)
     return _state_from_verified(decision.verified, token)
 
 
@@ -358,21 +363,19 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
         if request.header("rid") is None:
             return Unauthorised("anti-csrf check failed. Please pass 'rid: \"session\"' header in the request.")
         disable_anti_csrf = True
-    body: dict[str, Any] = {
-        "refreshToken": token,
-        "enableAntiCsrf": not disable_anti_csrf and config.anti_csrf == "VIA_TOKEN",
-        "useDynamicSigningKey": config.use_dynamic_access_token_signing_key,
-    }
-    anti_csrf = request.header(transport.ANTI_CSRF_HEADER)
-    if anti_csrf is not None:
-        body["antiCsrfToken"] = anti_csrf
-    reply = CoreReply((yield CoreCall("POST", "/recipe/session/refresh", body)), "session refresh")
-    if reply.status == "UNAUTHORISED":
-        return Unauthorised(reply.message("unauthorised"))
-    if reply.status == "TOKEN_THEFT_DETECTED":
-        session = reply.part("session")
-        return TokenTheft(session.text("handle"), session.text("userId"))
-    state = _state_from_core(reply)
+    reply = yield from ask(
+        RefreshSession(
+            refresh_token=token,
+            anti_csrf_token=request.header(transport.ANTI_CSRF_HEADER),
+            enable_anti_csrf=not disable_anti_csrf and config.anti_csrf == "VIA_TOKEN",
+            use_dynamic_signing_key=config.use_dynamic_access_token_signing_key,
+        )
+    )
+    if isinstance(reply, RefreshRefused):
+        return Unauthorised(reply.message)
+    if isinstance(reply, TokenTheftDetected):
+        return TokenTheft(reply.session_handle, reply.user_id)
+    state = state_from_core(reply, reply.access_token, DEFAULT_TENANT)
     attach(ctx, state, method)
     for other in transport.TRANSFER_METHODS:
         if other != method and transport.token_in(request, "refresh", other) is not None:
@@ -380,98 +383,3 @@ def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionSta
     if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
         transport.clear_legacy_cookie(state.changes, config)
     return state
-
-
-# handle-based operations ------------------------------------------------------------------------------------------
-def revoke_session(ctx: RecipeContext, session_handle: str) -> Flow[bool]:
-    answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": [session_handle]})
-    return len(CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")) == 1
-
-
-def revoke_multiple_sessions(ctx: RecipeContext, session_handles: list[str]) -> Flow[list[str]]:
-    answer = yield CoreCall("POST", "/recipe/session/remove", {"sessionHandles": list(session_handles)})
-    return CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")
-
-
-def revoke_all_sessions_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
-    body = {"userId": user_id, "revokeAcrossAllTenants": tenant_id is None, "revokeSessionsForLinkedAccounts": True}
-    path = "/recipe/session/remove" if tenant_id is None else f"/{tenant_id}/recipe/session/remove"
-    answer = yield CoreCall("POST", path, body)
-    return CoreReply(answer, "session removal").text_list("sessionHandlesRevoked")
-
-
-def get_all_session_handles_for_user(ctx: RecipeContext, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
-    query = {"userId": user_id, "fetchAcrossAllTenants": "true" if tenant_id is None else "false"}
-    path = "/recipe/session/user" if tenant_id is None else f"/{tenant_id}/recipe/session/user"
-    answer = yield CoreCall("GET", path, query=query)
-    return CoreReply(answer, "session listing").text_list("sessionHandles")
-
-
-def get_session_information(ctx: RecipeContext, session_handle: str) -> Flow[SessionInformation | None]:
-    answer = yield CoreCall("GET", "/recipe/session", query={"sessionHandle": session_handle})
-    reply = CoreReply(answer, "get session")
-    if reply.status != "OK":
-        return None
-    user_id = reply.text("userId")
-    return SessionInformation(
-        session_handle=reply.text("sessionHandle"),
-        user_id=user_id,
-        recipe_user_id=reply.optional_text("recipeUserId") or user_id,
-        tenant_id=reply.optional_text("tenantId") or DEFAULT_TENANT,
-        session_data_in_database=reply.mapping("userDataInDatabase"),
-        custom_claims_in_access_token_payload=reply.mapping("userDataInJWT"),
-        expiry=reply.integer("expiry"),
-        time_created=reply.integer("timeCreated"),
-    )
-
-
-def update_session_data_in_database(ctx: RecipeContext, session_handle: str, data: dict[str, Any]) -> Flow[bool]:
-    answer = yield CoreCall(
-        "PUT", "/recipe/session/data", {"sessionHandle": session_handle, "userDataInDatabase": data}
-    )
-    return CoreReply(answer, "session data update").status == "OK"
-
-
-def merge_into_access_token_payload(ctx: RecipeContext, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
-    info = yield from get_session_information(ctx, session_handle)
-    if info is None:
-        return False
-    payload = _merged(info.custom_claims_in_access_token_payload, update)
-    answer = yield CoreCall("PUT", "/recipe/jwt/data", {"sessionHandle": session_handle, "userDataInJWT": payload})
-    return CoreReply(answer, "payload update").status == "OK"
-
-
-def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
-    for key, value in update.items():
-        if key in PROTECTED_CLAIMS:
-            continue
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
-
-
-def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: dict[str, Any]) -> Flow[bool]:
-    """Regenerate the session's access token with a merged payload (same identity and ``exp``); ``False`` when the
-    session no longer exists."""
-    payload = _merged(state.access_token_payload, update)
-    answer = yield CoreCall(
-        "POST", "/recipe/session/regenerate", {"accessToken": state.access_token, "userDataInJWT": payload}
-    )
-    reply = CoreReply(answer, "access token regeneration")
-    if reply.status == "UNAUTHORISED":
-        return False
-    if reply.has("accessToken"):
-        fresh = _state_from_core(reply, state.tenant_id)
-        state.access_token = fresh.access_token
-        state.access_token_payload = fresh.access_token_payload
-        state.access_token_expiry_ms = fresh.access_token_expiry_ms
-        state.access_token_updated = True
-        if state.transfer_method is not None:
-            attach(ctx, state, state.transfer_method)
-    else:  # the token had expired: the payload is stored and the next refresh carries it
-        protected = {k: v for k, v in state.access_token_payload.items() if k in PROTECTED_CLAIMS}
-        state.access_token_payload = {**protected, **reply.part("session").mapping("userDataInJWT")}
-    return True

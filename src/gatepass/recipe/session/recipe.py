@@ -29,7 +29,7 @@ from typing import Any
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import FailureLimiter
 from gatepass.recipe.app_info import AppInfo
-from gatepass.recipe.session import answers, flows, transport
+from gatepass.recipe.session import answers, flows, handle_flows, transport
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import ErrorHandlers
@@ -52,7 +52,7 @@ from gatepass.recipe.session.signatures import (
     SessionsOfUser,
     UpdateSessionData,
 )
-from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow
 
 log = logging.getLogger("gatepass.session")
@@ -82,10 +82,14 @@ class RecipeInterface:
         return "RecipeInterface(...)"
 
 
-def default_functions(recipe: SessionRecipe) -> RecipeInterface:
-    """The original implementation of every function, on ``flows``."""
+class _Originals:
+    """The original implementation of every function (on ``flows`` and ``handle_flows``), bound to one recipe."""
+
+    def __init__(self, recipe: SessionRecipe) -> None:
+        self.recipe = recipe
 
     def create_new_session(
+        self,
         *,
         request: RequestView | None,
         tenant_id: str,
@@ -93,6 +97,7 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
     ) -> Flow[SessionState]:
+        recipe = self.recipe
         previous = None if request is None else (yield from flows.previous_session_handle(recipe, request))
         state = yield from flows.create_new_session(
             recipe,
@@ -106,10 +111,11 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
             yield from recipe.functions.revoke_session(session_handle=previous)
         return state
 
-    def get_session(*, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]:
-        return flows.get_session(recipe, request, options, recipe.global_claim_validators)
+    def get_session(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]:
+        return flows.get_session(self.recipe, request, options, self.recipe.global_claim_validators)
 
     def get_session_without_request(
+        self,
         *,
         access_token: str,
         anti_csrf_token: str | None,
@@ -122,7 +128,7 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
             return TryRefreshToken("invalid access token")
         return (
             yield from flows.verify_token(
-                recipe,
+                self.recipe,
                 access_token if parsed is not None else None,
                 parsed=parsed,
                 anti_csrf_token=anti_csrf_token,
@@ -132,35 +138,73 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
             )
         )
 
-    def no_faunadb_token(*, state: SessionState) -> Flow[str | Refusal]:
-        raise ConfigurationError(
-            "get_faunadb_token needs the FaunaDB integration (faunadb.init instead of session.init)"
-        )
+    def refresh_session(self, *, request: RequestView) -> Flow[SessionState | Refusal]:
+        return flows.refresh_session(self.recipe, request)
+
+    def revoke_session(self, *, session_handle: str) -> Flow[bool]:
+        return handle_flows.revoke_session(self.recipe, session_handle)
+
+    def revoke_multiple_sessions(self, *, session_handles: list[str]) -> Flow[list[str]]:
+        return handle_flows.revoke_multiple_sessions(self.recipe, session_handles)
+
+    def revoke_all_sessions_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+        return handle_flows.revoke_all_sessions_for_user(self.recipe, user_id, tenant_id)
+
+    def get_all_session_handles_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+        return handle_flows.get_all_session_handles_for_user(self.recipe, user_id, tenant_id)
+
+    def get_session_information(self, *, session_handle: str) -> Flow[SessionInformation | None]:
+        return handle_flows.get_session_information(self.recipe, session_handle)
+
+    def update_session_data_in_database(self, *, session_handle: str, data: dict[str, Any]) -> Flow[bool]:
+        return handle_flows.update_session_data_in_database(self.recipe, session_handle, data)
+
+    def merge_into_access_token_payload(self, *, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
+        return handle_flows.merge_into_access_token_payload(self.recipe, session_handle, update)
+
+    def regenerate_access_token(self, *, state: SessionState, update: dict[str, Any]) -> Flow[bool]:
+        return handle_flows.merge_into_session_payload(self.recipe, state, update)
+
+    def get_faunadb_token(self, *, state: SessionState) -> Flow[str | Refusal]:
+        raise ConfigurationError("get_faunadb_token needs the FaunaDB integration (faunadb.init, not session.init)")
         yield  # a flow, like every other function
 
+    def refresh_post(self, *, request: RequestView) -> Flow[ApiResult]:
+        state = yield from self.recipe.functions.refresh_session(request=request)
+        if not isinstance(state, SessionState):
+            return (yield from self.recipe.answer(state))
+        return ApiResult(200, {}, state.changes)
+
+    def signout_post(self, *, request: RequestView) -> Flow[ApiResult]:
+        recipe = self.recipe
+        options = VerifyOptions(session_required=True, override_global_claim_validators=lambda *_: [])
+        state = yield from recipe.functions.get_session(request=request, options=options)
+        if not isinstance(state, SessionState):
+            return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False)))
+        yield from recipe.functions.revoke_session(session_handle=state.session_handle)
+        changes = state.changes
+        transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
+        return ApiResult(200, {"status": "OK"}, changes)
+
+
+def default_functions(recipe: SessionRecipe) -> RecipeInterface:
+    """The original implementation of every function."""
+    o = _Originals(recipe)
     return RecipeInterface(
-        recipe=recipe,
-        create_new_session=create_new_session,
-        get_session=get_session,
-        get_session_without_request=get_session_without_request,
-        refresh_session=lambda *, request: flows.refresh_session(recipe, request),
-        revoke_session=lambda *, session_handle: flows.revoke_session(recipe, session_handle),
-        revoke_multiple_sessions=lambda *, session_handles: flows.revoke_multiple_sessions(recipe, session_handles),
-        revoke_all_sessions_for_user=lambda *, user_id, tenant_id: flows.revoke_all_sessions_for_user(
-            recipe, user_id, tenant_id
-        ),
-        get_all_session_handles_for_user=lambda *, user_id, tenant_id: flows.get_all_session_handles_for_user(
-            recipe, user_id, tenant_id
-        ),
-        get_session_information=lambda *, session_handle: flows.get_session_information(recipe, session_handle),
-        update_session_data_in_database=lambda *, session_handle, data: flows.update_session_data_in_database(
-            recipe, session_handle, data
-        ),
-        merge_into_access_token_payload=lambda *, session_handle, update: flows.merge_into_access_token_payload(
-            recipe, session_handle, update
-        ),
-        regenerate_access_token=lambda *, state, update: flows.merge_into_session_payload(recipe, state, update),
-        get_faunadb_token=no_faunadb_token,
+        recipe,
+        o.create_new_session,
+        o.get_session,
+        o.get_session_without_request,
+        o.refresh_session,
+        o.revoke_session,
+        o.revoke_multiple_sessions,
+        o.revoke_all_sessions_for_user,
+        o.get_all_session_handles_for_user,
+        o.get_session_information,
+        o.update_session_data_in_database,
+        o.merge_into_access_token_payload,
+        o.regenerate_access_token,
+        o.get_faunadb_token,
     )
 
 
@@ -177,24 +221,8 @@ class APIInterface:
 
 def default_apis(recipe: SessionRecipe) -> APIInterface:
     """The original refresh and sign-out APIs."""
-
-    def refresh_post(*, request: RequestView) -> Flow[ApiResult]:
-        state = yield from recipe.functions.refresh_session(request=request)
-        if not isinstance(state, SessionState):
-            return (yield from recipe.answer(state))
-        return ApiResult(200, {}, state.changes)
-
-    def signout_post(*, request: RequestView) -> Flow[ApiResult]:
-        options = VerifyOptions(session_required=True, override_global_claim_validators=lambda *_: [])
-        state = yield from recipe.functions.get_session(request=request, options=options)
-        if not isinstance(state, SessionState):
-            return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False)))
-        yield from recipe.functions.revoke_session(session_handle=state.session_handle)
-        changes = state.changes
-        transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
-        return ApiResult(200, {"status": "OK"}, changes)
-
-    return APIInterface(recipe, refresh_post, signout_post)
+    o = _Originals(recipe)
+    return APIInterface(recipe, o.refresh_post, o.signout_post)
 
 
 @dataclass(frozen=True)

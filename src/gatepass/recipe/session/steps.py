@@ -15,6 +15,8 @@ from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 
+from gatepass.protocol.cdi import CdiReply, CdiRequest
+
 T = TypeVar("T")
 
 
@@ -44,6 +46,13 @@ class Blocking:
 
 Step = CoreCall | FetchJwks | Blocking
 Flow = Generator[Step, Any, T]
+R = TypeVar("R", bound=CdiReply)
+
+
+def ask(request: CdiRequest[R]) -> Flow[R]:
+    """One CDI call as a step; the reply comes back parsed and checked by the request's own type."""
+    body = yield CoreCall(request.method, request.path(), request.body(), request.query())
+    return request.parse_reply(body)
 
 
 class Io(Protocol):
