@@ -21,8 +21,9 @@ from gatepass.core.app_config import build_app_config
 from gatepass.core.server import bind_listener
 from gatepass.core.settings import load_config_file, resolve_settings
 from gatepass.errors import ConfigurationError, StorageError
+from gatepass.storage.opening import open_storage
 from gatepass.storage.postgres import PostgresStorage
-from gatepass.storage.url import ScrubbedCause, open_storage, redact
+from gatepass.storage.url import ScrubbedCause, redact
 
 SECRET = "s3cretPW"
 

@@ -9,8 +9,9 @@ import pytest
 
 from gatepass.errors import ConfigurationError, StorageError, StorageFault
 from gatepass.storage.contract import SessionRow, Storage, StoredKey
+from gatepass.storage.opening import open_storage
 from gatepass.storage.schema import LATEST_VERSION
-from gatepass.storage.url import open_storage, redact
+from gatepass.storage.url import redact
 
 NOW = 1_800_000_000_000
 

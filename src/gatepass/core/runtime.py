@@ -12,7 +12,7 @@ from gatepass.core.session_records import SessionRecords
 from gatepass.core.sessions import SessionService
 from gatepass.core.verification import Verifier
 from gatepass.storage.contract import Storage
-from gatepass.storage.url import open_storage
+from gatepass.storage.opening import open_storage
 
 
 class CoreRuntime:

@@ -15,7 +15,6 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from gatepass.errors import ConfigurationError
-from gatepass.storage.contract import Storage
 
 SECRET_PARAMETERS = frozenset({"password", "sslpassword", "oauth_client_secret"})
 MASK = "***"
@@ -167,7 +166,7 @@ def sqlite_path(url: str) -> str:
     return path
 
 
-def _check_netloc(url: str) -> None:
+def check_netloc(url: str) -> None:
     """A host part that does not parse (a port that is not a number, say) is a configuration error. ``urlsplit``'s
     message may quote the netloc, password and all, so the error's cause is the scrubbed stand-in."""
     try:
@@ -179,20 +178,3 @@ def _check_netloc(url: str) -> None:
     else:
         return
     raise ConfigurationError(f"invalid PostgreSQL URL: {cause.message}") from cause
-
-
-def open_storage(url: str, *, pool_size: int = 10) -> Storage:
-    """Open (and migrate) the backend a database URL names; a bad URL is a ``ConfigurationError`` without secrets."""
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme == "sqlite":
-        from gatepass.storage.sqlite import SqliteStorage
-
-        return SqliteStorage(sqlite_path(url))
-    if scheme in ("postgresql", "postgres"):
-        _check_netloc(url)
-        from gatepass.storage.postgres import PostgresStorage
-
-        return PostgresStorage(url, redact(url), pool_size=pool_size)
-    raise ConfigurationError(
-        f"unsupported database URL {redact(url)!r}: use sqlite:///path.db or postgresql://user@host:5432/db"
-    )
