@@ -64,7 +64,7 @@ class RefreshCounter:
             self.count += 1
             return (yield from refresh_post(**kwargs))
 
-        original.refresh_post = counted  # type: ignore[method-assign]
+        original.refresh_post = counted
         return original
 
 
