@@ -76,15 +76,15 @@ async def read_json_body(request: Request) -> JsonBody:
             if size > MAX_BODY_BYTES:
                 raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
             chunks.append(chunk)
-    except ClientDisconnect:  # nobody is left to answer, but it is the client's doing, not an internal error
-        raise BadRequest("The client disconnected before sending the whole body") from None
+    except ClientDisconnect as exc:  # nobody is left to answer, but it is the client's doing, not an internal error
+        raise BadRequest("The client disconnected before sending the whole body") from exc
     raw = b"".join(chunks)
     if not raw.strip():
         return JsonBody({})
     try:
         return JsonBody(parse_json_object(raw))
     except MalformedInput as exc:
-        raise BadRequest(f"Invalid JSON input: the body must be a JSON object ({exc})") from None
+        raise BadRequest(f"Invalid JSON input: the body must be a JSON object ({exc})") from exc
 
 
 class TooManyFailures(Exception):
