@@ -14,6 +14,7 @@ from typing import Any
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
 from gatepass.protocol.cdi import IssuedToken, SessionRef
 from gatepass.protocol.verify import KeyLookup
+from gatepass.storage.contract import SessionRow
 from gatepass.tokens import access_token, refresh_token
 from gatepass.tokens.access_token import SessionClaims
 from gatepass.tokens.keys import SigningKey
@@ -34,6 +35,29 @@ class AccessGrant:
     anti_csrf: str | None
     custom: dict[str, Any]
     use_static_key: bool
+
+    @classmethod
+    def of_row(
+        cls,
+        row: SessionRow,
+        *,
+        rth1: str,
+        prth1: str | None,
+        anti_csrf: str | None,
+        custom: dict[str, Any] | None = None,
+        use_static_key: bool | None = None,
+    ) -> AccessGrant:
+        """A grant for a stored session: its identity, and by default its payload and key kind."""
+        return cls(
+            row.user_id,
+            row.session_handle,
+            row.tenant_id,
+            rth1,
+            prth1,
+            anti_csrf,
+            row.jwt_payload if custom is None else custom,
+            row.use_static_key if use_static_key is None else use_static_key,
+        )
 
 
 def session_ref(handle: str, user_id: str, tenant_id: str, custom: dict[str, Any]) -> SessionRef:
@@ -69,9 +93,15 @@ class Issuer:
         if expires_at_s is None:
             expires_at_s = (now_ms + ctx.config.access_validity_ms) // 1000
         claims = SessionClaims(
-            grant.user_id, grant.handle, grant.tenant_id, grant.rth1, grant.prth1, grant.anti_csrf, issued_at,
-            expires_at_s,
-        )  # fmt: skip
+            user_id=grant.user_id,
+            session_handle=grant.handle,
+            tenant_id=grant.tenant_id,
+            refresh_token_hash1=grant.rth1,
+            parent_refresh_token_hash1=grant.prth1,
+            anti_csrf_token=grant.anti_csrf,
+            issued_at=issued_at,
+            expires_at=expires_at_s,
+        )
         if key is None:
             key = ctx.keyring.signing_key(ctx.config.key_times, static=grant.use_static_key)
         return IssuedToken(access_token.mint(claims, grant.custom, key), expires_at_s * 1000, issued_at * 1000)

@@ -136,10 +136,10 @@ class SessionService:
         anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
         content = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, token_hash1, anti_csrf)
         child = self._issuer.refresh(ctx, content)
-        grant = AccessGrant(
-            row.user_id, row.session_handle, row.tenant_id, sha256_hex(child), token_hash1, anti_csrf,
-            row.jwt_payload, not request.use_dynamic_signing_key,
-        )  # fmt: skip
+        static = not request.use_dynamic_signing_key
+        grant = AccessGrant.of_row(
+            row, rth1=sha256_hex(child), prth1=token_hash1, anti_csrf=anti_csrf, use_static_key=static
+        )
         access = self._issuer.access(ctx, grant, now)
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload)
@@ -171,10 +171,13 @@ class SessionService:
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, new_payload)
         if claims.expires_at * 1000 <= now:
             return Regenerated(ref)
-        grant = AccessGrant(
-            row.user_id, row.session_handle, row.tenant_id, claims.refresh_token_hash1,
-            claims.parent_refresh_token_hash1, claims.anti_csrf_token, new_payload, row.use_static_key,
-        )  # fmt: skip
+        grant = AccessGrant.of_row(
+            row,
+            rth1=claims.refresh_token_hash1,
+            prth1=claims.parent_refresh_token_hash1,
+            anti_csrf=claims.anti_csrf_token,
+            custom=new_payload,
+        )
         return Regenerated(ref, self._issuer.access(ctx, grant, now, expires_at_s=claims.expires_at))
 
     def _verified_ignoring_expiry(self, ctx: AppContext, token: str) -> VerifiedAccessToken | TryRefresh:

@@ -118,9 +118,6 @@ class Verifier:
             log.info("session promoted: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         if not decision.mint:
             return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, verified.custom_claims))
-        grant = AccessGrant(
-            row.user_id, row.session_handle, row.tenant_id, claims.refresh_token_hash1, None,
-            claims.anti_csrf_token, row.jwt_payload, row.use_static_key,
-        )  # fmt: skip
+        grant = AccessGrant.of_row(row, rth1=claims.refresh_token_hash1, prth1=None, anti_csrf=claims.anti_csrf_token)
         access = self._issuer.access(ctx, grant, now)
         return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload), access)
