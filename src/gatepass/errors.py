@@ -36,6 +36,8 @@ class UnknownAppOrTenant(BadRequest):
 
 
 class InvalidApiKey(GatepassError):
+    """The request carries no API key, or one the core was not configured with (401)."""
+
     code = "invalid_api_key"
     http_status = 401
 
@@ -44,6 +46,8 @@ class InvalidApiKey(GatepassError):
 
 
 class NotFound(GatepassError):
+    """No CDI API has this path (404)."""
+
     code = "not_found"
     http_status = 404
 
@@ -52,6 +56,8 @@ class NotFound(GatepassError):
 
 
 class MethodNotAllowed(GatepassError):
+    """The path names a CDI API that does not take this HTTP method (405)."""
+
     code = "method_not_allowed"
     http_status = 405
 

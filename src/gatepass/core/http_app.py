@@ -54,6 +54,7 @@ def api_key_accepted(configured: Sequence[str], request: Request) -> bool:
 
 
 def check_cdi_version(request: Request) -> None:
+    """Refuse (400) a ``cdi-version`` this core does not speak; a missing header is accepted, as upstream."""
     version = request.headers.get("cdi-version")
     if version is None:
         return  # upstream treats a missing header as the newest version
@@ -63,6 +64,8 @@ def check_cdi_version(request: Request) -> None:
 
 
 async def read_json_body(request: Request) -> JsonBody:
+    """The request's JSON object body: empty for a GET or a blank body. Over ``MAX_BODY_BYTES``, cut short by
+    the client, or not a JSON object is a ``BadRequest`` (400)."""
     if request.method == "GET":
         return JsonBody({})
     declared = request.headers.get("content-length")
@@ -88,6 +91,9 @@ async def read_json_body(request: Request) -> JsonBody:
 
 
 class TooManyFailures(Exception):
+    """An address failed too often (bad API keys, refused refreshes or verifies): answered 429 with
+    ``Retry-After``."""
+
     def __init__(self, retry_after_s: int) -> None:
         super().__init__()
         self.retry_after_s = retry_after_s
@@ -119,6 +125,8 @@ def _json_response(reply: Reply) -> Response:
 
 
 class CoreHttpApp:
+    """The core as an ASGI app (its ``starlette`` attribute): one catch-all route, answered by ``dispatch``."""
+
     def __init__(
         self, runtime: CoreRuntime, api_keys: Sequence[str] = (), rate_limits: RateLimits | None = None
     ) -> None:
@@ -135,6 +143,9 @@ class CoreHttpApp:
         )
 
     async def dispatch(self, request: Request) -> Response:
+        """Answer one request by the status contract above. ``/`` and any path ending in ``/hello`` get ``Hello``
+        with no checks; any other path is resolved to its API, and the API key, ``cdi-version`` and rate limit
+        are checked before the handler runs (inline, or in a worker thread)."""
         path = request.url.path.lower().rstrip("/")
         if path in ("", "/hello") or path.endswith("/hello"):
             return PlainTextResponse("Hello")

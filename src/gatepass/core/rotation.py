@@ -14,6 +14,8 @@ from gatepass.tokens.encoding import secret_equals, sha256_hex
 
 
 class RefreshOutcome(enum.Enum):
+    """What a refresh with the presented token does (``decide_refresh``)."""
+
     CURRENT = "current"  # mint a child, write nothing
     PROMOTE = "promote"  # the token is a child of current: make it current, then mint its child
     THEFT = "theft"
@@ -30,6 +32,8 @@ def decide_refresh(stored_hash2: str, token_hash1: str, parent_hash1: str | None
 
 @dataclass(frozen=True)
 class PromotionDecision:
+    """What a verify that reached the database does (``decide_promotion``)."""
+
     promote: bool  # write hash2 = H(rth1) and extend the session
     mint: bool  # answer with a replacement access token
 

@@ -14,6 +14,9 @@ def _invalid(name: str) -> BadRequest:
 
 
 class JsonBody:
+    """A CDI request's JSON object body, read field by field: a field that is missing where required, or of
+    the wrong type, is a ``BadRequest`` naming it. A JSON null counts as absent."""
+
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = data
 
@@ -27,21 +30,25 @@ class JsonBody:
         return cls(data)
 
     def has(self, name: str) -> bool:
+        """Present and not null."""
         return self._data.get(name) is not None
 
     def text(self, name: str) -> str:
+        """A required string."""
         value = self._data.get(name)
         if not isinstance(value, str):
             raise _invalid(name)
         return value
 
     def optional_text(self, name: str) -> str | None:
+        """A string, or ``None`` when absent."""
         value = self._data.get(name)
         if value is not None and not isinstance(value, str):
             raise _invalid(name)
         return value
 
     def flag(self, name: str, default: bool | None = None) -> bool:
+        """A boolean; ``default`` when absent (without a default, required)."""
         value = self._data.get(name)
         if value is None and default is not None:
             return default
@@ -50,6 +57,7 @@ class JsonBody:
         return value
 
     def mapping(self, name: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An object; a copy of ``default`` when absent (without a default, required)."""
         value = self._data.get(name)
         if value is None and default is not None:
             return dict(default)
@@ -58,15 +66,18 @@ class JsonBody:
         return value
 
     def optional_mapping(self, name: str) -> dict[str, Any] | None:
+        """An object, or ``None`` when absent."""
         return self.mapping(name) if self.has(name) else None
 
     def text_list(self, name: str) -> list[str]:
+        """A required list of strings."""
         value = self._data.get(name)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _invalid(name)
         return value
 
     def number(self, name: str) -> float:
+        """A required number (an integer or a float, not a boolean), as a float."""
         value = self._data.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _invalid(name)
@@ -74,16 +85,21 @@ class JsonBody:
 
 
 class Query:
+    """A CDI request's query string, read parameter by parameter: a bad or missing one is a ``BadRequest``
+    naming it."""
+
     def __init__(self, params: Mapping[str, str]) -> None:
         self._params = params
 
     def text(self, name: str) -> str:
+        """A required, non-empty parameter."""
         value = self._params.get(name)
         if value is None or value == "":
             raise BadRequest(f"Field name '{name}' is missing in GET request")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
+        """``true`` or ``false`` (in any case); ``default`` when absent."""
         value = self._params.get(name)
         if value is None:
             return default

@@ -43,12 +43,14 @@ class ReplyReader:
         return value
 
     def text(self, name: str) -> str:
+        """A required string."""
         value = self._body.get(name)
         if not isinstance(value, str):
             raise self._wrong(name)
         return value
 
     def optional_text(self, name: str) -> str | None:
+        """A string, or ``None`` when absent or null."""
         value = self._body.get(name)
         if value is not None and not isinstance(value, str):
             raise self._wrong(name)
@@ -60,18 +62,21 @@ class ReplyReader:
         return value if isinstance(value, str) else default
 
     def integer(self, name: str) -> int:
+        """A required integer (not a boolean)."""
         value = self._body.get(name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._wrong(name)
         return value
 
     def flag(self, name: str) -> bool:
+        """A required boolean."""
         value = self._body.get(name)
         if not isinstance(value, bool):
             raise self._wrong(name)
         return value
 
     def mapping(self, name: str) -> JsonObject:
+        """A required object."""
         value = self._body.get(name)
         if not isinstance(value, dict):
             raise self._wrong(name)
@@ -82,6 +87,7 @@ class ReplyReader:
         return ReplyReader(self.mapping(name), f"{self.what} ({name})")
 
     def text_list(self, name: str, *, absent_is_empty: bool = False) -> tuple[str, ...]:
+        """A required list of strings; with ``absent_is_empty``, a missing member (not a null one) reads as empty."""
         value = self._body.get(name, [] if absent_is_empty else None)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._wrong(name)
@@ -120,6 +126,7 @@ class CdiRequest(ABC, Generic[R]):
     what: ClassVar[str]  # names the call in the SDK's error messages
 
     def path(self) -> str:
+        """The path to call: ``api_path``, with the tenant prefix in the requests whose API takes one."""
         return self.api_path
 
     def body(self) -> JsonObject | None:
@@ -127,6 +134,7 @@ class CdiRequest(ABC, Generic[R]):
         return None
 
     def query(self) -> dict[str, str]:
+        """The query parameters (none, unless the request's API takes some)."""
         return {}
 
     @abstractmethod
@@ -156,10 +164,12 @@ class IssuedToken:
     created_ms: int
 
     def to_json(self) -> JsonObject:
+        """The token as the core sends it."""
         return {"token": self.token, "expiry": self.expiry_ms, "createdTime": self.created_ms}
 
     @classmethod
     def read(cls, reply: ReplyReader) -> IssuedToken:
+        """The token, checked."""
         return cls(reply.text("token"), reply.integer("expiry"), reply.integer("createdTime"))
 
 
@@ -179,6 +189,7 @@ class SessionRef:
     user_data_in_jwt: JsonObject = field(repr=False)  # may carry the anti-CSRF token or a Fauna secret
 
     def to_json(self) -> JsonObject:
+        """The ``session`` object as the core sends it (``tenantId`` only when known)."""
         body: JsonObject = {
             "handle": self.handle,
             "userId": self.user_id,
@@ -191,6 +202,7 @@ class SessionRef:
 
     @classmethod
     def read(cls, reply: ReplyReader) -> SessionRef:
+        """The ``session`` object, checked."""
         handle, user_id = reply.text("handle"), reply.text("userId")
         return cls(
             handle=handle,

@@ -97,6 +97,7 @@ class Verified(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(SessionRef.read(reply.part("session")), _optional_access_token(reply))
 
 
@@ -119,6 +120,7 @@ class VerifyRefused(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked; ``reason`` is ``None`` (it is not on the wire)."""
         status = reply.status(UNAUTHORISED, TRY_REFRESH_TOKEN)
         if status == UNAUTHORISED:
             return cls(UNAUTHORISED, reply.message("unauthorised"), reason=None)
@@ -143,6 +145,7 @@ class RefreshRefused(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked; ``reason`` is ``None`` (it is not on the wire)."""
         return cls(reply.message("unauthorised"), reason=None)
 
 
@@ -161,6 +164,7 @@ class TokenTheftDetected(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         session = reply.part("session")
         return cls(session.text("handle"), session.text("userId"))
 
@@ -179,6 +183,7 @@ class Regenerated(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(SessionRef.read(reply.part("session")), _optional_access_token(reply))
 
 
@@ -195,6 +200,7 @@ class NoSession(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.message(NO_SESSION_MESSAGE))
 
 
@@ -230,6 +236,7 @@ class SessionInfo(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         user_id = reply.text("userId")
         return cls(
             session_handle=reply.text("sessionHandle"),
@@ -254,6 +261,7 @@ class Updated(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls()
 
 
@@ -269,6 +277,7 @@ class Revoked(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.text_list("sessionHandlesRevoked", absent_is_empty=True))
 
 
@@ -284,6 +293,7 @@ class SessionHandles(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.text_list("sessionHandles", absent_is_empty=True))
 
 
@@ -299,6 +309,7 @@ class JwtCreated(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.text("jwt"))
 
 
@@ -313,6 +324,7 @@ class UnsupportedAlgorithm(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls()
 
 
@@ -327,6 +339,7 @@ class ApiVersions(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.text_list("versions"))
 
 
@@ -342,12 +355,14 @@ class JwksKeys(CdiReply):
         return {"keys": [dict(entry) for entry in self.entries]}
 
     def headers(self) -> dict[str, str]:
+        """The ``Cache-Control`` header for ``max_age_s``; none when it is unset."""
         if self.max_age_s is None:
             return {}
         return {"Cache-Control": f"max-age={self.max_age_s}, must-revalidate"}
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.objects("keys"))
 
 
@@ -364,6 +379,7 @@ class CreatedOrUpdated(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.flag("createdNew"))
 
 
@@ -379,6 +395,7 @@ class AppRemoved(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls(reply.flag("didExist"))
 
 
@@ -393,6 +410,7 @@ class UnknownUserId(CdiReply):
 
     @classmethod
     def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
         return cls()
 
 

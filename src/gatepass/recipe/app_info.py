@@ -55,6 +55,10 @@ def top_level_domain(host: str) -> str:
 
 @dataclass(frozen=True)
 class AppInfo:
+    """The app's name and where it is served. ``api_domain`` and ``website_domain`` are normalised to
+    ``scheme://host[:port]`` (without a scheme: ``http`` for localhost and IP addresses, else ``https``),
+    ``api_base_path`` to ``/path`` (``""`` for the root); a wrong value is a ``ConfigurationError``."""
+
     app_name: str
     api_domain: str
     website_domain: str
@@ -69,10 +73,12 @@ class AppInfo:
 
     @property
     def api_host(self) -> str:
+        """The API domain's host name (no scheme, no port)."""
         return urlsplit(self.api_domain).hostname or ""
 
     @property
     def website_host(self) -> str:
+        """The website domain's host name (no scheme, no port)."""
         return urlsplit(self.website_domain).hostname or ""
 
     @property
@@ -82,10 +88,12 @@ class AppInfo:
 
     @property
     def refresh_path(self) -> str:
+        """The path of the SDK's refresh API: ``{api_base_path}/session/refresh``."""
         return self.api_base_path + "/session/refresh"
 
     @property
     def signout_path(self) -> str:
+        """The path of the SDK's sign-out API: ``{api_base_path}/signout``."""
         return self.api_base_path + "/signout"
 
     def both_local(self) -> bool:

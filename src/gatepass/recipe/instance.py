@@ -23,12 +23,15 @@ FRAMEWORKS = ("fastapi", "starlette", "flask", "django")
 
 @dataclass
 class Gatepass:
+    """One configured gatepass (what ``init`` and ``create`` return)."""
+
     app_info: AppInfo
     core: CoreConnection
     framework: Framework
     session: SessionRecipe
 
     def close(self) -> None:
+        """Close the core connection (the HTTP client, or the embedded core's database)."""
         self.core.close()
 
 
@@ -73,11 +76,13 @@ def create(
 
 
 def set_default(instance: Gatepass | None) -> None:
+    """Make ``instance`` the process default (``None``: no default); the previous one is not closed."""
     global _default
     _default = instance
 
 
 def get_instance() -> Gatepass:
+    """The process default; ``ConfigurationError`` if there is none (``init`` not called)."""
     if _default is None:
         raise ConfigurationError("gatepass is not initialised: call gatepass.init(...) first")
     return _default

@@ -61,6 +61,8 @@ class SessionClaims:
 
 @dataclass(frozen=True)
 class VerifiedAccessToken:
+    """An access token whose signature and claims checked out: its claims, custom claims, payload and kid."""
+
     claims: SessionClaims
     # The payload holds the anti-CSRF token (and custom claims may hold secrets): never in a repr.
     custom_claims: dict[str, Any] = field(repr=False)
@@ -79,6 +81,8 @@ class Rejected:
 
 @dataclass(frozen=True)
 class ParsedToken:
+    """A token split and decoded by ``parse``; nothing checked yet."""
+
     header: dict[str, Any]
     # All but the signature of a bearer token, and its anti-CSRF token: never in a repr.
     payload: dict[str, Any] = field(repr=False)
@@ -87,10 +91,12 @@ class ParsedToken:
 
 
 def protected_claims_in(custom: Mapping[str, Any]) -> list[str]:
+    """The protected claims among ``custom``'s keys, sorted."""
     return sorted(PROTECTED_CLAIMS.intersection(custom))
 
 
 def custom_claims_of(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload`` without its protected claims."""
     return {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
 
 

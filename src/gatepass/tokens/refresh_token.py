@@ -28,6 +28,8 @@ KEY_BYTES = 32
 
 @dataclass(frozen=True)
 class RefreshTokenContent:
+    """What a refresh token carries, besides its random nonce."""
+
     session_handle: str
     user_id: str
     tenant_id: str
@@ -36,6 +38,7 @@ class RefreshTokenContent:
 
 
 def new_encryption_key() -> bytes:
+    """A new random 256-bit key for sealing refresh tokens."""
     return os.urandom(KEY_BYTES)
 
 

@@ -47,6 +47,9 @@ async def get_session(
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer | None:
+    """The request's session, verified as the arguments say, or ``None`` when ``session_required`` is false
+    and the request carries none. A refusal is raised (``UnauthorisedError``, ``TryRefreshTokenError``,
+    ``InvalidClaimsError``)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     options = VerifyOptions(session_required, anti_csrf_check, check_database)
@@ -60,6 +63,8 @@ async def get_session(
 
 
 async def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> AsyncSessionContainer:
+    """Rotate the request's refresh token; the new tokens go out on the response the way it came. A refusal
+    is raised (``UnauthorisedError``, ``TokenTheftError`` or a duplicate-cookies error)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     state = await run_async(
@@ -77,6 +82,8 @@ async def create_new_session_without_request_response(
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
+    """Create a session for ``user_id`` without a request or response: the caller delivers its tokens
+    (``get_all_session_tokens_dangerously``)."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.create_new_session(
         request=None,
@@ -97,6 +104,9 @@ async def get_session_without_request_response(
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer | None:
+    """The session ``access_token`` stands for, verified without a request (global claim validators are not
+    run); ``None`` when ``session_required`` is false and the token is empty or not an access token. A
+    refusal is raised as in ``get_session``."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.get_session_without_request(
         access_token=access_token,
@@ -112,6 +122,9 @@ async def get_session_without_request_response(
 async def refresh_session_without_request_response(
     refresh_token: str, anti_csrf_token: str | None = None, *, gatepass: Gatepass | None = None
 ) -> AsyncSessionContainer:
+    """Rotate ``refresh_token`` without a request or response: the caller delivers the new tokens. The token
+    is presented as a bearer header, so with ``token_transfer_method='cookie'`` it is always refused. A
+    refusal is raised as in ``refresh_session``."""
     gp = gatepass or get_instance()
     headers = [("authorization", f"Bearer {refresh_token}"), ("rid", "session")]
     if anti_csrf_token is not None:
@@ -123,6 +136,7 @@ async def refresh_session_without_request_response(
 
 
 async def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:
+    """Revoke one session; ``True`` if it existed."""
     gp = gatepass or get_instance()
     return await run_async(gp.session.functions.revoke_session(session_handle=session_handle), gp.session)
 
@@ -130,12 +144,14 @@ async def revoke_session(session_handle: str, *, gatepass: Gatepass | None = Non
 async def revoke_all_sessions_for_user(
     user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
 ) -> list[str]:
+    """Revoke a user's sessions in one tenant (``None``, the default: in all); the handles revoked."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.revoke_all_sessions_for_user(user_id=user_id, tenant_id=tenant_id)
     return await run_async(flow, gp.session)
 
 
 async def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gatepass | None = None) -> list[str]:
+    """Revoke these sessions; the handles of those that existed."""
     gp = gatepass or get_instance()
     return await run_async(gp.session.functions.revoke_multiple_sessions(session_handles=session_handles), gp.session)
 
@@ -143,6 +159,7 @@ async def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gate
 async def get_all_session_handles_for_user(
     user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
 ) -> list[str]:
+    """A user's live session handles in one tenant (``None``, the default: in all)."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.get_all_session_handles_for_user(user_id=user_id, tenant_id=tenant_id)
     return await run_async(flow, gp.session)
@@ -151,6 +168,7 @@ async def get_all_session_handles_for_user(
 async def get_session_information(
     session_handle: str, *, gatepass: Gatepass | None = None
 ) -> SessionInformation | None:
+    """One session's stored state, or ``None`` if it does not exist."""
     gp = gatepass or get_instance()
     return await run_async(gp.session.functions.get_session_information(session_handle=session_handle), gp.session)
 
@@ -158,6 +176,7 @@ async def get_session_information(
 async def update_session_data_in_database(
     session_handle: str, data: dict[str, Any], *, gatepass: Gatepass | None = None
 ) -> bool:
+    """Replace the data stored with a session; ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.update_session_data_in_database(session_handle=session_handle, data=data)
     return await run_async(flow, gp.session)
@@ -166,6 +185,8 @@ async def update_session_data_in_database(
 async def merge_into_access_token_payload(
     session_handle: str, update: dict[str, Any], *, gatepass: Gatepass | None = None
 ) -> bool:
+    """Merge ``update`` into the payload of the session's next access token (a ``None`` value removes a
+    claim; protected claims are ignored); ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.merge_into_access_token_payload(session_handle=session_handle, update=update)
     return await run_async(flow, gp.session)

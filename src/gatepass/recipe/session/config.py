@@ -71,6 +71,7 @@ class SessionConfig:
 
     @property
     def refresh_path(self) -> str:
+        """The refresh API's path (also the refresh-token cookie's ``Path``)."""
         return self.app_info.refresh_path
 
 
@@ -93,6 +94,8 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> Any:
 
 
 def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionConfig:
+    """The options validated and normalised, with the defaults derived from the domains as above; a
+    ``ConfigurationError`` names the first wrong setting."""
     api_scheme = urlsplit(app_info.api_domain).scheme
     website_scheme = urlsplit(app_info.website_domain).scheme
     secure = options.cookie_secure if options.cookie_secure is not None else api_scheme == "https"

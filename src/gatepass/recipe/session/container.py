@@ -106,27 +106,38 @@ class SessionContainer(_SessionView):
     """A session in synchronous code (Flask, sync Django views, scripts)."""
 
     def revoke_session(self) -> None:
+        """Revoke this session at the core, and clear its tokens in the response changes (unless it was verified
+        without a request)."""
         run_sync(_revoke(self.recipe, self.state), self.recipe)
 
     def get_session_data_from_database(self) -> dict[str, Any]:
+        """The data stored with this session, from the core; ``UnauthorisedError`` if the session no longer exists."""
         return run_sync(_information(self.recipe, self.state.session_handle), self.recipe).session_data_in_database
 
     def update_session_data_in_database(self, data: dict[str, Any]) -> None:
+        """Replace the data stored with this session; ``UnauthorisedError`` if the session no longer exists."""
         run_sync(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
 
     def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
+        """Merge ``update`` into this session's access-token payload (a ``None`` value removes a claim) and re-sign
+        the token with the same ``exp``; an expired token is not replaced, and the next refresh carries the
+        payload. ``UnauthorisedError`` if the session no longer exists."""
         run_sync(_regenerate(self.recipe, self.state, update), self.recipe)
 
     def get_session_information(self) -> SessionInformation:
+        """This session's stored state, from the core; ``UnauthorisedError`` if the session no longer exists."""
         return run_sync(_information(self.recipe, self.state.session_handle), self.recipe)
 
     def get_time_created(self) -> int:
+        """When this session was created (epoch milliseconds), from the core."""
         return self.get_session_information().time_created
 
     def get_expiry(self) -> int:
+        """When this session expires (epoch milliseconds), from the core."""
         return self.get_session_information().expiry
 
     def assert_claims(self, validators: list[ClaimValidator]) -> None:
+        """Raise ``InvalidClaimsError`` if the access-token payload fails any of ``validators`` (no core call)."""
         self._claim_check(validators)
 
     def get_faunadb_token(self) -> str:
@@ -138,28 +149,39 @@ class AsyncSessionContainer(_SessionView):
     """A session in asynchronous code (FastAPI, Starlette, async Django views)."""
 
     async def revoke_session(self) -> None:
+        """Revoke this session at the core, and clear its tokens in the response changes (unless it was verified
+        without a request)."""
         await run_async(_revoke(self.recipe, self.state), self.recipe)
 
     async def get_session_data_from_database(self) -> dict[str, Any]:
+        """The data stored with this session, from the core; ``UnauthorisedError`` if the session no longer exists."""
         info = await run_async(_information(self.recipe, self.state.session_handle), self.recipe)
         return info.session_data_in_database
 
     async def update_session_data_in_database(self, data: dict[str, Any]) -> None:
+        """Replace the data stored with this session; ``UnauthorisedError`` if the session no longer exists."""
         await run_async(_update_data(self.recipe, self.state.session_handle, data), self.recipe)
 
     async def merge_into_access_token_payload(self, update: dict[str, Any]) -> None:
+        """Merge ``update`` into this session's access-token payload (a ``None`` value removes a claim) and re-sign
+        the token with the same ``exp``; an expired token is not replaced, and the next refresh carries the
+        payload. ``UnauthorisedError`` if the session no longer exists."""
         await run_async(_regenerate(self.recipe, self.state, update), self.recipe)
 
     async def get_session_information(self) -> SessionInformation:
+        """This session's stored state, from the core; ``UnauthorisedError`` if the session no longer exists."""
         return await run_async(_information(self.recipe, self.state.session_handle), self.recipe)
 
     async def get_time_created(self) -> int:
+        """When this session was created (epoch milliseconds), from the core."""
         return (await self.get_session_information()).time_created
 
     async def get_expiry(self) -> int:
+        """When this session expires (epoch milliseconds), from the core."""
         return (await self.get_session_information()).expiry
 
     async def assert_claims(self, validators: list[ClaimValidator]) -> None:
+        """Raise ``InvalidClaimsError`` if the access-token payload fails any of ``validators`` (no core call)."""
         self._claim_check(validators)
 
     async def get_faunadb_token(self) -> str:

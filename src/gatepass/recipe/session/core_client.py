@@ -104,6 +104,8 @@ class RemoteCore:
         self._version_checked = True
 
     def send_sync(self, call: CoreCall) -> dict[str, Any]:
+        """One CDI call, blocking: the reply body (failures raise as above). The first call also checks that the
+        core speaks CDI 5.4."""
         if not self._version_checked:
             self._check_versions(self._send_sync(CoreCall("GET", "/apiversion"), versioned=False))
         return self._send_sync(call)
@@ -129,6 +131,7 @@ class RemoteCore:
         raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
 
     async def send_async(self, call: CoreCall) -> dict[str, Any]:
+        """``send_sync`` in a worker thread."""
         # The pooled sync client in a worker thread: an AsyncClient would be bound to one event loop (and leak its
         # connections when that loop closes), and httpx's sync client costs less CPU per call anyway.
         result: dict[str, Any] = await anyio.to_thread.run_sync(self.send_sync, call)
@@ -147,6 +150,8 @@ class RemoteCore:
         raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
 
     def close(self) -> None:
+        """Close the pooled HTTP client, if one was opened. It is not reopened: a later call fails with httpx's
+        ``RuntimeError``."""
         if self._sync is not None:
             self._sync.close()
 

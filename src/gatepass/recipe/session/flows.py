@@ -50,7 +50,8 @@ NO_SESSION = (
 
 
 class RecipeContext(Protocol):
-    """What flows need from the recipe: its config, the key cache and the clock."""
+    """What flows need from the recipe: its ``config``, the key cache (``jwks``) and the clock (``now_ms``, epoch
+    milliseconds)."""
 
     @property
     def config(self) -> SessionConfig: ...
@@ -159,6 +160,9 @@ def create_new_session(
     access_token_payload: dict[str, Any],
     session_data_in_database: dict[str, Any],
 ) -> Flow[SessionState]:
+    """Create a session at the core and record the response changes that deliver its tokens (by
+    ``transfer_method_for_create``), clearing the tokens the request carried the other way. Protected
+    claims in ``access_token_payload`` are dropped, and ``iss`` is set to the app's issuer."""
     payload = {k: v for k, v in access_token_payload.items() if k not in PROTECTED_CLAIMS}
     payload["iss"] = ctx.config.app_info.issuer
     method = transport.transfer_method_for_create(request, ctx.config)

@@ -39,6 +39,9 @@ def parse_cookie_header(header: str | None) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class RequestView:
+    """A request as the flows see it: upper-case method, path, headers by lower-case name, cookies in order
+    (duplicates kept) and the client's address."""
+
     method: str
     path: str
     headers: Mapping[str, str]  # lower-case names
@@ -61,14 +64,18 @@ class RequestView:
         )
 
     def header(self, name: str) -> str | None:
+        """A header's value (the name in any case), or ``None``."""
         return self.headers.get(name.lower())
 
     def cookie_values(self, name: str) -> list[str]:
+        """Every value of the cookie ``name``, in order (more than one: duplicate cookies)."""
         return [value for key, value in self.cookies if key == name]
 
 
 @dataclass(frozen=True)
 class Cookie:
+    """One cookie to set; ``value`` is already percent-encoded."""
+
     name: str
     value: str = field(repr=False)  # already percent-encoded; a token, so never in a repr
     expires_ms: int
@@ -79,6 +86,8 @@ class Cookie:
     http_only: bool = True
 
     def render(self) -> str:
+        """The ``Set-Cookie`` value: ``Expires`` (no ``Max-Age``), ``Path``, ``Domain`` if set, ``Secure``,
+        ``HttpOnly`` and ``SameSite``."""
         from email.utils import formatdate
 
         parts = [f"{self.name}={self.value}", f"Expires={formatdate(self.expires_ms / 1000, usegmt=True)}"]
@@ -110,22 +119,26 @@ class ResponseChanges:
         )
 
     def set_header(self, name: str, value: str, *, expose: bool = False) -> None:
+        """Set a header (undoing a removal); ``expose`` also lists it in ``Access-Control-Expose-Headers``."""
         self.headers[name] = value
         self.removed_headers.discard(name)
         if expose and name not in self.expose:
             self.expose.append(name)
 
     def remove_header(self, name: str) -> None:
+        """Remove a header from the response (undoing a ``set_header``)."""
         self.headers.pop(name, None)
         self.removed_headers.add(name)
 
     def add_cookie(self, cookie: Cookie) -> None:
+        """Add a cookie, replacing any with the same name, path and domain."""
         self.cookies = [
             c for c in self.cookies if (c.name, c.path, c.domain) != (cookie.name, cookie.path, cookie.domain)
         ]
         self.cookies.append(cookie)
 
     def extend(self, other: ResponseChanges) -> None:
+        """Apply ``other``'s changes after these: its removals, then its headers, cookies and exposed names."""
         for name in other.removed_headers:
             self.remove_header(name)
         for name, value in other.headers.items():
@@ -148,4 +161,5 @@ class ResponseChanges:
 
     @property
     def empty(self) -> bool:
+        """Nothing to change."""
         return not (self.headers or self.cookies or self.expose or self.removed_headers)

@@ -20,6 +20,9 @@ log = logging.getLogger("gatepass.session")
 
 
 class JwksCache:
+    """The core's public keys by kid, reloaded through ``fetch`` as described above (``clock``: epoch
+    milliseconds)."""
+
     def __init__(
         self,
         fetch: Callable[[], dict[str, Any]],
@@ -38,6 +41,7 @@ class JwksCache:
         self.fetch_count = 0
 
     def key(self, kid: str) -> VerificationKey | None:
+        """The key for ``kid``, or ``None`` if the cache has none (never reloads)."""
         return self._keys.get(kid)
 
     def wants_refresh(self, kid: str | None) -> bool:

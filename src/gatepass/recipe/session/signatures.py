@@ -31,6 +31,9 @@ class ApiResult:
 
 
 class CreateNewSession(Protocol):
+    """``create_new_session``: a new session for ``user_id`` in ``tenant_id``. ``request`` (``None``: none)
+    chooses how the tokens travel, and a session it already carried is revoked."""
+
     def __call__(
         self,
         *,
@@ -43,10 +46,16 @@ class CreateNewSession(Protocol):
 
 
 class GetSession(Protocol):
+    """``get_session``: the request's session, checked as ``options`` say; a refusal, or ``None`` when the
+    request carries none and none is required."""
+
     def __call__(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]: ...
 
 
 class GetSessionWithoutRequest(Protocol):
+    """``get_session_without_request``: the session ``access_token`` stands for; a refusal, or ``None`` when
+    none is required and the token is empty or not an access token."""
+
     def __call__(
         self,
         *,
@@ -59,14 +68,20 @@ class GetSessionWithoutRequest(Protocol):
 
 
 class RefreshSession(Protocol):
+    """``refresh_session``: the session with the request's refresh token rotated, or a refusal."""
+
     def __call__(self, *, request: RequestView) -> Flow[SessionState | Refusal]: ...
 
 
 class RevokeSession(Protocol):
+    """``revoke_session``: ``True`` if the session existed."""
+
     def __call__(self, *, session_handle: str) -> Flow[bool]: ...
 
 
 class RevokeMultipleSessions(Protocol):
+    """``revoke_multiple_sessions``: the handles of the sessions that existed."""
+
     def __call__(self, *, session_handles: list[str]) -> Flow[list[str]]: ...
 
 
@@ -77,14 +92,21 @@ class SessionsOfUser(Protocol):
 
 
 class GetSessionInformation(Protocol):
+    """``get_session_information``: one session's stored state, or ``None`` if it does not exist."""
+
     def __call__(self, *, session_handle: str) -> Flow[SessionInformation | None]: ...
 
 
 class UpdateSessionData(Protocol):
+    """``update_session_data_in_database``: replace the session's stored data; ``False`` if it does not exist."""
+
     def __call__(self, *, session_handle: str, data: JsonObject) -> Flow[bool]: ...
 
 
 class MergeIntoAccessTokenPayload(Protocol):
+    """``merge_into_access_token_payload``: merge ``update`` into the payload of the session's next access
+    token (a ``None`` value removes a claim); ``False`` if the session does not exist."""
+
     def __call__(self, *, session_handle: str, update: JsonObject) -> Flow[bool]: ...
 
 

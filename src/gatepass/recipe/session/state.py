@@ -13,6 +13,9 @@ from gatepass.recipe.session.http_types import ResponseChanges, TransferMethod
 # with FaunaDB, the Fauna secret), are left out so that a logged or printed session leaks nothing.
 @dataclass
 class SessionState:
+    """A verified or newly created session as the flows hold it: identity, tokens, payload, and the response
+    changes that deliver them. ``transfer_method`` is ``None`` for a session verified without a request."""
+
     session_handle: str
     user_id: str
     tenant_id: str
@@ -28,6 +31,7 @@ class SessionState:
 
     @property
     def custom_claims(self) -> dict[str, Any]:
+        """The payload without the protected (session) claims."""
         from gatepass.tokens.access_token import custom_claims_of
 
         return custom_claims_of(self.access_token_payload)
@@ -35,6 +39,8 @@ class SessionState:
 
 @dataclass(frozen=True)
 class SessionInformation:
+    """A session's stored state as the core reports it (``expiry`` and ``time_created`` in epoch milliseconds)."""
+
     session_handle: str
     user_id: str
     recipe_user_id: str
@@ -55,6 +61,10 @@ class ClaimValidator:
 
 @dataclass(frozen=True)
 class VerifyOptions:
+    """How ``get_session`` checks a request. ``anti_csrf_check=None``: check cookie-borne tokens on every
+    method but GET. ``override_global_claim_validators`` gets the global validators and the session, and
+    returns the ones to run."""
+
     session_required: bool = True
     anti_csrf_check: bool | None = None
     check_database: bool = False

@@ -22,6 +22,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CoreCall:
+    """A step: one request to the core; the driver sends back the reply body."""
+
     method: str
     path: str
     body: dict[str, Any] | None = None
@@ -41,6 +43,8 @@ class FetchJwks:
 
 @dataclass(frozen=True)
 class Blocking:
+    """A step: a blocking call other than the core's (a Fauna query); the driver sends back its result."""
+
     fn: Callable[[], Any]
 
 
@@ -56,12 +60,17 @@ def ask(request: CdiRequest[R]) -> Flow[R]:
 
 
 class Io(Protocol):
+    """What the drivers need from the recipe: ``core_sync`` and ``core_async`` answer a ``CoreCall`` with the
+    reply body, and ``refresh_jwks`` reloads the core's public keys (blocking)."""
+
     def core_sync(self, call: CoreCall) -> dict[str, Any]: ...
     async def core_async(self, call: CoreCall) -> dict[str, Any]: ...
     def refresh_jwks(self, kid: str | None) -> None: ...
 
 
 def run_sync(flow: Flow[T], io: Io) -> T:
+    """Drive ``flow`` to its result in the calling thread: each step is performed, and its result sent back
+    or its exception thrown in."""
     result: Any = None
     error: BaseException | None = None
     while True:
@@ -82,6 +91,8 @@ def run_sync(flow: Flow[T], io: Io) -> T:
 
 
 async def run_async(flow: Flow[T], io: Io) -> T:
+    """Drive ``flow`` to its result: core calls awaited, key reloads and blocking steps in a worker thread;
+    each step's result is sent back, or its exception thrown in."""
     result: Any = None
     error: BaseException | None = None
     while True:

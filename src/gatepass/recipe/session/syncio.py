@@ -48,6 +48,9 @@ def get_session(
     *,
     gatepass: Gatepass | None = None,
 ) -> SessionContainer | None:
+    """The request's session, verified as the arguments say, or ``None`` when ``session_required`` is false
+    and the request carries none. A refusal is raised (``UnauthorisedError``, ``TryRefreshTokenError``,
+    ``InvalidClaimsError``)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     options = VerifyOptions(session_required, anti_csrf_check, check_database)
@@ -61,6 +64,8 @@ def get_session(
 
 
 def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> SessionContainer:
+    """Rotate the request's refresh token; the new tokens go out on the response the way it came. A refusal
+    is raised (``UnauthorisedError``, ``TokenTheftError`` or a duplicate-cookies error)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     state = run_sync(raising_required(gp.session.functions.refresh_session(request=adapter.view(request))), gp.session)
@@ -76,6 +81,8 @@ def create_new_session_without_request_response(
     *,
     gatepass: Gatepass | None = None,
 ) -> SessionContainer:
+    """Create a session for ``user_id`` without a request or response: the caller delivers its tokens
+    (``get_all_session_tokens_dangerously``)."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.create_new_session(
         request=None,
@@ -96,6 +103,9 @@ def get_session_without_request_response(
     *,
     gatepass: Gatepass | None = None,
 ) -> SessionContainer | None:
+    """The session ``access_token`` stands for, verified without a request (global claim validators are not
+    run); ``None`` when ``session_required`` is false and the token is empty or not an access token. A
+    refusal is raised as in ``get_session``."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.get_session_without_request(
         access_token=access_token,
@@ -111,6 +121,9 @@ def get_session_without_request_response(
 def refresh_session_without_request_response(
     refresh_token: str, anti_csrf_token: str | None = None, *, gatepass: Gatepass | None = None
 ) -> SessionContainer:
+    """Rotate ``refresh_token`` without a request or response: the caller delivers the new tokens. The token
+    is presented as a bearer header, so with ``token_transfer_method='cookie'`` it is always refused. A
+    refusal is raised as in ``refresh_session``."""
     gp = gatepass or get_instance()
     headers = [("authorization", f"Bearer {refresh_token}"), ("rid", "session")]
     if anti_csrf_token is not None:
@@ -122,6 +135,7 @@ def refresh_session_without_request_response(
 
 
 def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:
+    """Revoke one session; ``True`` if it existed."""
     gp = gatepass or get_instance()
     return run_sync(gp.session.functions.revoke_session(session_handle=session_handle), gp.session)
 
@@ -129,12 +143,14 @@ def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> 
 def revoke_all_sessions_for_user(
     user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
 ) -> list[str]:
+    """Revoke a user's sessions in one tenant (``None``, the default: in all); the handles revoked."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.revoke_all_sessions_for_user(user_id=user_id, tenant_id=tenant_id)
     return run_sync(flow, gp.session)
 
 
 def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gatepass | None = None) -> list[str]:
+    """Revoke these sessions; the handles of those that existed."""
     gp = gatepass or get_instance()
     return run_sync(gp.session.functions.revoke_multiple_sessions(session_handles=session_handles), gp.session)
 
@@ -142,12 +158,14 @@ def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gatepass |
 def get_all_session_handles_for_user(
     user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
 ) -> list[str]:
+    """A user's live session handles in one tenant (``None``, the default: in all)."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.get_all_session_handles_for_user(user_id=user_id, tenant_id=tenant_id)
     return run_sync(flow, gp.session)
 
 
 def get_session_information(session_handle: str, *, gatepass: Gatepass | None = None) -> SessionInformation | None:
+    """One session's stored state, or ``None`` if it does not exist."""
     gp = gatepass or get_instance()
     return run_sync(gp.session.functions.get_session_information(session_handle=session_handle), gp.session)
 
@@ -155,6 +173,7 @@ def get_session_information(session_handle: str, *, gatepass: Gatepass | None = 
 def update_session_data_in_database(
     session_handle: str, data: dict[str, Any], *, gatepass: Gatepass | None = None
 ) -> bool:
+    """Replace the data stored with a session; ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.update_session_data_in_database(session_handle=session_handle, data=data)
     return run_sync(flow, gp.session)
@@ -163,6 +182,8 @@ def update_session_data_in_database(
 def merge_into_access_token_payload(
     session_handle: str, update: dict[str, Any], *, gatepass: Gatepass | None = None
 ) -> bool:
+    """Merge ``update`` into the payload of the session's next access token (a ``None`` value removes a
+    claim; protected claims are ignored); ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.merge_into_access_token_payload(session_handle=session_handle, update=update)
     return run_sync(flow, gp.session)

@@ -42,10 +42,12 @@ def cors_allowed_headers() -> list[str]:
 
 
 def cors_expose_headers() -> list[str]:
+    """Headers the browser SDK reads, to add to the app's CORS ``expose_headers``."""
     return [FRONT_TOKEN_HEADER, ANTI_CSRF_HEADER, ACCESS_HEADER, REFRESH_HEADER]
 
 
 def bearer_token(request: RequestView) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (prefix case-sensitive), or ``None``."""
     value = request.header("authorization")
     if value is None or not value.startswith("Bearer "):
         return None
@@ -54,11 +56,14 @@ def bearer_token(request: RequestView) -> str | None:
 
 
 def cookie_tokens(request: RequestView, token_type: TokenType) -> list[str]:
+    """Every non-empty value of the token's cookie, percent-decoded, in order."""
     name = ACCESS_COOKIE if token_type == "access" else REFRESH_COOKIE
     return [unquote(v) for v in request.cookie_values(name) if v]
 
 
 def token_in(request: RequestView, token_type: TokenType, method: TransferMethod) -> str | None:
+    """The token as ``method`` carries it, or ``None``: the bearer token (for either token type), or the
+    first cookie."""
     if method == "header":
         return bearer_token(request)
     values = cookie_tokens(request, token_type)
@@ -66,6 +71,7 @@ def token_in(request: RequestView, token_type: TokenType, method: TransferMethod
 
 
 def front_token(user_id: str, access_expiry_ms: int, payload: dict[str, Any]) -> str:
+    """The ``front-token`` value: standard base64 of compact, key-sorted ``{"ate","uid","up"}``."""
     body = json.dumps({"uid": user_id, "ate": access_expiry_ms, "up": payload}, separators=(",", ":"), sort_keys=True)
     return base64.b64encode(body.encode("utf-8")).decode("ascii")
 
@@ -90,6 +96,8 @@ def set_token(
     *,
     domain: str | None = None,
 ) -> None:
+    """Deliver one token by ``method``: its cookie (access on ``/``, refresh on the refresh path) or its
+    exposed header, and ``Cache-Control: no-store``. A cookie over 4096 bytes is a ``ConfigurationError``."""
     if method == "cookie":
         name, path = (ACCESS_COOKIE, "/") if token_type == "access" else (REFRESH_COOKIE, config.refresh_path)
         changes.add_cookie(_cookie(config, name, value, expires_ms, path, domain or config.cookie_domain))
@@ -106,6 +114,9 @@ def set_access_token(
     method: TransferMethod,
     now_ms: int | None = None,
 ) -> None:
+    """Deliver a new access token with its ``front-token``; the cookie lasts a year from ``now_ms`` (the
+    JWT's ``exp`` governs). With ``expose_access_token_to_frontend_in_cookie_based_auth``, a cookie token
+    also goes out as a header."""
     changes.set_header(FRONT_TOKEN_HEADER, front, expose=True)
     expires = (now_ms if now_ms is not None else int(time.time() * 1000)) + ONE_YEAR_MS
     set_token(changes, config, "access", token, expires, method)
@@ -114,6 +125,7 @@ def set_access_token(
 
 
 def set_anti_csrf(changes: ResponseChanges, value: str) -> None:
+    """Send the anti-CSRF token in the exposed ``anti-csrf`` header."""
     changes.set_header(ANTI_CSRF_HEADER, value, expose=True)
 
 
@@ -129,15 +141,19 @@ def clear_tokens(
 
 
 def clear_everywhere(changes: ResponseChanges, config: SessionConfig) -> None:
+    """Clear both tokens in cookies and in headers."""
     for method in TRANSFER_METHODS:
         clear_tokens(changes, config, method)
 
 
 def clear_legacy_cookie(changes: ResponseChanges, config: SessionConfig) -> None:
+    """Clear the legacy ``sIdRefreshToken`` cookie (path ``/``, the cookie domain)."""
     changes.add_cookie(_cookie(config, LEGACY_ID_REFRESH_COOKIE, "", EPOCH, "/", config.cookie_domain))
 
 
 def transfer_method_for_create(request: RequestView | None, config: SessionConfig) -> TransferMethod:
+    """How a new session's tokens travel: the configured method or, with ``any``, ``cookie`` if the request's
+    ``st-auth-mode`` says so and headers otherwise (also without a request)."""
     if config.token_transfer_method != "any":
         return config.token_transfer_method
     mode = request.header(AUTH_MODE_HEADER) if request is not None else None

@@ -48,6 +48,8 @@ FaunaClient.check_new_version = _no_version_check
 
 @dataclass(frozen=True)
 class MintedToken:
+    """A Fauna token just created: its secret, and its ref id (to delete it by later)."""
+
     secret: str = field(repr=False)  # the Fauna secret: the ref id is enough to tell tokens apart in a log
     ref_id: str
 
@@ -112,6 +114,8 @@ class FaunaTokens:
             raise FaunaIntegrationError(f"the FaunaDB collection {self.collection!r} does not exist")
 
     def mint(self, user_id: str, session_handle: str, ttl_ms: int) -> MintedToken:
+        """A new token for the user's document, tagged with the session handle, that Fauna deletes at ``ttl_ms``
+        (epoch milliseconds)."""
         return self._token(self._run(self._create(user_id, session_handle, ttl_ms)))
 
     def rotate(self, user_id: str, session_handle: str, ttl_ms: int, old_ref_id: str | None) -> MintedToken:
@@ -126,6 +130,7 @@ class FaunaTokens:
         return self._token(self._run(expr))
 
     def delete(self, ref_ids: list[str]) -> None:
+        """Delete these tokens in one query, skipping those already gone (an empty list sends no query)."""
         if not ref_ids:
             return
         refs = [q.ref(q.tokens(), ref_id) for ref_id in ref_ids]

@@ -37,6 +37,9 @@ DEFAULT_LAG_MS = 30_000
 
 @dataclass
 class FaunaSettings:
+    """How the integration runs: the Fauna calls, whether the secret also goes into the access-token payload
+    (``faunadbToken``), and the lag a Fauna token outlives its access token by."""
+
     tokens: FaunaTokens
     access_faunadb_token_from_frontend: bool = False
     lag_ms: int = DEFAULT_LAG_MS

@@ -10,6 +10,8 @@ from gatepass.recipe.session.state import SessionState
 
 
 class Adapter(Protocol):
+    """What each framework module provides as ``ADAPTER``: ``view`` and ``remember``."""
+
     def view(self, request: Any) -> RequestView:
         """The framework-neutral view of ``request`` (method, path, headers, cookies)."""
 
@@ -21,6 +23,7 @@ _MODULES = {"fastapi": "starlette", "starlette": "starlette", "flask": "flask", 
 
 
 def adapter_for(framework: str) -> Adapter:
+    """The adapter of a configured framework (FastAPI uses Starlette's), imported on first use."""
     module = importlib.import_module(f"gatepass.recipe.session.framework.{_MODULES[framework]}")
     adapter: Adapter = module.ADAPTER
     return adapter

@@ -49,6 +49,8 @@ ADAPTER = _DjangoAdapter()
 
 
 def apply_changes(response: HttpResponse, changes: ResponseChanges) -> HttpResponse:
+    """Apply ``changes`` to a Django response: removed headers dropped, headers set, cookies loaded into
+    ``response.cookies`` (which keeps one cookie per name), exposed headers merged."""
     existing_expose = response.headers.get("Access-Control-Expose-Headers")
     for name in changes.removed_headers:
         if name in response.headers:
@@ -114,6 +116,8 @@ class Middleware:
         return apply_changes(response, _changes_for(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Answer a session error or core failure a view raised (``None``: not ours, Django carries on); the
+        answer carries only the error's response changes."""
         recipe = self._recipe_for(request)
         answer = recipe.answer_exception(exception)
         if answer is None:

@@ -43,6 +43,8 @@ ADAPTER = _FlaskAdapter()
 
 
 def apply_changes(response: Response, changes: ResponseChanges) -> Response:
+    """Apply ``changes`` to a Flask response: removed headers dropped, headers set, one ``Set-Cookie`` per
+    cookie, exposed headers merged."""
     existing_expose = response.headers.get("Access-Control-Expose-Headers")
     for name in changes.removed_headers:
         response.headers.pop(name, None)
@@ -66,6 +68,9 @@ def _instance() -> Gatepass:
 
 
 class Middleware:
+    """Installs gatepass on a Flask app: serves the refresh and sign-out APIs before any view, answers session
+    errors and core failures, and adds the cookies and headers of the request's sessions to the response."""
+
     def __init__(self, app: Flask, gatepass: Gatepass | None = None) -> None:
         self._gatepass = gatepass
         app.before_request(self._before)
@@ -106,6 +111,8 @@ def verify_session(
     override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]]
     | None = None,
 ) -> Callable[[F], F]:
+    """A view decorator that verifies the session first (not for OPTIONS or TRACE); the view reads it with
+    ``get_verified_session()``. A refusal is raised, for ``Middleware`` to answer."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
 
     def decorator(view: F) -> F:

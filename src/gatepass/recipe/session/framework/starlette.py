@@ -77,6 +77,10 @@ async def _send_result(send: Send, result: ApiResult) -> None:
 
 
 class GatepassMiddleware:
+    """Pure ASGI middleware: answers the SDK's refresh and sign-out APIs itself, answers session errors and
+    core failures the app raises before it starts its response, and adds the cookies and headers of every
+    session touched to the response."""
+
     def __init__(
         self, app: Callable[[Scope, Receive, Send], Awaitable[None]], gatepass: Gatepass | None = None
     ) -> None:
