@@ -265,3 +265,16 @@ def test_duplicate_refresh_cookies(tmp_path: Path, older_domain: str | None) -> 
                 assert cleared and "Domain=example.com" in cleared[0]
     finally:
         gp.close()
+
+
+@pytest.mark.parametrize("transfer", ["cookie", "header", "any"])
+def test_refresh_without_a_request_works_in_every_transfer_mode(tmp_path: Path, transfer: str) -> None:
+    """The refresh token is presented the way the recipe accepts it (cookie mode used to refuse it always)."""
+    gp = build_gatepass("flask", EmbeddedCore(f"sqlite:///{tmp_path / 'r.db'}"), token_transfer_method=transfer)
+    created = syncio.create_new_session_without_request_response("public", "user-1", gatepass=gp)
+    refresh_token = created.get_all_session_tokens_dangerously()["refreshToken"]
+    anti_csrf = created.get_all_session_tokens_dangerously()["antiCsrfToken"]
+    refreshed = syncio.refresh_session_without_request_response(refresh_token, anti_csrf, gatepass=gp)
+    assert refreshed.get_handle() == created.get_handle()
+    assert refreshed.get_all_session_tokens_dangerously()["refreshToken"] not in (None, refresh_token)
+    gp.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatepass.recipe.instance import Gatepass, get_instance
+from gatepass.recipe.session import transport
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
@@ -123,10 +124,13 @@ async def refresh_session_without_request_response(
     refresh_token: str, anti_csrf_token: str | None = None, *, gatepass: Gatepass | None = None
 ) -> AsyncSessionContainer:
     """Rotate ``refresh_token`` without a request or response: the caller delivers the new tokens. The token
-    is presented as a bearer header, so with ``token_transfer_method='cookie'`` it is always refused. A
-    refusal is raised as in ``refresh_session``."""
+    is presented the way the recipe accepts it (a bearer header, or the refresh cookie when
+    ``token_transfer_method='cookie'``). A refusal is raised as in ``refresh_session``."""
     gp = gatepass or get_instance()
-    headers = [("authorization", f"Bearer {refresh_token}"), ("rid", "session")]
+    carrier = ("authorization", f"Bearer {refresh_token}")
+    if gp.session.config.token_transfer_method == "cookie":
+        carrier = ("cookie", f"{transport.REFRESH_COOKIE}={refresh_token}")
+    headers = [carrier, ("rid", "session")]
     if anti_csrf_token is not None:
         headers.append(("anti-csrf", anti_csrf_token))
     view = RequestView.build("POST", gp.session.config.refresh_path, headers)
