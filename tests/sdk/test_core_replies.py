@@ -239,3 +239,17 @@ def test_any_core_reply_after_local_verification_gets_a_clean_answer(served: Ser
     attack()
     reached = {"/recipe/session/verify", "/recipe/session", "/recipe/session/regenerate"}
     assert reached <= set(served.fake.calls), "the token was not verified locally: the replies were never read"
+
+
+@pytest.mark.parametrize("status", ["TRY_REFRESH_TOKEN", "GENERAL_ERROR", "ok", "UNAUTHORISED "])
+def test_a_refresh_reply_with_a_status_refresh_cannot_answer_is_no_session(served: Served, status: str) -> None:
+    """A reply that carries token-shaped fields under a status the refresh API does not answer with used to be read
+    as success (anything but UNAUTHORISED or theft was a new session): it is a core failure, no cookie is set."""
+    access = {"token": _signed_access_token(served), "expiry": 4_000_000_000_000, "createdTime": 1}
+    refresh = {"token": "gp1.AAAA", "expiry": 4_000_000_000_000, "createdTime": 1}
+    session = {"handle": "h-1", "userId": "u-1", "recipeUserId": "u-1", "userDataInJWT": {}, "tenantId": "public"}
+    body = {"status": status, "session": session, "accessToken": access, "refreshToken": refresh}
+    served.fake.reply = json.dumps(body).encode()
+    response = served.http.post("/auth/session/refresh", headers={"authorization": "Bearer gp1.AAAA"})
+    assert response.status_code == 500 and response.json() == FAILURE, response.text[:300]
+    assert not response.headers.get_list("set-cookie") and "st-access-token" not in response.headers
