@@ -12,6 +12,8 @@ from gatepass.core.dispatch import dispatch
 from gatepass.core.runtime import CoreRuntime
 from gatepass.protocol.body import JsonBody, Query
 
+__all__ = ["CoreRuntime", "EmbeddedRuntime"]  # CoreRuntime: what EmbeddedCore.runtime is, for tests and tools
+
 
 class EmbeddedRuntime:
     """One in-process core over ``database_url`` with the given app settings (checked at once)."""

@@ -17,8 +17,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
-from gatepass.core.embedded import EmbeddedRuntime
-from gatepass.core.runtime import CoreRuntime
+from gatepass.core.embedded import CoreRuntime, EmbeddedRuntime
 from gatepass.errors import (
     ConfigurationError,
     CoreError,
