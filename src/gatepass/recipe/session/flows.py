@@ -93,8 +93,8 @@ def decide(ctx: RecipeContext, token: str | ParsedToken, rules: VerifyRules) -> 
 def _verified_identity(ctx: RecipeContext, parsed: ParsedToken) -> Flow[VerifiedAccessToken | None]:
     """Signature and claims checked, expiry not: whose session is this (a login replaces it)?"""
     yield from _fresh_keys(ctx, parsed)
-    verified = access_token.verify(parsed, ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=True)
-    return None if isinstance(verified, Rejected) else verified
+    decision = decide_verify(parsed, VerifyRules(), ctx.jwks.key, ctx.now_ms() // 1000, allow_expired=True)
+    return decision.verified if isinstance(decision, Accept | NeedsCore) else None
 
 
 def _state_from_verified(verified: VerifiedAccessToken, token: str) -> SessionState:
