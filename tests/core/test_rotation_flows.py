@@ -267,3 +267,22 @@ def test_regenerate_of_revoked_session_is_unauthorised(client: httpx.Client) -> 
     client.post("/recipe/session/remove", json={"sessionHandles": [created["session"]["handle"]]})
     result = client.post("/recipe/session/regenerate", json={"accessToken": created["accessToken"]["token"]}).json()
     assert result == {"status": "UNAUTHORISED", "message": "Session does not exist."}
+
+
+def test_a_verify_never_lengthens_an_access_token(client: httpx.Client, runtime: CoreRuntime, clock: FakeClock) -> None:
+    """The first use after a refresh (promotion), and a payload changed in the database (check_database), both get
+    a replacement that keeps the presented token's exp: only a refresh starts a new validity, so whatever was
+    issued with the refresh (the FaunaDB integration's token TTL) covers every token of that lineage."""
+    created = create_session(client)
+    refreshed = refresh(client, created["refreshToken"]["token"])
+    expiry = refreshed["accessToken"]["expiry"]
+    clock.advance(35_000)  # an idle tab: the first request comes long after the refresh
+    promoted = verify(client, refreshed["accessToken"]["token"])["accessToken"]
+    assert promoted["expiry"] == expiry and segments(promoted["token"])[1]["exp"] * 1000 == expiry
+    assert segments(promoted["token"])[1]["iat"] * 1000 == clock()
+    handle = created["session"]["handle"]
+    update = client.put("/recipe/jwt/data", json={"sessionHandle": handle, "userDataInJWT": {"role": "admin"}})
+    assert update.status_code == 200 and update.json()["status"] == "OK"
+    clock.advance(10_000)
+    reminted = verify(client, promoted["token"], checkDatabase=True)["accessToken"]
+    assert reminted["expiry"] == expiry and segments(reminted["token"])[1]["role"] == "admin"

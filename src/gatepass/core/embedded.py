@@ -8,19 +8,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatepass.core.app_config import AppConfig, build_app_config
+from gatepass.core.clock import Clock, system_clock
 from gatepass.core.dispatch import dispatch
 from gatepass.core.runtime import CoreRuntime
 from gatepass.protocol.body import JsonBody, Query
 
-__all__ = ["CoreRuntime", "EmbeddedRuntime"]  # CoreRuntime: what EmbeddedCore.runtime is, for tests and tools
+__all__ = ["Clock", "CoreRuntime", "EmbeddedRuntime"]  # what EmbeddedCore's signature and .runtime name
 
 
 class EmbeddedRuntime:
     """One in-process core over ``database_url`` with the given app settings (checked at once)."""
 
-    def __init__(self, database_url: str, settings: Mapping[str, object]) -> None:
+    def __init__(self, database_url: str, settings: Mapping[str, object], clock: Clock | None = None) -> None:
         self.config: AppConfig = build_app_config(dict(settings))
         self.database_url = database_url
+        self._clock = clock or system_clock
         self._runtime: CoreRuntime | None = None
         self._lock = threading.Lock()
 
@@ -30,7 +32,7 @@ class EmbeddedRuntime:
         if self._runtime is None:
             with self._lock:
                 if self._runtime is None:
-                    self._runtime = CoreRuntime.open(self.database_url, self.config)
+                    self._runtime = CoreRuntime.open(self.database_url, self.config, self._clock)
         return self._runtime
 
     def call(self, method: str, path: str, body: Mapping[str, Any] | None, query: Mapping[str, str]) -> dict[str, Any]:

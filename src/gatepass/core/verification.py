@@ -3,7 +3,9 @@
 
 The CPU-only part answers most verifies without blocking; what is left is returned as ``NeedsDatabase`` for a
 worker thread. The signature is checked once per call: an unknown key id is decided again after the keys are
-reloaded, without having been checked before.
+reloaded, without having been checked before. A replacement access token (promotion, or a payload changed in the
+database) keeps the presented token's ``exp``: upstream's starts a new validity at the first use after a refresh,
+which let an idle tab's session outlive the Fauna token issued with that refresh.
 """
 
 from __future__ import annotations
@@ -119,5 +121,7 @@ class Verifier:
         if not decision.mint:
             return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, verified.custom_claims))
         grant = AccessGrant.of_row(row, rth1=claims.refresh_token_hash1, prth1=None, anti_csrf=claims.anti_csrf_token)
-        access = self._issuer.access(ctx, grant, now)
+        # The replacement keeps the presented token's exp: a verify never lengthens an access token's life (only a
+        # refresh does), so whatever was issued with the refresh (a Fauna token's TTL) covers every token after it.
+        access = self._issuer.access(ctx, grant, now, expires_at_s=claims.expires_at)
         return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload), access)

@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
-from gatepass.core.embedded import CoreRuntime, EmbeddedRuntime
+from gatepass.core.embedded import Clock, CoreRuntime, EmbeddedRuntime
 from gatepass.errors import (
     ConfigurationError,
     CoreError,
@@ -165,13 +165,18 @@ class EmbeddedCore:
         access_token_validity: float | None = None,
         refresh_token_validity: float | None = None,
         access_token_dynamic_signing_key_update_interval: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """Lifetimes in seconds (as ``gatepass core``'s settings); ``clock`` (epoch milliseconds) for tests."""
         lifetimes = {
             "access_token_validity": access_token_validity,
             "refresh_token_validity": refresh_token_validity,
             "access_token_dynamic_signing_key_update_interval": access_token_dynamic_signing_key_update_interval,
         }
-        self._embedded = EmbeddedRuntime(database_url, {k: v for k, v in lifetimes.items() if v is not None})
+        settings = {k: v for k, v in lifetimes.items() if v is not None}
+        self._embedded = (
+            EmbeddedRuntime(database_url, settings, clock) if clock else EmbeddedRuntime(database_url, settings)
+        )
         self.database_url = database_url
 
     def __repr__(self) -> str:
