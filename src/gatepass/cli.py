@@ -131,6 +131,13 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     demo.add_argument(
         "--access-token-validity", type=float, default=30, metavar="SECONDS", help="access-token lifetime (default 30)"
     )
+    demo.add_argument(
+        "--faunadb-token-lag",
+        type=float,
+        default=5,
+        metavar="SECONDS",
+        help="how long a Fauna token outlives its access token (default 5)",
+    )
     demo.add_argument("--assets", help="directory with supertokens.js and faunadb.js (default: frontend/build)")
 
 
@@ -174,12 +181,15 @@ def run_demo(args: argparse.Namespace) -> int:
     _configure_logging("warning")
     if not 0 < args.access_token_validity <= 86_400:
         raise ConfigurationError("--access-token-validity must be between 1 and 86400 seconds")
+    if not 0 <= args.faunadb_token_lag <= 3_600:
+        raise ConfigurationError("--faunadb-token-lag must be between 0 and 3600 seconds")
     run(
         host=args.host,
         port=args.port,
         fauna_port=args.fauna_port,
         data_dir=Path(args.data_dir),
         access_token_validity=args.access_token_validity,
+        faunadb_token_lag_ms=round(args.faunadb_token_lag * 1000),
         assets=Path(args.assets) if args.assets else None,
         limits=limits_from_env(os.environ),
     )

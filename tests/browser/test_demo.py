@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +25,15 @@ ACCESS_TOKEN_SECONDS = 3
 EXPECTED = ("the server responded with a status of 401",)
 
 
-@pytest.fixture
-def demo(tmp_path: Path, browser_assets: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+@contextmanager
+def _running_demo(
+    tmp_path: Path, assets: Path, validity_s: float, *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port, fauna_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gatepass.cli",
-            "demo",
-            "--port",
-            str(port),
-            "--fauna-port",
-            str(fauna_port),
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--access-token-validity",
-            str(ACCESS_TOKEN_SECONDS),
-            "--assets",
-            str(browser_assets),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-m", "gatepass.cli", "demo", "--port", str(port), "--fauna-port", str(fauna_port)]
+    command += ["--data-dir", str(tmp_path / "data"), "--access-token-validity", str(validity_s)]
+    command += ["--assets", str(assets), *extra]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -69,6 +55,12 @@ def demo(tmp_path: Path, browser_assets: Path) -> Iterator[tuple[str, subprocess
                 process.kill()
         if process.stdout:
             process.stdout.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path, browser_assets: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    with _running_demo(tmp_path, browser_assets, ACCESS_TOKEN_SECONDS) as running:
+        yield running
 
 
 def _shot(page: Any, name: str) -> None:
@@ -154,3 +146,45 @@ def test_demo_backend_answers_bad_input_cleanly(demo: tuple[str, subprocess.Pope
     assert httpx.post(url + "/like-comment", json={"commentId": "abc"}, headers=bearer).status_code == 400
     assert httpx.post(url + "/like-comment", json={"commentId": "1"}, headers=bearer).status_code == 404
     assert httpx.post(url + "/like-comment", json={"commentId": "1"}).status_code == 401
+
+
+# Reads Fauna the way the page does: the payload's faunadbToken (getAccessTokenPayloadSecurely refreshes first if
+# the access token has expired), then a query as that token's user.
+FAUNA_AS_THE_PAGE = """async () => {
+  const payload = await supertokens.getAccessTokenPayloadSecurely();
+  try {
+    await fauna(payload.faunadbToken).query(faunadb.query.CurrentIdentity());
+    return "live";
+  } catch (error) {
+    return "refused: " + error.name;
+  }
+}"""
+
+
+def test_an_idle_tab_never_holds_a_valid_session_with_a_dead_fauna_token(
+    browser: Any, tmp_path: Path, browser_assets: Path
+) -> None:
+    """The liveness defect, in real time: access tokens live 5 s, Fauna tokens 1 s longer. Refresh, then the first
+    request comes 3.5 s later (an idle tab), then at 6.7 s after the refresh the page reads Fauna with the token its
+    session carries. Before the fix the promoted access token was still valid (until 8.5 s) while the Fauna token
+    issued at the refresh had died at 6 s; now the access token expires with the refresh's, the page refreshes,
+    and the new Fauna token is live."""
+    with _running_demo(tmp_path, browser_assets, 5, "--faunadb-token-lag", "1") as (url, _):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#auth:not([hidden])")
+        page.fill("#email", "idle.tab@example.com")
+        page.fill("#password", "a good password")
+        page.click("#signup")
+        page.wait_for_function("document.querySelectorAll('#comments li').length === 3")
+        assert page.evaluate("supertokens.attemptRefreshingSession()") is True
+        refreshed_at = time.monotonic()
+        time.sleep(max(0.0, refreshed_at + 3.5 - time.monotonic()))
+        page.locator("#comments li").first.locator("button").click()  # the promoting request
+        page.wait_for_function("document.querySelector('#comments li .likes').textContent.includes('1')")
+        time.sleep(max(0.0, refreshed_at + 6.7 - time.monotonic()))
+        assert page.evaluate(FAUNA_AS_THE_PAGE) == "live"
+        page.locator("#comments li").first.locator("button").click()
+        page.wait_for_function("document.querySelector('#comments li .likes').textContent.includes('2')")
+        context.close()

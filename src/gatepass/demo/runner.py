@@ -61,6 +61,7 @@ def run_demo(
     fauna_port: int = 8443,
     data_dir: Path = Path(".gatepass-demo"),
     access_token_validity: float = 30,
+    faunadb_token_lag_ms: int = 5_000,
     assets: Path | None = None,
     limits: ServerLimits = DEFAULT_LIMITS,
 ) -> None:
@@ -82,14 +83,16 @@ def run_demo(
                 faunadb_client=admin,
                 user_collection_name="users",
                 access_faunadb_token_from_frontend=True,
-                faunadb_token_time_lag_ms=5_000,
+                faunadb_token_time_lag_ms=faunadb_token_lag_ms,
             )
         ],
     )
     app = build_demo_app(gp, admin, fauna_port, bundles)
     print(f"gatepass demo: open {origin}", flush=True)
     print(f"  Fauna dev server: http://127.0.0.1:{fauna_port} (admin secret '{FAUNA_ADMIN_SECRET}')", flush=True)
-    print(f"  sessions: {data_dir / 'sessions.db'}; access tokens live {access_token_validity:g} s", flush=True)
+    lag_s = faunadb_token_lag_ms / 1000
+    lifetimes = f"access tokens live {access_token_validity:g} s, Fauna tokens {lag_s:g} s longer"
+    print(f"  sessions: {data_dir / 'sessions.db'}; {lifetimes}", flush=True)
     for sig in (signal.SIGINT, signal.SIGTERM):  # uvicorn re-raises the signal into these after its shutdown
         signal.signal(sig, lambda *_: None)
     try:
