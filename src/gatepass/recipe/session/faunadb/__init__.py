@@ -27,6 +27,7 @@ from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patche
     FaunaIntegrationError,
     FaunaTokens,
     FaunaUnavailableError,
+    UserLookup,
 )
 from gatepass.recipe.session.faunadb.integration import (
     DEFAULT_LAG_MS,
@@ -56,22 +57,32 @@ def init(
     user_collection_name: str,
     access_faunadb_token_from_frontend: bool = False,
     faunadb_token_time_lag_ms: int = DEFAULT_LAG_MS,
+    user_external_id_index: str | None = None,
+    create_user_on_first_login: bool = False,
+    user_external_id_field: str = "externalId",
     claim_validators: list[ClaimValidator] | None = None,
     override: Overrides | None = None,
     error_handlers: ErrorHandlers | None = None,
     **session_options: Any,
 ) -> SessionRecipeSpec:
-    """The session recipe with the FaunaDB integration; takes every ``session.init`` option too."""
+    """The session recipe with the FaunaDB integration; takes every ``session.init`` option too.
+
+    Users are Fauna documents of ``user_collection_name``: the session's user id is the document's numeric id, or,
+    with ``user_external_id_index``, a term of that index (an id from anywhere: an OAuth provider, your own user
+    table); ``create_user_on_first_login`` then creates ``{data: {<user_external_id_field>: user id}}`` for an id no
+    document has. Finding (or creating) the document and minting its token are one Fauna query.
+    """
     if not isinstance(faunadb_client, FaunaClient):
         raise ConfigurationError("faunadb_client must be a faunadb.client.FaunaClient")
-    if not isinstance(user_collection_name, str) or not user_collection_name or "/" in user_collection_name:
-        raise ConfigurationError("user_collection_name must be the name of the FaunaDB collection of users")
+    users = _user_lookup(
+        user_collection_name, user_external_id_index, create_user_on_first_login, user_external_id_field
+    )
     if isinstance(faunadb_token_time_lag_ms, bool) or not isinstance(faunadb_token_time_lag_ms, int):
         raise ConfigurationError("faunadb_token_time_lag_ms must be a whole number of milliseconds")
     if not 0 <= faunadb_token_time_lag_ms <= 3_600_000:
         raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
     settings = FaunaSettings(
-        FaunaTokens(faunadb_client, user_collection_name),
+        FaunaTokens(faunadb_client, users),
         bool(access_faunadb_token_from_frontend),
         faunadb_token_time_lag_ms,
     )
@@ -83,6 +94,25 @@ def init(
 
     overrides = Overrides(functions=functions, apis=override.apis if override else None)
     return SessionRecipeSpec(SessionOptions(**session_options), list(claim_validators or []), overrides, error_handlers)
+
+
+def _fauna_name(setting: str, value: object, what: str) -> str:
+    if not isinstance(value, str) or not value or "/" in value or len(value) > 256:
+        raise ConfigurationError(f"{setting} must be the name of a FaunaDB {what}")
+    return value
+
+
+def _user_lookup(collection: object, index: object, create: object, field: object) -> UserLookup:
+    if not isinstance(create, bool):
+        raise ConfigurationError("create_user_on_first_login must be True or False")
+    if create and index is None:
+        raise ConfigurationError("create_user_on_first_login needs user_external_id_index (the id to look users up by)")
+    return UserLookup(
+        _fauna_name("user_collection_name", collection, "collection"),
+        None if index is None else _fauna_name("user_external_id_index", index, "index"),
+        create,
+        _fauna_name("user_external_id_field", field, "document field"),
+    )
 
 
 def installed_integration(recipe: SessionRecipe) -> FaunaIntegration | None:

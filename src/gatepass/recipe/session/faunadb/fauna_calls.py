@@ -34,6 +34,7 @@ __all__ = [
     "MintedToken",
     "NotFound",
     "Unauthorized",
+    "UserLookup",
     "q",
     "validate_user_id",
 ]
@@ -46,12 +47,46 @@ def _no_version_check(self: FaunaClient) -> None:
 FaunaClient.check_new_version = _no_version_check
 
 
+MAX_EXTERNAL_ID_CHARS = 128  # the core's own limit on user ids
+USER_NOT_FOUND = "gatepass: no user document has this external id"
+
+
 @dataclass(frozen=True)
 class MintedToken:
     """A Fauna token just created: its secret, and its ref id (to delete it by later)."""
 
     secret: str = field(repr=False)  # the Fauna secret: the ref id is enough to tell tokens apart in a log
     ref_id: str
+
+
+@dataclass(frozen=True)
+class UserLookup:
+    """How a session's user id names the user's Fauna document: as its numeric document id in ``collection``, or,
+    with ``external_id_index``, as the term of an index over the documents (an OAuth subject, a row id of your own
+    user table); ``create_on_first_login`` creates ``{data: {<external_id_field>: user id}}`` when none matches."""
+
+    collection: str
+    external_id_index: str | None = None
+    create_on_first_login: bool = False
+    external_id_field: str = "externalId"
+
+    def check(self, user_id: str) -> None:
+        """Refuse, before any session exists, a user id that can never name a document."""
+        if self.external_id_index is None:
+            validate_user_id(user_id)
+        elif not user_id or len(user_id) > MAX_EXTERNAL_ID_CHARS:
+            raise FaunaIntegrationError(f"an external user id must have 1 to {MAX_EXTERNAL_ID_CHARS} characters")
+
+    def ref(self, user_id: str) -> Any:
+        """The FQL that evaluates to the user's document ref (finding, or creating, it by its external id)."""
+        if self.external_id_index is None:
+            return q.ref(q.collection(self.collection), user_id)
+        match = q.match(q.index(self.external_id_index), user_id)
+        missing: Any = q.abort(USER_NOT_FOUND)
+        if self.create_on_first_login:
+            document = {"data": {self.external_id_field: user_id}}
+            missing = q.select("ref", q.create(q.collection(self.collection), document))
+        return q.let({"match": match}, q.if_(q.exists(q.var("match")), q.select("ref", q.get(q.var("match"))), missing))
 
 
 def validate_user_id(user_id: str) -> None:
@@ -73,6 +108,8 @@ def _translate(error: Exception, collection: str) -> Exception:
         return FaunaUserNotFoundError(f"the user's document was not found in the FaunaDB collection {collection!r}")
     if isinstance(error, BadRequest):
         codes = {e.code for e in error.errors}
+        if "transaction aborted" in codes and any(e.description == USER_NOT_FOUND for e in error.errors):
+            return FaunaUserNotFoundError(f"no document in the FaunaDB collection {collection!r} has this external id")
         if "invalid ref" in codes:
             return FaunaIntegrationError(f"the FaunaDB collection {collection!r} does not exist")
         return FaunaIntegrationError(f"FaunaDB refused the token query ({', '.join(sorted(codes))})")
@@ -84,9 +121,10 @@ def _translate(error: Exception, collection: str) -> Exception:
 class FaunaTokens:
     """Mints, rotates and deletes the Fauna tokens of sessions, one query each."""
 
-    def __init__(self, client: FaunaClient, collection: str) -> None:
+    def __init__(self, client: FaunaClient, users: str | UserLookup) -> None:
         self.client = client
-        self.collection = collection
+        self.users = users if isinstance(users, UserLookup) else UserLookup(users)
+        self.collection = self.users.collection
 
     def _run(self, expr: Any) -> Any:
         try:
@@ -98,7 +136,7 @@ class FaunaTokens:
         return q.create(
             q.tokens(),
             {
-                "instance": q.ref(q.collection(self.collection), user_id),
+                "instance": self.users.ref(user_id),
                 "ttl": q.epoch(ttl_ms, "milliseconds"),
                 "data": {"sessionHandle": session_handle, "issuedBy": "gatepass"},
             },
@@ -109,9 +147,17 @@ class FaunaTokens:
         return MintedToken(secret=result["secret"], ref_id=str(result["ref"].id()))
 
     def check_setup(self) -> None:
-        """One query proving the key is accepted and the user collection exists (run before the first login)."""
-        if not self._run(q.exists(q.collection(self.collection))):
+        """One query proving the key is accepted and the user collection (and the external-id index, if any) exist
+        (run before the first login)."""
+        index = self.users.external_id_index
+        checks = [q.exists(q.collection(self.collection))]
+        if index is not None:
+            checks.append(q.exists(q.index(index)))
+        found = self._run(checks)
+        if not found[0]:
             raise FaunaIntegrationError(f"the FaunaDB collection {self.collection!r} does not exist")
+        if index is not None and not found[1]:
+            raise FaunaIntegrationError(f"the FaunaDB index {index!r} (external user ids) does not exist")
 
     def mint(self, user_id: str, session_handle: str, ttl_ms: int) -> MintedToken:
         """A new token for the user's document, tagged with the session handle, that Fauna deletes at ``ttl_ms``

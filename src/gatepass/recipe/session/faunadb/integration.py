@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken, validate_user_id
+from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import Refusal, Unauthorised
 from gatepass.recipe.session.recipe import RecipeInterface
@@ -79,7 +79,7 @@ class FaunaIntegration:
         session_data_in_database: dict[str, Any],
     ) -> Flow[SessionState]:
         """A session and its Fauna token, or neither."""
-        validate_user_id(user_id)  # before any session exists
+        self.settings.tokens.users.check(user_id)  # before any session exists
         if not self.setup_checked:
             yield Blocking(self.settings.tokens.check_setup)
             self.setup_checked = True
