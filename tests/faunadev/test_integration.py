@@ -223,8 +223,10 @@ def test_sec_39_secret_reaches_the_frontend_only_when_enabled(app: App) -> None:
         assert app.fauna_as(payload[faunadb.FAUNADB_TOKEN_KEY]).query(q.current_identity()) == app.users["alice"]
     else:
         assert faunadb.FAUNADB_TOKEN_KEY not in payload and secret not in json.dumps(payload)
+        assert isinstance(payload[faunadb.FAUNADB_SEALED_TOKEN_KEY], str)  # sealed: only the backend opens it
     info = syncio.get_session_information(login.json()["handle"], gatepass=app.gp)
-    assert info is not None and info.session_data_in_database[faunadb.FAUNADB_TOKEN_KEY] == secret
+    assert info is not None and info.session_data_in_database == {}  # the app's own data stays the app's
+    assert info.custom_claims_in_access_token_payload[faunadb.FAUNADB_TOKEN_REF_KEY] == payload["faunadbTokenRef"]
 
 
 # failure paths ---------------------------------------------------------------------------------------------------
@@ -385,3 +387,40 @@ def test_one_fauna_round_trip_per_create_and_refresh(tmp_path: Path) -> None:
         finally:
             gp.close()
             fauna.close()
+
+
+@pytest.mark.parametrize("frontend", [False, True], ids=["backend-only", "frontend"])
+def test_two_core_calls_per_create_and_refresh_and_none_to_read_the_token(
+    tmp_path: Path, fauna: FaunaDev, setup: dict[str, Any], frontend: bool
+) -> None:
+    """The Fauna token travels in the session's payload (sealed in backend-only mode): a create or a refresh is the
+    operation plus one regenerate, and get_faunadb_token() asks the core nothing."""
+    gp = _gatepass(tmp_path, fauna.client(setup["server_key"]), access_faunadb_token_from_frontend=frontend)
+    calls: list[str] = []
+    original = gp.session.core_sync
+
+    def recording(call: Any) -> dict[str, Any]:
+        calls.append(f"{call.method} {call.path}")
+        return original(call)
+
+    gp.session.core_sync = recording  # type: ignore[method-assign]
+    try:
+        syncio.create_new_session_without_request_response("public", setup["users"]["bob"].id(), gatepass=gp)
+        calls.clear()
+        created = syncio.create_new_session_without_request_response(
+            "public", setup["users"]["alice"].id(), gatepass=gp
+        )
+        assert calls == ["POST /public/recipe/session", "POST /recipe/session/regenerate"]
+        calls.clear()
+        first = created.get_faunadb_token()
+        assert calls == []
+        refresh_token = created.get_all_session_tokens_dangerously()["refreshToken"]
+        refreshed = syncio.refresh_session_without_request_response(refresh_token, gatepass=gp)
+        assert calls == ["POST /recipe/session/refresh", "POST /recipe/session/regenerate"]
+        calls.clear()
+        second = refreshed.get_faunadb_token()
+        assert calls == [] and second != first
+        assert _refused(fauna.client(first)) and not _refused(fauna.client(second))
+    finally:
+        del gp.session.core_sync
+        gp.close()

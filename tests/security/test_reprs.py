@@ -36,6 +36,7 @@ from gatepass.protocol.cdi import (
     JwtCreated,
     SessionRef,
     UpdateJwtData,
+    UpdateSessionData,
     Verified,
     VerifySession,
 )
@@ -185,6 +186,7 @@ def _typed_wire(calls: list[CoreCall], replies: list[dict[str, Any]], secrets: d
     typed += [CreateJwt(payload={"t": secret}, validity_s=60, jwks_domain="http://x"), JwtCreated(secret)]
     fauna_payload = {"faunadbToken": secrets["Fauna secret"]}
     typed += [UpdateJwtData(session_handle="h", user_data_in_jwt=fauna_payload)]
+    typed += [UpdateSessionData(session_handle="h", user_data_in_database=fauna_payload)]
     ref = SessionRef("h", "u", "u", "public", fauna_payload)
     verify = VerifySession(access_token=secret, anti_csrf_token=secrets["anti-CSRF token"], do_anti_csrf_check=True)
     typed += [ref, verify, Verified(ref, IssuedToken(secret, 0, 0))]
@@ -225,7 +227,7 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
         "access token": state.access_token,
         "refresh token": first_refresh,
         "anti-CSRF token": anti_csrf,
-        "Fauna secret": info.session_data_in_database[faunadb.FAUNADB_TOKEN_KEY],
+        "Fauna secret": info.custom_claims_in_access_token_payload[faunadb.FAUNADB_TOKEN_KEY],
     }
     for cookie in result.changes.cookies:
         secrets[f"refreshed {cookie.name}"] = unquote(cookie.value)
@@ -296,7 +298,10 @@ def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: 
     minted = integration.settings.tokens.mint(user_id, handle, 10**13)
     secrets["minted Fauna secret"] = minted.secret
     parsed = parse_secret(minted.secret)
-    return [minted, integration, integration.settings, integration.settings.tokens, parsed]
+    seal = integration.settings.seal
+    sealed = seal.seal(minted.secret, handle)  # the backend-only mode's payload value: opens only with the seal
+    assert seal.open(sealed, handle) == minted.secret and minted.secret not in sealed
+    return [minted, integration, integration.settings, integration.settings.tokens, seal, parsed]
 
 
 @pytest.fixture

@@ -31,16 +31,19 @@ from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patche
 )
 from gatepass.recipe.session.faunadb.integration import (
     DEFAULT_LAG_MS,
+    FAUNADB_SEALED_TOKEN_KEY,
     FAUNADB_TOKEN_KEY,
     FAUNADB_TOKEN_REF_KEY,
     FaunaIntegration,
     FaunaSettings,
 )
+from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.recipe import Overrides, RecipeInterface, SessionRecipe
 from gatepass.recipe.session.spec import SessionRecipeSpec
 from gatepass.recipe.session.state import ClaimValidator
 
 __all__ = [
+    "FAUNADB_SEALED_TOKEN_KEY",
     "FAUNADB_TOKEN_KEY",
     "FAUNADB_TOKEN_REF_KEY",
     "FaunaClient",
@@ -60,6 +63,7 @@ def init(
     user_external_id_index: str | None = None,
     create_user_on_first_login: bool = False,
     user_external_id_field: str = "externalId",
+    faunadb_token_seal_key: bytes | None = None,
     claim_validators: list[ClaimValidator] | None = None,
     override: Overrides | None = None,
     error_handlers: ErrorHandlers | None = None,
@@ -83,6 +87,7 @@ def init(
         raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
     settings = FaunaSettings(
         FaunaTokens(faunadb_client, users),
+        TokenSeal(_seal_key(faunadb_client, faunadb_token_seal_key)),
         bool(access_faunadb_token_from_frontend),
         faunadb_token_time_lag_ms,
     )
@@ -94,6 +99,19 @@ def init(
 
     overrides = Overrides(functions=functions, apis=override.apis if override else None)
     return SessionRecipeSpec(SessionOptions(**session_options), list(claim_validators or []), overrides, error_handlers)
+
+
+def _seal_key(client: FaunaClient, key: object) -> bytes:
+    """The key material of the backend-only mode's sealed secret: given, or the Fauna server key the client holds
+    (every backend process has it; the browser never does; the seal is as strong as that key)."""
+    if key is not None:
+        if not isinstance(key, bytes) or len(key) < 32:
+            raise ConfigurationError("faunadb_token_seal_key must be at least 32 random bytes")
+        return key
+    secret = getattr(getattr(client, "auth", None), "secret", None)  # the driver keeps it on its bearer auth
+    if not isinstance(secret, str) or not secret:
+        raise ConfigurationError("faunadb_client has no usable secret: pass faunadb_token_seal_key (32+ bytes)")
+    return secret.encode("utf-8")
 
 
 def _fauna_name(setting: str, value: object, what: str) -> str:

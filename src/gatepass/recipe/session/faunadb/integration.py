@@ -1,14 +1,18 @@
 """The FaunaDB integration as an override of the session recipe's functions (how SuperTokens' node SDK did it),
 plus the revocation the original promised and never did.
 
+The Fauna token travels with the session, in the access-token payload: ``faunadbTokenRef`` (its id, not a
+credential), and the secret as ``faunadbToken`` (frontend mode) or sealed as ``faunadbTokenSealed`` (backend-only
+mode, see ``sealing``). So a create or a refresh costs two core calls (the operation and one regenerate that puts
+the token in), and ``get_faunadb_token()`` none.
+
 - create: the first login of a process first checks, in one query, that the key is accepted and the user
   collection exists. Then the session is created, and one Fauna query mints a token for the user's document with
-  TTL = the access token's expiry + lag, tagged with the session handle. Its secret and ref go into the session's
-  database data (and, if enabled, the secret into the access-token payload as ``faunadbToken``). If Fauna fails,
-  the new session is revoked at once and the login fails with a clear error.
+  TTL = the access token's expiry + lag, tagged with the session handle. If Fauna fails, the new session is
+  revoked at once and the login fails with a clear error.
 - refresh: the session is rotated first (a client is never stranded); one Fauna query then mints the replacement
-  and deletes the previous token. If Fauna fails, the refresh still succeeds and the token is minted again on the
-  next ``get_faunadb_token()``.
+  and deletes the previous token (whose ref the refreshed payload carries). If Fauna fails, the refresh still
+  succeeds and the token is minted again on the next ``get_faunadb_token()``.
 - revoke (sign-out, ``revoke_session``, revoke-all, multiple, token theft): the sessions' Fauna tokens are deleted
   in one query right after the sessions are revoked; a Fauna failure is logged (never the secret) and the sessions
   stay revoked. A session that ends any other way loses its token by TTL within the access-token lifetime + lag.
@@ -21,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken
+from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import Refusal, Unauthorised
 from gatepass.recipe.session.recipe import RecipeInterface
@@ -30,6 +35,7 @@ from gatepass.recipe.session.steps import Blocking, Flow
 log = logging.getLogger("gatepass.faunadb")
 
 FAUNADB_TOKEN_KEY = "faunadbToken"
+FAUNADB_SEALED_TOKEN_KEY = "faunadbTokenSealed"
 FAUNADB_TOKEN_REF_KEY = "faunadbTokenRef"
 FAUNADB_TOKEN_PENDING_KEY = "faunadbTokenPending"
 DEFAULT_LAG_MS = 30_000
@@ -41,6 +47,7 @@ class FaunaSettings:
     (``faunadbToken``), and the lag a Fauna token outlives its access token by."""
 
     tokens: FaunaTokens
+    seal: TokenSeal
     access_faunadb_token_from_frontend: bool = False
     lag_ms: int = DEFAULT_LAG_MS
 
@@ -95,7 +102,7 @@ class FaunaIntegration:
         except Exception:
             yield from self.inner.revoke_session(session_handle=state.session_handle)  # no session without its token
             raise
-        yield from self._store(state, token, dict(session_data_in_database))
+        yield from self._store(state, token)
         return state
 
     def refresh_session(self, *, request: RequestView) -> Flow[SessionState | Refusal]:
@@ -103,10 +110,9 @@ class FaunaIntegration:
         state = yield from self.inner.refresh_session(request=request)
         if not isinstance(state, SessionState):
             return state
-        info = yield from self._outer.get_session_information(session_handle=state.session_handle)
-        data = dict(info.session_data_in_database) if info else {}
+        old_ref = yield from self._current_ref(state)
         try:
-            token = yield Blocking(lambda: self._mint(state, data.get(FAUNADB_TOKEN_REF_KEY)))
+            token = yield Blocking(lambda: self._mint(state, old_ref))
         except Exception as exc:
             log.warning(
                 "FaunaDB token not renewed at refresh (session %s): %s; it is minted again on the next "
@@ -114,9 +120,9 @@ class FaunaIntegration:
                 state.session_handle,
                 type(exc).__name__,
             )
-            yield from self._mark_pending(state, data)
+            yield from self._outer.regenerate_access_token(state=state, update=self._pending())
             return state
-        yield from self._store(state, token, data)
+        yield from self._store(state, token)
         return state
 
     def revoke_session(self, *, session_handle: str) -> Flow[bool]:
@@ -146,27 +152,42 @@ class FaunaIntegration:
         ttl_ms = state.access_token_expiry_ms + self.settings.lag_ms
         return self.settings.tokens.rotate(state.user_id, state.session_handle, ttl_ms, old_ref)
 
-    def _store(self, state: SessionState, token: MintedToken, data: dict[str, Any]) -> Flow[None]:
-        data = {k: v for k, v in data.items() if k != FAUNADB_TOKEN_PENDING_KEY}
-        data.update({FAUNADB_TOKEN_KEY: token.secret, FAUNADB_TOKEN_REF_KEY: token.ref_id})
-        yield from self._outer.update_session_data_in_database(session_handle=state.session_handle, data=data)
+    def _store(self, state: SessionState, token: MintedToken) -> Flow[bool]:
+        """Put the token in the session's payload (one regenerate: the stored payload and the access token);
+        ``False`` if the session no longer exists."""
+        update: dict[str, Any] = {FAUNADB_TOKEN_REF_KEY: token.ref_id, FAUNADB_TOKEN_PENDING_KEY: None}
         if self.settings.access_faunadb_token_from_frontend:
-            yield from self._outer.regenerate_access_token(state=state, update={FAUNADB_TOKEN_KEY: token.secret})
+            update[FAUNADB_TOKEN_KEY] = token.secret
+        else:
+            update[FAUNADB_SEALED_TOKEN_KEY] = self.settings.seal.seal(token.secret, state.session_handle)
+        stored: bool = yield from self._outer.regenerate_access_token(state=state, update=update)
+        return stored
 
-    def _mark_pending(self, state: SessionState, data: dict[str, Any]) -> Flow[None]:
-        pending = {k: v for k, v in data.items() if k != FAUNADB_TOKEN_KEY}
-        pending[FAUNADB_TOKEN_PENDING_KEY] = True
-        yield from self._outer.update_session_data_in_database(session_handle=state.session_handle, data=pending)
-        if self.settings.access_faunadb_token_from_frontend:
-            yield from self._outer.regenerate_access_token(state=state, update={FAUNADB_TOKEN_KEY: None})
+    @staticmethod
+    def _pending() -> dict[str, Any]:
+        """The payload change when a refresh could not renew the token: no secret until it is minted again."""
+        return {FAUNADB_TOKEN_KEY: None, FAUNADB_SEALED_TOKEN_KEY: None, FAUNADB_TOKEN_PENDING_KEY: True}
+
+    def _current_ref(self, state: SessionState) -> Flow[str | None]:
+        """The session's Fauna token ref: in the payload, or, for a session stored before the payload held it,
+        in its database data (one core call)."""
+        ref = state.access_token_payload.get(FAUNADB_TOKEN_REF_KEY)
+        if isinstance(ref, str):
+            return ref
+        info = yield from self._outer.get_session_information(session_handle=state.session_handle)
+        stored = info.session_data_in_database.get(FAUNADB_TOKEN_REF_KEY) if info else None
+        return stored if isinstance(stored, str) else None
 
     def _refs(self, handles: list[str]) -> Flow[list[str]]:
         refs: list[str] = []
         for handle in handles:
             info = yield from self._outer.get_session_information(session_handle=handle)
-            ref = info.session_data_in_database.get(FAUNADB_TOKEN_REF_KEY) if info else None
-            if isinstance(ref, str):
-                refs.append(ref)
+            if info is None:
+                continue
+            for place in (info.custom_claims_in_access_token_payload, info.session_data_in_database):
+                ref = place.get(FAUNADB_TOKEN_REF_KEY)
+                if isinstance(ref, str) and ref not in refs:
+                    refs.append(ref)
         return refs
 
     def _delete(self, refs: list[str]) -> Flow[None]:
@@ -179,18 +200,19 @@ class FaunaIntegration:
 
     # the token ----------------------------------------------------------------------------------------------------
     def get_faunadb_token(self, *, state: SessionState) -> Flow[str | Refusal]:
-        """The session's current Fauna secret (minted again here if a refresh could not renew it)."""
-        if self.settings.access_faunadb_token_from_frontend:
-            in_payload = state.access_token_payload.get(FAUNADB_TOKEN_KEY)
-            if isinstance(in_payload, str):
-                return str(in_payload)
-        info = yield from self._outer.get_session_information(session_handle=state.session_handle)
-        if info is None:
+        """The Fauna secret the session's access token carries (minted again here if a refresh could not renew
+        it). A superseded access token may carry a revoked one: the newest carries the live one."""
+        payload = state.access_token_payload
+        if not payload.get(FAUNADB_TOKEN_PENDING_KEY):
+            if self.settings.access_faunadb_token_from_frontend:
+                secret = payload.get(FAUNADB_TOKEN_KEY)
+            else:
+                secret = self.settings.seal.open(payload.get(FAUNADB_SEALED_TOKEN_KEY), state.session_handle)
+            if isinstance(secret, str):
+                return str(secret)
+        old_ref = yield from self._current_ref(state)
+        token: MintedToken = yield Blocking(lambda: self._mint(state, old_ref))
+        if not (yield from self._store(state, token)):
+            yield Blocking(lambda: self.settings.tokens.delete([token.ref_id]))
             return Unauthorised("Session does not exist anymore.")
-        data = dict(info.session_data_in_database)
-        stored = data.get(FAUNADB_TOKEN_KEY)
-        if isinstance(stored, str) and not data.get(FAUNADB_TOKEN_PENDING_KEY):
-            return str(stored)
-        token: MintedToken = yield Blocking(lambda: self._mint(state, data.get(FAUNADB_TOKEN_REF_KEY)))
-        yield from self._store(state, token, data)
         return token.secret
