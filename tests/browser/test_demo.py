@@ -218,7 +218,7 @@ def test_signing_out_in_another_tab_returns_this_tab_to_the_login_form(
     other_tab.click("#signout")
     other_tab.wait_for_selector("#after:not([hidden])")
     this_tab.wait_for_selector("#auth:not([hidden])", timeout=5_000)
-    assert this_tab.is_hidden("#app") and "signed out in another tab" in (this_tab.text_content("#auth-note") or "")
+    assert this_tab.is_hidden("#app") and "You were signed out" in (this_tab.text_content("#auth-note") or "")
     assert errors == []
     context.close()
 

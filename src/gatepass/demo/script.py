@@ -116,7 +116,7 @@ async function checkSession() {
   if (!present && view === "app") {
     forget();
     setView("auth");
-    $("auth-note").textContent = "You were signed out in another tab: log in again.";
+    $("auth-note").textContent = "You were signed out (in another tab, or the session ended): log in again.";
   }
 }
 setInterval(checkSession, 1000);
