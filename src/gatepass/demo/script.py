@@ -89,7 +89,11 @@ async function afterRefresh() {
   if (view !== "app") return;
   refreshes += 1;
   $("refreshes").textContent = String(refreshes);
-  await readSession();
+  try {
+    await readSession();
+  } catch (error) {
+    $("app-error").textContent = "Could not read the new Fauna token's expiry from Fauna: " + error.message;
+  }
 }
 
 function tick() {
