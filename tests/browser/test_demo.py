@@ -68,16 +68,69 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_the_guide_end_to_end_in_a_browser(browser: Any, demo: tuple[str, subprocess.Popen[str]]) -> None:
-    url, process = demo
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
+def _watch_errors(page: Any) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     page.on(
         "console",
         lambda m: errors.append(m.text) if m.type == "error" and not any(e in m.text for e in EXPECTED) else None,
     )
+    return errors
+
+
+def _fauna_secret(page: Any) -> str:
+    return str(page.evaluate("supertokens.getAccessTokenPayloadSecurely().then((p) => p.faunadbToken)"))
+
+
+def _fauna_refuses(url: str, secret: str) -> bool:
+    """Whether Fauna answers 401 to ``secret`` (asked from here, not from the page)."""
+    from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, Unauthorized, q
+
+    port = int(httpx.get(url + "/").text.split('"port": ')[1].split(",")[0])
+    try:
+        FaunaClient(secret=secret, scheme="http", domain="127.0.0.1", port=port).query(q.current_identity())
+    except Unauthorized:
+        return True
+    return False
+
+
+def _assert_shows_the_fauna_token(page: Any, secret: str) -> None:
+    """The masked token (first and last 4 characters) is shown; the secret itself is nowhere in the page."""
+    page.wait_for_function(f"document.querySelector('#fauna-token').textContent === {secret[:4] + '…' + secret[-4:]!r}")
+    assert secret not in page.evaluate("document.body.innerText")
+    assert secret not in page.evaluate("document.documentElement.outerHTML")
+
+
+LAYOUT = ("#expiry", "#fauna-expiry", "#refreshes", "#signout", "#comments")
+
+
+def _watch_the_timers(page: Any, seconds: float) -> set[str]:
+    """Sample the two countdowns for ``seconds``: the boxes of the timers and of what is around them never change
+    (no reflow as the text does). The texts seen."""
+    boxes = {selector: page.locator(selector).bounding_box() for selector in LAYOUT}
+    seen: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen.add(f"{page.text_content('#expiry')} | {page.text_content('#fauna-expiry')}")
+        assert {selector: page.locator(selector).bounding_box() for selector in LAYOUT} == boxes
+        time.sleep(0.2)
+    return seen
+
+
+def _assert_logged(output: str, user_id: str, secrets: list[str]) -> None:
+    """One line per sign-up, refresh, sign-out and login, in that order; no token or Fauna secret anywhere."""
+    events = [line.split(" gatepass.demo: ")[1] for line in output.splitlines() if " gatepass.demo: " in line]
+    assert events[:2] == [f"sign-up and login: user={user_id}", f"refresh: user={user_id}"], output
+    assert events[-2:] == [f"sign-out: user={user_id}", f"login: user={user_id}"], output
+    assert set(events[2:-2]) <= {f"refresh: user={user_id}"}, output
+    assert not [secret for secret in secrets if secret in output]
+
+
+def test_the_guide_end_to_end_in_a_browser(browser: Any, demo: tuple[str, subprocess.Popen[str]]) -> None:
+    url, process = demo
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    errors = _watch_errors(page)
     page.goto(url)
     page.wait_for_selector("#auth:not([hidden])")
     _shot(page, "0-start")
@@ -89,7 +142,12 @@ def test_the_guide_end_to_end_in_a_browser(browser: Any, demo: tuple[str, subpro
     page.wait_for_function("document.querySelectorAll('#comments li').length === 3")
     user_id = page.text_content("#user")
     assert user_id and user_id.isdigit()
+    assert page.text_content("#whoami") == "new.user@example.com"
     assert "Sessions that rotate" in (page.text_content("#comments") or "")
+    first_secret = _fauna_secret(page)
+    _assert_shows_the_fauna_token(page, first_secret)
+    page.wait_for_function("/^[0-9]+ s$/.test(document.querySelector('#fauna-expiry').textContent)")
+    assert page.text_content("#lag") == "5 s"  # Fauna's ttl for the token: the access token's expiry + the lag
     _shot(page, "1-signed-up-comments-from-fauna")
 
     first = page.locator("#comments li").first
@@ -97,32 +155,39 @@ def test_the_guide_end_to_end_in_a_browser(browser: Any, demo: tuple[str, subpro
     page.wait_for_function("document.querySelector('#comments li .likes').textContent.includes('1')")
     _shot(page, "2-liked")
 
-    time.sleep(ACCESS_TOKEN_SECONDS + 1.5)  # past the access token's lifetime
+    seen = _watch_the_timers(page, ACCESS_TOKEN_SECONDS + 1.5)  # past the access token's lifetime
+    assert len(seen) >= 3 and any(text.startswith("expired | ") for text in seen), seen
     first.locator("button").click()
     page.wait_for_function("document.querySelector('#comments li .likes').textContent.includes('2')")
     assert int(page.text_content("#refreshes") or "0") >= 1
+    page.wait_for_function("document.querySelector('#fauna-event').textContent.length > 0")
+    assert "replaced at refresh; the old one is now refused by Fauna" in (page.text_content("#fauna-event") or "")
+    second_secret = _fauna_secret(page)
+    assert second_secret != first_secret and _fauna_refuses(url, first_secret)
+    _assert_shows_the_fauna_token(page, second_secret)
     _shot(page, "3-liked-again-after-refresh")
 
     page.reload()  # the comments are still readable from Fauna with the renewed token
     page.wait_for_function("document.querySelectorAll('#comments li').length === 3")
     assert "2" in (page.text_content("#comments li .likes") or "")
+    secrets = [first_secret, second_secret, *(c["value"] for c in context.cookies() if c["name"].startswith("s"))]
 
     page.click("#signout")
     page.wait_for_selector("#after:not([hidden])")
-    refusal = page.text_content("#refusal") or ""
-    assert "Unauthorized" in refusal and "401" in refusal
+    assert page.text_content("#refusal") == "Fauna refused the old token (401): revoked"
     _shot(page, "4-signed-out-old-fauna-token-refused")
 
     page.click("#again")
     page.fill("#email", "new.user@example.com")
     page.fill("#password", "wrong password")
-    page.click("#login")
+    page.press("#password", "Enter")  # Enter submits the form: Log in
     page.wait_for_function("document.querySelector('#auth-error').textContent.length > 0")
     assert "Wrong email or password" in (page.text_content("#auth-error") or "")
     page.fill("#password", "a good password")
-    page.click("#login")
+    page.press("#password", "Enter")
     page.wait_for_selector("#app:not([hidden])")
-    assert page.text_content("#user") == user_id
+    assert page.text_content("#user") == user_id and page.text_content("#whoami") == "new.user@example.com"
+    assert page.text_content("#fauna-event") == "" and page.text_content("#refreshes") == "0"
     _shot(page, "5-logged-in-again")
     assert errors == []
     context.close()
@@ -130,6 +195,32 @@ def test_the_guide_end_to_end_in_a_browser(browser: Any, demo: tuple[str, subpro
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=15)
     assert process.returncode == 0 and "gatepass demo stopped" in output
+    _assert_logged(output, user_id, secrets)
+
+
+def test_signing_out_in_another_tab_returns_this_tab_to_the_login_form(
+    browser: Any, demo: tuple[str, subprocess.Popen[str]]
+) -> None:
+    url, _ = demo
+    context = browser.new_context()
+    this_tab = context.new_page()
+    errors = _watch_errors(this_tab)
+    this_tab.goto(url)
+    this_tab.wait_for_selector("#auth:not([hidden])")
+    this_tab.fill("#email", "two.tabs@example.com")
+    this_tab.fill("#password", "a good password")
+    this_tab.click("#signup")
+    this_tab.wait_for_function("document.querySelectorAll('#comments li').length === 3")
+    other_tab = context.new_page()
+    other_tab.goto(url)
+    other_tab.wait_for_selector("#app:not([hidden])")
+    assert other_tab.text_content("#whoami") == "two.tabs@example.com"
+    other_tab.click("#signout")
+    other_tab.wait_for_selector("#after:not([hidden])")
+    this_tab.wait_for_selector("#auth:not([hidden])", timeout=5_000)
+    assert this_tab.is_hidden("#app") and "You were signed out" in (this_tab.text_content("#auth-note") or "")
+    assert errors == []
+    context.close()
 
 
 def test_demo_backend_answers_bad_input_cleanly(demo: tuple[str, subprocess.Popen[str]]) -> None:

@@ -3,6 +3,7 @@ document (step 4); liking a comment as the user with ``get_faunadb_token()`` (st
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.faunadb.fauna_calls import BadRequest, FaunaClient, NotFound, Unauthorized, q
 from gatepass.recipe.session.framework.starlette import GatepassMiddleware, verify_session
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json
+
+log = logging.getLogger("gatepass.demo")
 
 
 def _credentials(body: Any) -> tuple[str, str] | None:
@@ -91,6 +94,7 @@ def _add_account_routes(app: FastAPI, gp: Gatepass, admin: FaunaClient) -> None:
         if user_id is None:
             return _error(409, "This email is already registered: log in instead")
         await create_new_session(request, "public", user_id, gatepass=gp)
+        log.info("sign-up and login: user=%s", user_id)
         return {"userId": user_id}
 
     @app.post("/login")
@@ -102,6 +106,7 @@ def _add_account_routes(app: FastAPI, gp: Gatepass, admin: FaunaClient) -> None:
         if user_id is None:
             return _error(401, "Wrong email or password")
         await create_new_session(request, "public", user_id, gatepass=gp)
+        log.info("login: user=%s", user_id)
         return {"userId": user_id}
 
 

@@ -1,9 +1,11 @@
 """The demo's single page: supertokens-website for the session, the faunadb JS driver for reading comments
-straight from Fauna with the user's own token (step 6 of the guide)."""
+straight from Fauna with the user's own token (step 6 of the guide). Its script is in ``script``."""
 
 from __future__ import annotations
 
 import json
+
+from gatepass.demo.script import SCRIPT
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -29,10 +31,16 @@ PAGE = """<!doctype html>
            background: var(--accent); color: white; }
   button.secondary { background: white; color: var(--accent); border: 1px solid var(--accent); }
   .row { display: flex; gap: 8px; margin-top: 12px; align-items: center; }
-  .status { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; }
+  .status { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 12px; }
   .status div { background: #f2f4f7; border-radius: 8px; padding: 10px; }
   .status b { display: block; font-size: 18px; }
-  .status small { color: var(--muted); }
+  .status small { display: block; color: var(--muted); }
+  /* a countdown keeps its box as its text changes ("12 s", "9 s", "expired"): nothing around it moves */
+  .timer { width: 8ch; height: 1.5em; overflow: hidden; white-space: nowrap; font-variant-numeric: tabular-nums; }
+  .who { margin: 0 0 12px; overflow-wrap: anywhere; }
+  .who small { color: var(--muted); }
+  .event { color: var(--ok); min-height: 1.5em; margin: 12px 0 0; }
+  .note { color: var(--muted); min-height: 1.5em; margin: 8px 0 0; }
   #comments { list-style: none; padding: 0; margin: 0; }
   #comments li { display: flex; gap: 12px; align-items: center; padding: 10px 0; border-top: 1px solid var(--line); }
   #comments li:first-child { border-top: 0; }
@@ -56,22 +64,33 @@ PAGE = """<!doctype html>
 </header>
 <main>
   <section class="card" id="auth">
-    <h2>Sign up or log in</h2>
-    <label for="email">Email</label>
-    <input id="email" type="email" autocomplete="username" placeholder="you@example.com">
-    <label for="password">Password</label><input id="password" type="password" autocomplete="current-password">
-    <div class="row"><button id="signup">Sign up</button><button id="login" class="secondary">Log in</button></div>
+    <h2>Log in or sign up</h2>
+    <form id="auth-form">
+      <label for="email">Email</label>
+      <input id="email" type="email" autocomplete="username" placeholder="you@example.com">
+      <label for="password">Password</label><input id="password" type="password" autocomplete="current-password">
+      <div class="row">
+        <button id="login" type="submit">Log in</button>
+        <button id="signup" type="submit" class="secondary">Sign up</button>
+      </div>
+    </form>
+    <p class="note" id="auth-note"></p>
     <p class="error" id="auth-error"></p>
   </section>
 
   <section id="app" hidden>
     <div class="card">
       <h2>Your session</h2>
+      <p class="who">Signed in as <b id="whoami"></b> <small>(Fauna user <span id="user"></span>)</small></p>
       <div class="status">
-        <div><small>User (Fauna document id)</small><b id="user"></b></div>
-        <div><small>Access token expires in</small><b id="expiry"></b></div>
-        <div><small>Automatic refreshes</small><b id="refreshes">0</b></div>
+        <div><small>Access token expires in</small><b id="expiry" class="timer"></b>
+          <small>then renewed at the next call</small></div>
+        <div><small>Fauna token <code id="fauna-token"></code> expires in</small><b id="fauna-expiry" class="timer"></b>
+          <small>Fauna's ttl: <span id="lag"></span> after the access token</small></div>
+        <div><small>Automatic refreshes</small><b id="refreshes">0</b>
+          <small>each one replaces the Fauna token</small></div>
       </div>
+      <p class="event" id="fauna-event"></p>
       <div class="row"><button id="signout" class="secondary">Sign out</button></div>
     </div>
     <div class="card">
@@ -83,7 +102,7 @@ PAGE = """<!doctype html>
 
   <section class="card" id="after" hidden>
     <h2>Signed out</h2>
-    <p>Your session was revoked, and with it its Fauna token. Fauna's answer to the old token now:</p>
+    <p>Your session was revoked, and with it its Fauna token. Asked again with that token, Fauna answers:</p>
     <p><code id="refusal"></code></p>
     <div class="row"><button id="again">Log in again</button></div>
   </section>
@@ -101,114 +120,7 @@ PAGE = """<!doctype html>
   </section>
 </main>
 <script>
-const FAUNA = __FAUNA__;
-const rawFetch = window.fetch.bind(window);  // before supertokens.init: Fauna requests must not carry session headers
-const q = faunadb.query;
-let refreshes = 0;
-let expiresAt = 0;
-
-supertokens.init({
-  apiDomain: window.location.origin,
-  apiBasePath: "/auth",
-  onHandleEvent: (event) => {
-    if (event.action === "REFRESH_SESSION") {
-      refreshes += 1;
-      document.getElementById("refreshes").textContent = String(refreshes);
-      updatePayload();
-    }
-  },
-});
-
-const $ = (id) => document.getElementById(id);
-function fauna(secret) { return new faunadb.Client({ secret, ...FAUNA, fetch: rawFetch }); }
-
-async function updatePayload() {
-  if (!(await supertokens.doesSessionExist())) return null;
-  const payload = await supertokens.getAccessTokenPayloadSecurely();
-  expiresAt = payload.exp * 1000;
-  $("user").textContent = payload.sub;
-  return payload;
-}
-
-setInterval(() => {
-  if (!expiresAt) return;
-  const seconds = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
-  $("expiry").textContent = seconds > 0 ? seconds + " s" : "expired (refreshed on next call)";
-}, 250);
-
-async function loadComments() {
-  const payload = await updatePayload();
-  const page = await fauna(payload.faunadbToken).query(
-    q.Map(q.Paginate(q.Documents(q.Collection("comments"))), q.Lambda("ref", q.Get(q.Var("ref"))))
-  );
-  const list = $("comments");
-  list.innerHTML = "";
-  for (const doc of page.data) {
-    const item = document.createElement("li");
-    item.dataset.id = doc.ref.id;
-    item.innerHTML = '<p></p><span class="likes"></span><button>Like</button>';
-    item.querySelector("p").innerHTML = '<span class="text"></span><br><small></small>';
-    item.querySelector(".text").textContent = doc.data.text;
-    item.querySelector("small").textContent = "— " + doc.data.author;
-    item.querySelector(".likes").textContent = "♥ " + doc.data.likes;
-    item.querySelector("button").addEventListener("click", () => like(doc.ref.id, item));
-    list.appendChild(item);
-  }
-}
-
-async function like(id, item) {
-  $("app-error").textContent = "";
-  const response = await fetch("/like-comment", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ commentId: id }),
-  });
-  const body = await response.json();
-  if (!response.ok) { $("app-error").textContent = body.message || "Could not like"; return; }
-  item.querySelector(".likes").textContent = "♥ " + body.likes;
-  item.dataset.liked = "yes";
-  await updatePayload();
-}
-
-async function authenticate(path) {
-  $("auth-error").textContent = "";
-  const response = await fetch(path, {
-    method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: $("email").value, password: $("password").value }),
-  });
-  if (!response.ok) { $("auth-error").textContent = (await response.json()).message; return; }
-  await show();
-}
-
-async function signOut() {
-  const payload = await supertokens.getAccessTokenPayloadSecurely();
-  const oldToken = payload.faunadbToken;
-  await supertokens.signOut();
-  expiresAt = 0;
-  let answer;
-  try {
-    await fauna(oldToken).query(q.CurrentIdentity());
-    answer = "accepted (it should not be)";
-  } catch (error) {
-    answer = error.name + ": " + (error.requestResult ? error.requestResult.statusCode : "") + " " + error.message;
-  }
-  $("refusal").textContent = answer;
-  $("app").hidden = true;
-  $("after").hidden = false;
-}
-
-async function show() {
-  const signedIn = await supertokens.doesSessionExist();
-  $("auth").hidden = signedIn;
-  $("app").hidden = !signedIn;
-  $("after").hidden = true;
-  if (signedIn) await loadComments();
-}
-
-$("signup").addEventListener("click", () => authenticate("/signup"));
-$("login").addEventListener("click", () => authenticate("/login"));
-$("signout").addEventListener("click", signOut);
-$("again").addEventListener("click", show);
-show();
-</script>
+__SCRIPT__</script>
 </body>
 </html>
 """
@@ -217,4 +129,5 @@ show();
 def render_page(fauna_domain: str, fauna_port: int, fauna_scheme: str = "http") -> str:
     """The demo page, told where the browser reaches the Fauna dev server."""
     settings = json.dumps({"domain": fauna_domain, "port": fauna_port, "scheme": fauna_scheme})
-    return PAGE.replace("__FAUNA__", settings.replace("</", "<\\/"))  # safe inside <script>
+    script = SCRIPT.replace("__FAUNA__", settings.replace("</", "<\\/"))  # safe inside <script>
+    return PAGE.replace("__SCRIPT__", script)

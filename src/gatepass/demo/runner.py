@@ -17,6 +17,7 @@ from gatepass.core.server import bind_listener, server_config
 from gatepass.core.settings import ServerLimits
 from gatepass.demo.app import build_demo_app
 from gatepass.demo.assets import find_assets
+from gatepass.demo.events import logging_overrides
 from gatepass.demo.seed import seed
 from gatepass.errors import ConfigurationError
 from gatepass.faunadev.server import open_server
@@ -54,6 +55,12 @@ def _start_fauna(listener: socket.socket, data_dir: Path, limits: ServerLimits) 
     return fauna, thread
 
 
+def _show_event_lines() -> None:
+    """The demo's own lines (one per login, refresh and sign-out) at INFO, whatever the level of the others."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # no-op if already configured
+    log.setLevel(logging.INFO)
+
+
 def run_demo(
     *,
     host: str = "127.0.0.1",
@@ -66,6 +73,7 @@ def run_demo(
     limits: ServerLimits = DEFAULT_LIMITS,
 ) -> None:
     """Run the demo until Ctrl-C or SIGTERM (the module docstring says what runs where)."""
+    _show_event_lines()
     bundles = find_assets(assets)
     fauna_listener, app_listener = _bind_both(host, port, fauna_port)
     fauna_port, port = fauna_listener.getsockname()[1], app_listener.getsockname()[1]  # real ports, also for 0
@@ -84,6 +92,7 @@ def run_demo(
                 user_collection_name="users",
                 access_faunadb_token_from_frontend=True,
                 faunadb_token_time_lag_ms=faunadb_token_lag_ms,
+                override=logging_overrides(),
             )
         ],
     )
