@@ -2,9 +2,10 @@
 
 Engine rules kept: admin and server keys may do anything, server-readonly keys may read; a token may read and
 delete its identity's own tokens and read credentials; beyond that, a caller has the privileges of its key's
-custom role and of every role whose membership takes in its identity's collection (subject to the membership's
-predicate). A privilege grants an action as a boolean or as a predicate lambda, which runs with read rights of its
-own on the query's budget; a predicate that fails refuses, a limit it reaches ends the query.
+custom role (or, for a JWT, of its access provider's roles that it was granted) and of every role whose membership
+takes in its identity's collection (subject to the membership's predicate); access providers are admin-only. A
+privilege grants an action as a boolean or as a predicate lambda, which runs with read rights of its own on the
+query's budget; a predicate that fails refuses, a limit it reaches ends the query.
 """
 
 from __future__ import annotations
