@@ -1,5 +1,5 @@
 """Document forms: the sets ``Documents`` and ``Match`` and their pages (``Paginate``), and ``Get``, ``Exists``,
-``Create``, ``Update``, ``Replace`` and ``Delete`` on any record (documents, schema, keys, tokens).
+``Create``, ``Update``, ``Replace`` and ``Delete`` on any record (documents, schema, keys, tokens, access providers).
 
 Engine rules kept: every read and write is checked against the caller's rights (``rights``); ``Paginate`` pages
 hold 1 to 100,000 entries (64 by default); ``Update`` deep-merges ``data``, where ``null`` removes a key, and
@@ -9,11 +9,13 @@ returned; deleting a collection deletes its documents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gatepass.faunadev.errors import FaunaError, invalid_argument, not_found
 from gatepass.faunadev.forms import Env, Evaluation, Pos, form
 from gatepass.faunadev.identity import create_token, set_password
+from gatepass.faunadev.providers import create_access_provider, write_access_provider
 from gatepass.faunadev.pure import comparable
 from gatepass.faunadev.records import (
     cursor_key,
@@ -26,7 +28,7 @@ from gatepass.faunadev.records import (
     set_entries,
     ttl_of,
 )
-from gatepass.faunadev.rights import check, require_server, resource_of
+from gatepass.faunadev.rights import check, require_admin, require_server, resource_of
 from gatepass.faunadev.schema import (
     check_unique,
     create_collection,
@@ -37,7 +39,7 @@ from gatepass.faunadev.schema import (
     privileges,
 )
 from gatepass.faunadev.sets import paginate
-from gatepass.faunadev.values import COLLECTIONS, INDEXES, KEYS, ROLES, TOKENS, Ref, SetRef
+from gatepass.faunadev.values import ACCESS_PROVIDERS, COLLECTIONS, INDEXES, KEYS, ROLES, TOKENS, Ref, SetRef
 
 DEFAULT_PAGE = 64
 MAX_PAGE = 100_000
@@ -109,8 +111,14 @@ def _create(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
         raise invalid_argument(pos, "Ref expected.")
     if target == TOKENS or target.collection == TOKENS:
         return create_token(ev, params, pos)
-    if target in (COLLECTIONS, INDEXES, ROLES, KEYS):
-        creator = {COLLECTIONS: create_collection, INDEXES: create_index, ROLES: create_role, KEYS: create_key}
+    if target in (COLLECTIONS, INDEXES, ROLES, KEYS, ACCESS_PROVIDERS):
+        creator: dict[Ref, Callable[[Evaluation, Any, Pos], Any]] = {
+            COLLECTIONS: create_collection,
+            INDEXES: create_index,
+            ROLES: create_role,
+            KEYS: create_key,
+            ACCESS_PROVIDERS: create_access_provider,
+        }
         return creator[target](ev, params, pos)
     return create_document(ev, target, params, pos)
 
@@ -157,6 +165,8 @@ def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) ->
         raise not_found(pos)
     if table in ("native", "unknown"):
         raise invalid_argument(pos, "Cannot update a schema meta collection.")
+    if table == "access_providers":
+        return write_access_provider(ev, key, record, params, pos, merge=merge)
     if table in SCHEMA_TABLES:
         require_server(ev, pos)
         updated = dict(record)
@@ -202,7 +212,9 @@ def _replace(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
 @form("delete")
 def _delete(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     ref, table, key, record = lookup(ev, ev.arg(expr, "delete", env, pos), pos)
-    if table in SCHEMA_TABLES:
+    if table == "access_providers":
+        require_admin(ev, pos)
+    elif table in SCHEMA_TABLES:
         require_server(ev, pos)
     else:
         check(ev, "delete", resource_of(ref), [ref], pos)

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatepass.faunadev import arrays, control, crud, identity, pure, schema, times  # noqa: F401 - registers forms
+from gatepass.faunadev import (  # noqa: F401 - registers forms
+    arrays,
+    control,
+    crud,
+    identity,
+    providers,
+    pure,
+    schema,
+    times,
+)
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.control import expr_type_error
 from gatepass.faunadev.errors import FaunaError, invalid_argument

@@ -1,5 +1,6 @@
 """Passwords, tokens and identity: ``Login``, ``Identify``, ``Logout``, ``KeyFromSecret``, ``CurrentIdentity``,
 ``HasCurrentIdentity``, ``CurrentToken``, ``HasCurrentToken``, and the token that ``Create(Tokens(), ...)`` makes.
+For a JWT caller, the identity is the ``sub`` claim and the token is the claims object, as in Fauna.
 
 Engine rules kept: creating tokens, ``Login``, ``Identify`` and ``KeyFromSecret`` need a server or admin key (or,
 for tokens, the ``create`` privilege on ``Tokens()``); ``Login`` fails the same way for a missing document and a
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatepass.faunadev import secrets
+from gatepass.faunadev.access import Auth
 from gatepass.faunadev.errors import FaunaError, not_found, permission_denied, validation_failed
 from gatepass.faunadev.forms import Env, Evaluation, Pos, form
 from gatepass.faunadev.limits import LimitExceeded
@@ -125,23 +127,34 @@ def _logout(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     return True
 
 
+def identity_of(auth: Auth) -> Any:
+    """The caller's identity: a token's document, or a JWT's ``sub`` claim (``CurrentIdentityFunction``); None
+    when there is none."""
+    if auth.kind == "jwt":
+        return (auth.claims or {}).get("sub")
+    return auth.identity
+
+
 @form("identity")
 @form("current_identity")
 def _current_identity(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    if ev.auth.identity is None:
+    identity = identity_of(ev.auth)
+    if identity is None:
         raise FaunaError("missing identity", "Authentication does not contain an identity", pos)
-    return ev.auth.identity
+    return identity
 
 
 @form("has_identity")
 @form("has_current_identity")
 def _has_current_identity(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return ev.auth.identity is not None
+    return identity_of(ev.auth) is not None
 
 
 @form("current_token")
 def _current_token(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
     auth = ev.auth
+    if auth.kind == "jwt":  # a JWT caller's token is its claims (``CurrentTokenFunction``)
+        return dict(auth.claims or {})
     if auth.token_id is not None:
         return Ref(auth.token_id, TOKENS)
     if auth.key_id is not None:
@@ -151,4 +164,4 @@ def _current_token(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> 
 
 @form("has_current_token")
 def _has_current_token(ev: Evaluation, expr: dict[str, Any], env: Env, pos: Pos) -> Any:
-    return ev.auth.token_id is not None or ev.auth.key_id is not None
+    return ev.auth.kind == "jwt" or ev.auth.token_id is not None or ev.auth.key_id is not None

@@ -15,6 +15,7 @@ from gatepass.faunadev.limits import MAX_STORED_MEMBERS, value_problem
 from gatepass.faunadev.rights import check
 from gatepass.faunadev.sets import index_entries, sort_key
 from gatepass.faunadev.values import (
+    ACCESS_PROVIDERS,
     COLLECTIONS,
     INDEXES,
     KEYS,
@@ -82,6 +83,8 @@ def record_of(ev: Evaluation, ref: Ref) -> tuple[str, Any, dict[str, Any] | None
         return "tokens", ref.id, record if is_live(record, ev) and token_identity_live(ev, record) else None
     if parent == KEYS:
         return "keys", ref.id, ev.tx.get("keys", ref.id)
+    if parent == ACCESS_PROVIDERS:
+        return "access_providers", ref.id, ev.tx.get("access_providers", ref.id)
     if parent.collection == COLLECTIONS:
         record = ev.tx.get("documents", (parent.id, ref.id))
         return "documents", (parent.id, ref.id), record if is_live(record, ev) else None
@@ -134,12 +137,26 @@ def document_view(ref: Ref, table: str, record: dict[str, Any], *, secret: str |
             if record.get(extra):
                 view[extra] = record[extra]
         return view
+    if table == "access_providers":
+        return provider_view(ref, record)
     if table == "roles":
         view = {"ref": ref, "ts": record["ts"], "name": ref.id, "privileges": record.get("privileges", [])}
         if record.get("membership"):
             view["membership"] = record["membership"]
         return view
     return {"ref": ref, "ts": record.get("ts", 0)}
+
+
+def provider_view(ref: Ref, record: dict[str, Any]) -> dict[str, Any]:
+    """An access provider as Fauna returns it: its roles as given, and the ``audience`` its JWTs must name."""
+    view: dict[str, Any] = {"ref": ref, "ts": record["ts"], "name": ref.id, "issuer": record["issuer"]}
+    view["jwks_uri"] = record["jwks_uri"]
+    if record.get("roles") is not None:
+        view["roles"] = record["roles"]
+    view["audience"] = record["audience"]
+    if record.get("data") is not None:
+        view["data"] = record["data"]
+    return view
 
 
 def lookup(ev: Evaluation, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[str, Any]]:
@@ -154,7 +171,8 @@ def lookup(ev: Evaluation, target: Any, pos: Pos) -> tuple[Ref, str, Any, dict[s
         raise invalid_argument(pos, f"Ref or Set expected, {type(target).__name__} provided.")
     table, key, record = record_of(ev, target)
     if record is None or table in ("native", "unknown"):
-        raise not_found(pos)
+        # Fauna names a missing access provider "other" (``Renderable.NativeTypeToName`` has no case for it)
+        raise not_found(pos, "other" if target.collection == ACCESS_PROVIDERS else "Document")
     return target, table, key, record
 
 
@@ -187,8 +205,9 @@ def documents_of(ev: Evaluation, collection: Ref) -> list[dict[str, Any]]:
             for key, rec in rows.items()
             if is_live(rec, ev) and token_identity_live(ev, rec)
         ]
-    if collection in (KEYS, COLLECTIONS, INDEXES, ROLES):
-        table = {KEYS: "keys", COLLECTIONS: "collections", INDEXES: "indexes", ROLES: "roles"}[collection]
+    if collection in (KEYS, COLLECTIONS, INDEXES, ROLES, ACCESS_PROVIDERS):
+        tables = {KEYS: "keys", COLLECTIONS: "collections", INDEXES: "indexes", ROLES: "roles"}
+        table = tables.get(collection, "access_providers")
         return [document_view(Ref(key, collection), table, rec) for key, rec in ev.tx.rows(table).items()]
     if collection.collection == COLLECTIONS:
         return [

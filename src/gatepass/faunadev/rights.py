@@ -2,9 +2,10 @@
 
 Engine rules kept: admin and server keys may do anything, server-readonly keys may read; a token may read and
 delete its identity's own tokens and read credentials; beyond that, a caller has the privileges of its key's
-custom role and of every role whose membership takes in its identity's collection (subject to the membership's
-predicate). A privilege grants an action as a boolean or as a predicate lambda, which runs with read rights of its
-own on the query's budget; a predicate that fails refuses, a limit it reaches ends the query.
+custom role (or, for a JWT, of its access provider's roles that it was granted) and of every role whose membership
+takes in its identity's collection (subject to the membership's predicate); access providers are admin-only. A
+privilege grants an action as a boolean or as a predicate lambda, which runs with read rights of its own on the
+query's budget; a predicate that fails refuses, a limit it reaches ends the query.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from gatepass.faunadev.errors import FaunaError, permission_denied
 from gatepass.faunadev.forms import Evaluation, Pos
 from gatepass.faunadev.limits import LimitExceeded
-from gatepass.faunadev.values import CREDENTIALS, TOKENS, Lambda, Ref
+from gatepass.faunadev.values import ACCESS_PROVIDERS, CREDENTIALS, TOKENS, Lambda, Ref
 
 
 def _roles_for(ev: Evaluation) -> list[dict[str, Any]]:
@@ -49,6 +50,8 @@ def _predicate(ev: Evaluation, fn: Any, args: list[Any]) -> bool:
 def allowed(ev: Evaluation, action: str, resource: Ref, args: list[Any]) -> bool:
     """Whether the caller may take ``action`` on ``resource`` (predicates receive ``args``)."""
     auth = ev.auth
+    if resource == ACCESS_PROVIDERS:  # as keys and roles in Fauna: admin only (``AbstractServerPermissions``)
+        return auth.can_manage_keys
     if ev.unrestricted:
         return True
     if auth.kind == "server-readonly":
@@ -78,6 +81,12 @@ def check(ev: Evaluation, action: str, resource: Ref, args: list[Any], pos: Pos)
 def require_server(ev: Evaluation, pos: Pos) -> None:
     """Refuse callers without a server or admin key."""
     if not ev.unrestricted:
+        raise permission_denied(pos)
+
+
+def require_admin(ev: Evaluation, pos: Pos) -> None:
+    """Refuse callers without an admin key."""
+    if not ev.auth.can_manage_keys:
         raise permission_denied(pos)
 
 

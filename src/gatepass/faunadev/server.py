@@ -31,12 +31,16 @@ from gatepass.faunadev import secrets
 from gatepass.faunadev.access import ROOT, Auth
 from gatepass.faunadev.errors import FaunaError
 from gatepass.faunadev.evaluator import Evaluator
+from gatepass.faunadev.jwks import JwksCache
+from gatepass.faunadev.jwt import MAX_JWT_CHARS, looks_like_jwt
+from gatepass.faunadev.jwtauth import Holds, VerifiedJwt, jwt_auth, verify_jwt
 from gatepass.faunadev.limits import (
     MAX_BODY,
     MAX_EVAL_DEPTH,
     MAX_JSON_DEPTH,
     MAX_QUERY_MS,
     Budget,
+    LimitExceeded,
     invalid_json,
     nesting_error,
     query_timeout_ms,
@@ -45,7 +49,7 @@ from gatepass.faunadev.limits import (
     wire_problem,
 )
 from gatepass.faunadev.store import Store, Transaction
-from gatepass.faunadev.values import ROLES, Ref, encode
+from gatepass.faunadev.values import ROLES, Lambda, Ref, encode
 from gatepass.untrusted import MalformedInput, parse_json
 
 log = logging.getLogger("gatepass.faunadev")
@@ -110,11 +114,19 @@ def authenticate(tx: Transaction, secret: str | None, root_hash: str) -> Auth:
 class FaunaDevServer:
     """The dev server's Starlette app over one store, with the admin secret and the query time limit."""
 
-    def __init__(self, store: Store, admin_secret: str = "secret", *, max_query_ms: int = MAX_QUERY_MS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        admin_secret: str = "secret",
+        *,
+        max_query_ms: int = MAX_QUERY_MS,
+        jwks: JwksCache | None = None,
+    ) -> None:
         if not admin_secret:
             raise ValueError("the admin secret must not be empty")
         self.store = store
         self.max_query_ms = max_query_ms
+        self.jwks = jwks if jwks is not None else JwksCache()
         self._root_hash = hashlib.sha256(admin_secret.encode()).hexdigest()
         self.app = Starlette(
             routes=[
@@ -199,7 +211,11 @@ class FaunaDevServer:
         if raw is None:
             error = FaunaError("request too large", "Request entity is too large.", None)
             return self._error(request, error)
-        secret = _secret_from(request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        if header is not None and len(header) > MAX_JWT_CHARS:
+            # what Fauna's HTTP server answers past its 8 KiB header limit (``Application.handleChannelException``)
+            return self._json(request, 400, {"error": "bad request"})
+        secret = _secret_from(header)
         timeout = query_timeout_ms(request.headers.get("x-query-timeout"), self.max_query_ms)
         if isinstance(timeout, str):
             error = FaunaError("bad request", f"Invalid header 'X-Query-Timeout': {timeout}", None)
@@ -217,9 +233,13 @@ class FaunaDevServer:
 
     def _evaluate(self, secret: str | None, raw: bytes, timeout_ms: int) -> tuple[Any, int, int]:
         expr = _read_query(raw)  # parsed before taking the lock
+        verified = self._verify_jwt(secret) if secret is not None and looks_like_jwt(secret) else None
         with self.store.transaction() as tx:
             budget = Budget(timeout_ms=timeout_ms)  # the time limit counts from the lock, not from the queue
-            auth = authenticate(tx, secret, self._root_hash)
+            if verified is not None:
+                auth = self._jwt_login(tx, verified, budget)
+            else:
+                auth = authenticate(tx, secret, self._root_hash)
             if isinstance(expr, FaunaError):
                 raise expr
             try:
@@ -231,6 +251,36 @@ class FaunaDevServer:
                 return encode(result), tx.ts_us, budget.compute_ops
             except RecursionError as exc:  # a value deeper than any limit caught sooner, compared or copied
                 raise stack_overflow(MAX_EVAL_DEPTH, []) from exc
+
+    def _verify_jwt(self, token: str) -> VerifiedJwt:
+        """A JWT checked outside the lock (a JWKS download may be due), or ``Unauthorized``."""
+        verified = verify_jwt(self.store, self.jwks, token)
+        if isinstance(verified, str):
+            log.info("fauna-dev: JWT refused: %s", verified)
+            raise Unauthorized()
+        return verified
+
+    def _jwt_login(self, tx: Transaction, verified: VerifiedJwt, budget: Budget) -> Auth:
+        """The JWT's caller, with the roles whose predicates hold (evaluated on the query's budget)."""
+
+        def holds_for(auth: Auth) -> Holds:
+            evaluator = Evaluator(tx, auth, unrestricted=True, budget=budget)
+
+            def holds(predicate: Lambda, claims: dict[str, Any]) -> bool:
+                try:
+                    return evaluator.apply(predicate, [claims], []) is True
+                except LimitExceeded:
+                    raise
+                except FaunaError:  # a predicate that fails grants nothing (``LambdaWrapper.evalPredicate``)
+                    return False
+
+            return holds
+
+        auth = jwt_auth(tx, verified, holds_for)
+        if isinstance(auth, str):
+            log.info("fauna-dev: JWT refused: %s", auth)
+            raise Unauthorized()
+        return auth
 
     async def ping(self, request: Request) -> Response:
         """``GET /ping``: Fauna's health answer."""

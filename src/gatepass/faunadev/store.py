@@ -1,8 +1,10 @@
 """The dev server's state: in memory, changed only inside a transaction (one at a time, with an undo log, so a
 failed query leaves nothing behind), and saved as a JSON snapshot after every write (temp file, then rename).
 
-Tables: ``collections``, ``indexes`` and ``roles`` keyed by name; ``documents`` and ``credentials`` keyed by
-``(collection, id)``; ``tokens`` and ``keys`` keyed by id. Values are plain dicts holding FQL values.
+Tables: ``collections``, ``indexes``, ``roles`` and ``access_providers`` keyed by name; ``documents`` and
+``credentials`` keyed by ``(collection, id)``; ``tokens`` and ``keys`` keyed by id. Values are plain dicts holding
+FQL values. The store's ``global_id`` (random, kept in the snapshot) stands for Fauna's global id of the database
+(access providers' ``audience``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import datetime as dt
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +23,7 @@ from typing import Any
 
 from gatepass.faunadev.values import Bytes, Date, Lambda, Ref, SetRef, Time, encode, parse_time
 
-TABLES = ("collections", "indexes", "roles", "documents", "credentials", "tokens", "keys")
+TABLES = ("collections", "indexes", "roles", "documents", "credentials", "tokens", "keys", "access_providers")
 FIRST_ID = 310_000_000_000_000_000
 _MISSING = object()
 
@@ -50,6 +53,11 @@ def _decode_snapshot(value: Any) -> Any:
     return {k: _decode_snapshot(v) for k, v in value.items()}
 
 
+def new_global_id() -> int:
+    """A random global id for a new store: positive and 63 bits wide, as Fauna's database ids are."""
+    return secrets.randbits(62) + 2**62
+
+
 class Store:
     """Every table in memory, one transaction at a time, saved to ``path`` (if any) after every write."""
 
@@ -59,6 +67,7 @@ class Store:
         self.next_id = FIRST_ID
         self.last_ts = 0  # microseconds
         self.clock_offset_us = 0
+        self.global_id = new_global_id()
         self._lock = threading.Lock()
         if path is not None and path.exists():
             self._load(path)
@@ -89,6 +98,16 @@ class Store:
             if tx.wrote and self.path is not None:
                 self._save(self.path)
 
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """Hold the lock for reads only (nothing is saved, the clock of answers does not move)."""
+        with self._lock:
+            tx = Transaction(self, max(self.now_us(), self.last_ts))
+            try:
+                yield tx
+            finally:
+                tx.rollback()  # a read-only view: nothing written in it survives
+
     # persistence ---------------------------------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
         tables = {
@@ -101,6 +120,7 @@ class Store:
             "next_id": self.next_id,
             "last_ts": self.last_ts,
             "clock_offset_us": self.clock_offset_us,
+            "global_id": self.global_id,
         }
 
     def _save(self, path: Path) -> None:
@@ -120,6 +140,9 @@ class Store:
         self.next_id = int(snapshot["next_id"])
         self.last_ts = int(snapshot["last_ts"])
         self.clock_offset_us = int(snapshot["clock_offset_us"])
+        global_id = snapshot.get("global_id")
+        if isinstance(global_id, int) and 0 < global_id < 2**63:
+            self.global_id = global_id
 
     def advance_clock(self, seconds: float) -> int:
         """Move the store's clock by ``seconds`` and save the offset; the new offset in microseconds."""

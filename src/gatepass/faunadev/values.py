@@ -12,7 +12,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-NATIVE_COLLECTIONS = ("collections", "indexes", "tokens", "keys", "credentials", "roles", "databases", "functions")
+NATIVE_COLLECTIONS = (
+    "collections",
+    "indexes",
+    "tokens",
+    "keys",
+    "credentials",
+    "roles",
+    "databases",
+    "functions",
+    "access_providers",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ TOKENS = native("tokens")
 KEYS = native("keys")
 ROLES = native("roles")
 CREDENTIALS = native("credentials")
+ACCESS_PROVIDERS = native("access_providers")
 
 
 def collection_ref(name: str) -> Ref:
