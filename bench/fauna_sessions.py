@@ -50,30 +50,75 @@ def _gatepass(tmp: Path, name: str, recipe: Any) -> Gatepass:
     return create(app_info=info, core=core, framework="fastapi", recipe_list=[recipe])
 
 
-def _measure(gp: Gatepass, user_id: str, counter: QueryCounter) -> dict[str, tuple[float, float]]:
-    def timed(fn: Callable[[], Any]) -> tuple[list[float], float]:
-        before = counter.count
+class CoreCallCounter:
+    """Counts the core calls a recipe makes (its ``core_sync``, which every sync flow step goes through)."""
+
+    def __init__(self, gp: Gatepass) -> None:
+        self.count = 0
+        original = gp.session.core_sync
+
+        def counted(call: Any) -> Any:
+            self.count += 1
+            return original(call)
+
+        gp.session.core_sync = counted  # type: ignore[method-assign]
+
+
+Measured = tuple[float, float, float]  # median ms, Fauna queries per operation, core calls per operation
+
+
+def _measure(gp: Gatepass, user_id: str, counter: QueryCounter, core: CoreCallCounter) -> dict[str, Measured]:
+    def timed(fn: Callable[[], Any]) -> tuple[list[float], float, float]:
+        before, core_before = counter.count, core.count
         samples = []
         for _ in range(OPERATIONS):
             started = time.perf_counter()
             fn()
             samples.append((time.perf_counter() - started) * 1000)
-        return samples, (counter.count - before) / OPERATIONS
+        return samples, (counter.count - before) / OPERATIONS, (core.count - core_before) / OPERATIONS
 
-    results: dict[str, tuple[float, float]] = {}
+    results: dict[str, Measured] = {}
     created: list[Any] = []
-    samples, queries = timed(
+    samples, queries, calls = timed(
         lambda: created.append(syncio.create_new_session_without_request_response("public", user_id, gatepass=gp))
     )
-    results["create"] = (statistics.median(samples), queries)
+    results["create"] = (statistics.median(samples), queries, calls)
     tokens = iter([c.get_all_session_tokens_dangerously()["refreshToken"] for c in created])
-    samples, queries = timed(lambda: syncio.refresh_session_without_request_response(next(tokens), gatepass=gp))
-    results["refresh"] = (statistics.median(samples), queries)
+    refreshed: list[Any] = []
+    samples, queries, calls = timed(
+        lambda: refreshed.append(syncio.refresh_session_without_request_response(next(tokens), gatepass=gp))
+    )
+    results["refresh"] = (statistics.median(samples), queries, calls)
+    if any("faunadb" in str(k) for k in refreshed[0].get_access_token_payload()):
+        sessions = iter(refreshed)
+        samples, queries, calls = timed(lambda: next(sessions).get_faunadb_token())
+        results["get_faunadb_token"] = (statistics.median(samples), queries, calls)
     return results
 
 
+CONFIGURATIONS = ("without Fauna", "with Fauna (backend-only)", "with Fauna (frontend mode)")
+
+
+def _table(rows: dict[str, dict[str, list[Measured]]]) -> str:
+    lines = ["| operation | configuration | ms (median) | vs without Fauna | Fauna queries | core calls |"]
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    for operation in ("create", "refresh", "get_faunadb_token"):
+        base_rows = rows["without Fauna"].get(operation)
+        base = statistics.median(r[0] for r in base_rows) if base_rows else None
+        for label in CONFIGURATIONS:
+            measured = rows[label].get(operation)
+            if not measured:
+                continue
+            ms = statistics.median(r[0] for r in measured)
+            queries = statistics.median(r[1] for r in measured)
+            calls = statistics.median(r[2] for r in measured)
+            ratio = f"{ms / base:.2f}" if base else "-"
+            lines.append(f"| {operation} | {label} | {ms:.2f} | {ratio} | {queries:g} | {calls:g} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
-    rows: dict[str, dict[str, list[tuple[float, float]]]] = {"without Fauna": {}, "with Fauna": {}}
+    rows: dict[str, dict[str, list[Measured]]] = {label: {} for label in CONFIGURATIONS}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         counter = QueryCounter(open_server(None, "secret").app)
@@ -84,36 +129,42 @@ def main() -> None:
             user_id = admin.query(q.create(q.collection("users"), {"data": {}}))["ref"].id()
             server_key = admin.query(q.create_key({"role": "server"}))["secret"]
             fauna_client = FaunaClient(secret=server_key, scheme="http", domain="127.0.0.1", port=port)
-            plain = _gatepass(tmp, "plain", session.init())
-            with_fauna = _gatepass(
-                tmp, "fauna", faunadb.init(faunadb_client=fauna_client, user_collection_name="users")
-            )
-            syncio.create_new_session_without_request_response("public", user_id, gatepass=with_fauna)  # set-up check
+            apps = {
+                "without Fauna": _gatepass(tmp, "plain", session.init()),
+                "with Fauna (backend-only)": _gatepass(
+                    tmp, "fauna", faunadb.init(faunadb_client=fauna_client, user_collection_name="users")
+                ),
+                "with Fauna (frontend mode)": _gatepass(
+                    tmp,
+                    "frontend",
+                    faunadb.init(
+                        faunadb_client=fauna_client,
+                        user_collection_name="users",
+                        access_faunadb_token_from_frontend=True,
+                    ),
+                ),
+            }
+            cores = {label: CoreCallCounter(gp) for label, gp in apps.items()}
+            for gp in apps.values():
+                syncio.create_new_session_without_request_response("public", user_id, gatepass=gp)  # set-up check
             for _ in range(RUNS):
-                for label, gp in (("without Fauna", plain), ("with Fauna", with_fauna)):
-                    for operation, result in _measure(gp, user_id, counter).items():
+                for label, gp in apps.items():
+                    for operation, result in _measure(gp, user_id, counter, cores[label]).items():
                         rows[label].setdefault(operation, []).append(result)
-            plain.close()
-            with_fauna.close()
+            for gp in apps.values():
+                gp.close()
             admin.session.close()
             fauna_client.session.close()
-    lines = [
-        "| operation | without Fauna: ms (median) | with Fauna: ms (median) | ratio | Fauna queries per operation |"
-    ]
-    lines.append("| --- | --- | --- | --- | --- |")
-    for operation in ("create", "refresh"):
-        base = statistics.median(r[0] for r in rows["without Fauna"][operation])
-        fauna = statistics.median(r[0] for r in rows["with Fauna"][operation])
-        queries = statistics.median(r[1] for r in rows["with Fauna"][operation])
-        lines.append(f"| {operation} | {base:.2f} | {fauna:.2f} | {fauna / base:.2f} | {queries:g} |")
     intro = (
         f"In-process SDK calls (`syncio`, embedded core on SQLite) against `gatepass fauna-dev` on loopback, "
-        f"{OPERATIONS} operations per run, median of {RUNS} runs; the query count is measured at the Fauna server. "
-        "With Fauna, create and refresh each add exactly one Fauna round trip (the mint, or the mint-and-delete "
-        "transaction) plus the session-data update in the core.\n\n"
+        f"{OPERATIONS} operations per run, median of {RUNS} runs; Fauna queries are counted at the Fauna server, "
+        "core calls at the SDK. With Fauna, create and refresh each add one Fauna round trip (the mint, or the "
+        "mint-and-delete transaction) and one core call (the regenerate that puts the token in the payload); "
+        "`get_faunadb_token()` reads the token from the verified access token (sealed in backend-only mode) and "
+        "calls nothing.\n\n"
         f"Machine: {machine_line()}. Shared and noisy: compare ratios, not absolute numbers."
     )
-    table = "\n".join(lines)
+    table = _table(rows)
     write_section(Path(__file__).resolve().parents[1] / "BENCHMARKS.md", "FaunaDB integration", intro + "\n\n" + table)
     print(table)
 

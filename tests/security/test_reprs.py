@@ -23,10 +23,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import gatepass
 from gatepass.core.cdi_api import Reply
 from gatepass.core.settings import CoreSettings
+from gatepass.faunadev.access import Auth
+from gatepass.faunadev.jwt import RsaKey, parse_jwt
 from gatepass.faunadev.secrets import parse_secret
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.protocol.cdi import (
@@ -73,6 +76,7 @@ NOT_SECRET: dict[tuple[str, str], str] = {
     ("Auth", "token_id"): "fauna-dev: the id of a token document, not its secret",
     ("RateLimits", "failed_api_keys"): "a BucketSpec (burst, rate) for failed API keys, not a key",
     ("Form", "keys"): "fauna-dev: the JSON member names an FQL form may have",
+    ("_Entry", "keys"): "fauna-dev: the public keys of a JWKS (verification keys, not secrets)",
 }
 HARMLESS_TYPES = ("bool", "int", "float", "None", bool, int, float)
 
@@ -298,10 +302,14 @@ def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: 
     minted = integration.settings.tokens.mint(user_id, handle, 10**13)
     secrets["minted Fauna secret"] = minted.secret
     parsed = parse_secret(minted.secret)
+    jwt = parse_jwt(secrets["access token"])  # our access token is a JWT fauna-dev could be shown
+    assert jwt is not None
+    jwks_key = RsaKey(jwt.kid, "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
+    caller = Auth("jwt", claims=jwt.claims)
     seal = integration.settings.seal
     sealed = seal.seal(minted.secret, handle)  # the backend-only mode's payload value: opens only with the seal
     assert seal.open(sealed, handle) == minted.secret and minted.secret not in sealed
-    return [minted, integration, integration.settings, integration.settings.tokens, seal, parsed]
+    return [minted, integration, integration.settings, integration.settings.tokens, seal, parsed, jwt, jwks_key, caller]
 
 
 @pytest.fixture

@@ -44,10 +44,11 @@ ZBASE32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
 
 @dataclass(frozen=True)
 class Jwt:
-    """A JWT taken apart: header, claims, the signed bytes and the signature (never in a repr)."""
+    """A JWT taken apart: header, claims, the signed bytes and the signature (only the header in a repr: claims may
+    carry secrets, as gatepass's own access tokens carry the anti-CSRF token)."""
 
     header: dict[str, Any]
-    claims: dict[str, Any]
+    claims: dict[str, Any] = field(repr=False)
     signing_input: bytes = field(repr=False)
     signature: bytes = field(repr=False)
 
