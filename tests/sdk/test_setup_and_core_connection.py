@@ -278,3 +278,19 @@ def test_refresh_without_a_request_works_in_every_transfer_mode(tmp_path: Path, 
     assert refreshed.get_handle() == created.get_handle()
     assert refreshed.get_all_session_tokens_dangerously()["refreshToken"] not in (None, refresh_token)
     gp.close()
+
+
+def test_a_closed_remote_core_reopens_its_client_on_the_next_call(tmp_path: Path) -> None:
+    from gatepass.core.http_app import CoreHttpApp
+    from gatepass.core.runtime import CoreRuntime
+    from gatepass.recipe.session.steps import CoreCall
+    from tests.helpers import serve_in_thread
+
+    runtime = CoreRuntime.open(f"sqlite:///{tmp_path / 'core.db'}")
+    with serve_in_thread(CoreHttpApp(runtime).starlette) as url:
+        remote = RemoteCore(url)
+        assert remote.send_sync(CoreCall("GET", "/apiversion"))["versions"]
+        remote.close()
+        assert remote.send_sync(CoreCall("GET", "/apiversion"))["versions"]  # it used to raise httpx's RuntimeError
+        remote.close()
+    runtime.close()

@@ -895,3 +895,15 @@ def test_every_field_that_can_hold_a_secret_is_left_out_of_reprs() -> None:
         if SECRET_NAMED.search(f.name) and f.repr and f.type != "bool"
     ]
     assert len(classes) > 30 and not shown
+
+
+def test_a_null_handle_list_reads_as_none_revoked() -> None:
+    """A null member counts as omitted (as ``ReplyReader.has`` and upstream read it), for lists that may be absent."""
+    from gatepass.protocol.cdi import RemoveSessionsByHandle, SessionHandlesForUser
+
+    assert (
+        RemoveSessionsByHandle(handles=("h",)).parse_reply({"status": "OK", "sessionHandlesRevoked": None}).handles
+        == ()
+    )
+    listing = SessionHandlesForUser(user_id="u", tenant_id=None)
+    assert listing.parse_reply({"status": "OK", "sessionHandles": None}).handles == ()

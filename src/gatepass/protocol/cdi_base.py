@@ -87,8 +87,11 @@ class ReplyReader:
         return ReplyReader(self.mapping(name), f"{self.what} ({name})")
 
     def text_list(self, name: str, *, absent_is_empty: bool = False) -> tuple[str, ...]:
-        """A required list of strings; with ``absent_is_empty``, a missing member (not a null one) reads as empty."""
-        value = self._body.get(name, [] if absent_is_empty else None)
+        """A required list of strings; with ``absent_is_empty``, a missing or null member reads as empty (a null
+        counts as omitted, as ``has`` and upstream read it)."""
+        value = self._body.get(name)
+        if value is None and absent_is_empty:
+            value = []
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._wrong(name)
         return tuple(value)

@@ -149,10 +149,11 @@ class RemoteCore:
         raise CoreUnavailableError(f"no core reachable at {';'.join(self.hosts)}: {type(last).__name__}")
 
     def close(self) -> None:
-        """Close the pooled HTTP client, if one was opened. It is not reopened: a later call fails with httpx's
-        ``RuntimeError``."""
-        if self._sync is not None:
-            self._sync.close()
+        """Close the pooled HTTP client, if one was opened; a later call opens a new one."""
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
 
 
 class EmbeddedCore:
