@@ -159,11 +159,18 @@ def test_bad_settings_are_refused_at_init(fauna: FaunaDev, options: dict[str, An
         faunadb.init(faunadb_client=fauna.client(), user_collection_name="users", **options)
 
 
-@pytest.mark.parametrize("user_id", ["", "x" * 129])
+@pytest.mark.parametrize(
+    "user_id", ["", "x" * 129, "9" * 5000, "a\x00b", "a\ud800b", "\udfff", "x" * 1_000_000], ids=range(7)
+)
 def test_impossible_external_ids_are_refused_before_any_session(tmp_path: Path, fauna: FaunaDev, user_id: str) -> None:
+    """Refused before any Fauna query or core call: nothing is written anywhere."""
     gp = _gatepass(tmp_path, fauna, user_external_id_index=INDEX)
+    calls: list[object] = []
+    original = gp.session.core_sync
+    gp.session.core_sync = lambda call: calls.append(call) or original(call)  # type: ignore[method-assign]
     try:
         with pytest.raises(FaunaIntegrationError, match="external user id"):
             syncio.create_new_session_without_request_response("public", user_id, gatepass=gp)
+        assert calls == []
     finally:
         gp.close()

@@ -19,6 +19,7 @@ from gatepass.faunadev.providers import create_access_provider, write_access_pro
 from gatepass.faunadev.pure import comparable
 from gatepass.faunadev.records import (
     cursor_key,
+    deep_merge,
     document_data,
     document_view,
     is_live,
@@ -142,18 +143,6 @@ def create_document(ev: Evaluation, target: Ref, params: dict[str, Any], pos: Po
     return document_view(Ref(doc_id, collection), "documents", record)
 
 
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) -> Any:
     """``Update`` (``merge``) or ``Replace`` of any record, with the caller's write rights checked."""
     if not isinstance(params, dict):
@@ -171,7 +160,7 @@ def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) ->
         require_server(ev, pos)
         updated = dict(record)
         given = document_data(params, pos)
-        updated["data"] = _deep_merge(record.get("data") or {}, given) if merge else given
+        updated["data"] = deep_merge(record.get("data") or {}, given) if merge else given
         if table == "roles" and "membership" in params:
             updated["membership"] = membership(params["membership"])
         if table == "roles" and "privileges" in params:
@@ -180,7 +169,7 @@ def write(ev: Evaluation, target: Any, params: Any, pos: Pos, *, merge: bool) ->
         put(ev, table, key, updated, pos)
         return document_view(target, table, updated)
     old_view = document_view(target, table, record)
-    data = _deep_merge(record.get("data") or {}, document_data(params, pos)) if merge else document_data(params, pos)
+    data = deep_merge(record.get("data") or {}, document_data(params, pos)) if merge else document_data(params, pos)
     updated = {**record, "data": data, "ts": ev.tx.ts_us}
     if "ttl" in params:
         updated["ttl"] = ttl_of(params, pos)

@@ -21,7 +21,7 @@ from gatepass.faunadev.errors import FaunaError
 from gatepass.faunadev.forms import Env, Evaluation, Pos, form, type_name
 from gatepass.faunadev.jwks import jwks_uri_allowed
 from gatepass.faunadev.jwt import audience_for
-from gatepass.faunadev.records import document_data, provider_view, put
+from gatepass.faunadev.records import deep_merge, document_data, provider_view, put
 from gatepass.faunadev.rights import require_admin
 from gatepass.faunadev.store import Transaction
 from gatepass.faunadev.values import ACCESS_PROVIDERS, ROLES, Lambda, Ref, native
@@ -144,23 +144,11 @@ def write_access_provider(
         updated = {**current, **{k: params[k] for k in FIELDS if k in params and k != "data"}}
         if "data" in params:
             given = document_data(params, pos)
-            updated["data"] = _merge(record.get("data") or {}, given) or None
+            updated["data"] = deep_merge(record.get("data") or {}, given) or None
     else:  # Replace keeps what Fauna's ``prevForReplace`` keeps, and drops ``data`` unless given
         updated = {**{k: current[k] for k in FIELDS if k != "data"}, "data": None}
         updated.update({k: params[k] for k in FIELDS if k in params})
     return _store(ev, updated, name, pos)
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 # authentication ----------------------------------------------------------------------------------------------------

@@ -257,3 +257,16 @@ def set_entries(ev: Evaluation, value: Any, pos: Pos) -> list[tuple[tuple[Any, .
 def cursor_key(cursor: list[Any]) -> tuple[Any, ...]:
     """The sort key of a page cursor, comparable with the entries' keys."""
     return tuple(sort_key(c) for c in cursor)
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` merged into ``base`` as Fauna's ``Update`` does: objects merge, ``null`` removes a field."""
+    merged = dict(base)
+    for key, value in update.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     from faunadb.errors import Unauthorized as Unauthorized
 
 from gatepass.errors import FaunaIntegrationError, FaunaUnavailableError, FaunaUserNotFoundError
-from gatepass.untrusted import is_ascii_digits
+from gatepass.untrusted import is_ascii_digits, value_problem
 
 __all__ = [
     "BadRequest",
@@ -74,8 +74,10 @@ class UserLookup:
         """Refuse, before any session exists, a user id that can never name a document."""
         if self.external_id_index is None:
             validate_user_id(user_id)
-        elif not user_id or len(user_id) > MAX_EXTERNAL_ID_CHARS:
-            raise FaunaIntegrationError(f"an external user id must have 1 to {MAX_EXTERNAL_ID_CHARS} characters")
+        elif not user_id or len(user_id) > MAX_EXTERNAL_ID_CHARS or "\x00" in user_id or value_problem(user_id):
+            raise FaunaIntegrationError(
+                f"an external user id must have 1 to {MAX_EXTERNAL_ID_CHARS} characters, no NUL and no lone surrogate"
+            )
 
     def ref(self, user_id: str) -> Any:
         """The FQL that evaluates to the user's document ref (finding, or creating, it by its external id)."""
