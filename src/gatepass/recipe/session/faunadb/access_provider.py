@@ -14,6 +14,7 @@ that signed out, stay valid until their ``exp``.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +27,9 @@ from gatepass.recipe.session.steps import Blocking, Flow
 from gatepass.untrusted import value_problem
 
 JwtClaims = Callable[[str], Mapping[str, Any]]
-OWN_CLAIMS = frozenset({"iss", "aud", "sub", "iat", "exp", "nbf"})  # set here or by the core, never by jwt_claims
+OWN_CLAIMS = frozenset(
+    {"iss", "aud", "sub", "iat", "exp", "nbf", "jti"}
+)  # set here or by the core, never by jwt_claims
 MAX_USER_ID_CHARS = 128  # the core's own limit on user ids
 
 
@@ -65,15 +68,16 @@ class AccessProviderJwts:
         yield  # a flow, like every step of the integration
 
     def mint(self, state: SessionState, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
-        """One core call: the JWT for ``state``'s user, expiring at ``expires_at_ms`` (to the second: ``_exp_s``)."""
+        """One core call: the JWT for ``state``'s user, expiring by ``expires_at_ms`` (see ``_validity_s``)."""
         if self._app_info is None:
             raise ConfigurationError("the Fauna AccessProvider credentials are not bound to a recipe")
         extra: dict[str, Any] = {}
         if self.claims is not None:
             claims_of = self.claims
             extra = yield Blocking(lambda: _checked_claims(claims_of(state.user_id)))
-        payload = {**extra, "aud": self.audience, "sub": state.user_id}
-        validity_s = max(1, _exp_s(state.access_token_expiry_ms, expires_at_ms) - self._clock() // 1000)
+        # jti: each JWT its own, even two minted in the same second for the same session (a refresh right away)
+        payload = {**extra, "aud": self.audience, "sub": state.user_id, "jti": secrets.token_urlsafe(12)}
+        validity_s = _validity_s(state.access_token_expiry_ms, expires_at_ms, self._clock())
         jwt = yield from jwts.create_jwt(self._app_info, payload, validity_s, True, issuer=self.issuer)
         return MintedToken(secret=jwt, ref_id=None)
 
@@ -83,10 +87,14 @@ class AccessProviderJwts:
         yield  # a flow, like every step of the integration
 
 
-def _exp_s(access_expiry_ms: int, expires_at_ms: int) -> int:
-    """A JWT's ``exp`` is in whole seconds: the last second not after ``expires_at_ms`` (expiry + lag), but never
-    before the access token's expiry (with a lag under a second, liveness wins and ``exp`` rounds up)."""
-    return max(math.ceil(access_expiry_ms / 1000), expires_at_ms // 1000)
+def _validity_s(access_expiry_ms: int, expires_at_ms: int, now_ms: int) -> int:
+    """The ``validity`` to ask the core for. ``exp`` is whole seconds, the core's second + validity, and the core's
+    second may tick between our clock's reading and its signing: aim one second under the latest allowed
+    (``expires_at_ms``, expiry + lag) so either way ``exp`` lands in [expiry, expiry + lag]. With a lag under two
+    seconds there is no room for that: liveness wins, and ``exp`` is the expiry's second, or the one after."""
+    earliest, latest = math.ceil(access_expiry_ms / 1000), expires_at_ms // 1000
+    exp_s = latest - 1 if latest - 1 >= earliest else earliest
+    return max(1, exp_s - now_ms // 1000)
 
 
 def _checked_claims(claims: object) -> dict[str, Any]:
