@@ -18,7 +18,9 @@ from gatepass.recipe.jwt import asyncio as jwt_async
 from gatepass.recipe.jwt import syncio as jwt_sync
 from gatepass.recipe.openid import asyncio as openid_async
 from gatepass.recipe.openid import syncio as openid_sync
+from gatepass.recipe.session.core_client import RemoteCore
 from gatepass.recipe.session.recipe import APIInterface, Overrides
+from tests.helpers import free_port
 from tests.sdk.conftest import SdkApp, build_gatepass, make_core, running_app
 
 ISSUER = "http://127.0.0.1:8000/auth"  # the test apps' api domain + base path
@@ -131,5 +133,16 @@ def test_create_jwt_refuses_what_would_pass_for_a_session_or_is_no_validity(tmp_
             jwt_sync.create_jwt("not a dict", 60, gatepass=gp)  # type: ignore[arg-type]
         with pytest.raises(CoreError):
             jwt_sync.create_jwt({"bad": float("nan")}, 60, gatepass=gp)  # not JSON: refused, never signed
+    finally:
+        gp.close()
+
+
+def test_an_unreachable_core_makes_the_jwks_a_503_and_discovery_still_answers() -> None:
+    gp = build_gatepass("fastapi", RemoteCore(f"http://127.0.0.1:{free_port()}", timeout_s=1))
+    try:
+        with running_app("fastapi", gp) as url:
+            jwks = httpx.get(url + "/auth/jwt/jwks.json")
+            assert jwks.status_code == 503 and "keys" not in jwks.json()
+            assert httpx.get(url + "/auth/.well-known/openid-configuration").json()["issuer"] == ISSUER
     finally:
         gp.close()
