@@ -16,6 +16,7 @@ from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken
 from gatepass.recipe.session.state import SessionState
 from gatepass.recipe.session.steps import Blocking, Flow
+from gatepass.untrusted import is_ascii_digits
 
 
 class FaunaCredentials(Protocol):
@@ -63,11 +64,19 @@ class FaunaTokenCredentials:
         yield Blocking(self.tokens.check_setup)
 
     def mint(self, state: SessionState, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
-        """Mint the replacement and delete ``old_ref``, in one query."""
+        """Mint the replacement and delete ``old_ref``, in one query (a ref that is no token id is skipped)."""
         user, handle = state.user_id, state.session_handle
+        old_ref = old_ref if old_ref is not None and _token_id(old_ref) else None
         token: MintedToken = yield Blocking(lambda: self.tokens.rotate(user, handle, expires_at_ms, old_ref))
         return token
 
     def delete(self, refs: list[str]) -> Flow[None]:
-        """Delete the tokens in one query."""
-        yield Blocking(lambda: self.tokens.delete(refs))
+        """Delete the tokens in one query (refs that are no token ids are skipped)."""
+        ids = [ref for ref in refs if _token_id(ref)]
+        yield Blocking(lambda: self.tokens.delete(ids))
+
+
+def _token_id(ref: str) -> bool:
+    """A Fauna token's id is a 64-bit number: anything else in ``faunadbTokenRef`` (an app wrote the payload key
+    itself) names no token, and is skipped rather than sent to Fauna to fail there."""
+    return is_ascii_digits(ref, max_length=19) and int(ref) < 2**63
