@@ -2,4 +2,5 @@
 
 from gatepass.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # importing the module (a walk over the package) runs nothing
+    raise SystemExit(main())
