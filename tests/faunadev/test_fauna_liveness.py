@@ -1,11 +1,12 @@
 """The FaunaDB integration's liveness guarantee over the whole timeline of a session, with an injected clock.
 
 Invariant, checked after every step (login, requests, refreshes, idle gaps of any length): whenever the client's
-newest access token is valid, the Fauna token it carries (frontend mode) and the one ``get_faunadb_token()``
-returns exist in Fauna and live at least as long as that access token, and no longer than its expiry + the lag:
-``exp <= ttl <= exp + lag``. Fauna's stored ``ttl`` is read directly (fauna-dev runs on real time; the session
-runs on the injected clock, which starts at real time and only moves forward, so no TTL is ever in fauna-dev's
-past). The core is embedded, or remote over real HTTP (a core app on the same injected clock).
+newest access token is valid, the Fauna credential it carries (frontend mode) and the one ``get_faunadb_token()``
+returns are live at least as long as that access token, and no longer than its expiry + the lag:
+``exp <= ttl <= exp + lag``. For a Fauna token, Fauna's stored ``ttl`` is read directly (fauna-dev runs on real
+time; the session runs on the injected clock, which starts at real time and only moves forward, so no TTL is ever
+in fauna-dev's past). For an AccessProvider JWT, its ``exp``, from a signature checked with the core's published
+keys. The core is embedded, or remote over real HTTP (a core app on the same injected clock).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 from faunadb.errors import BadRequest, NotFound
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import KeySet
 
 from gatepass.core.app_config import AppConfig
 from gatepass.core.http_app import CoreHttpApp
@@ -39,6 +42,7 @@ from tests.helpers import serve_in_thread
 
 VALIDITY_S = 40
 LAG_MS = 5_000
+AUDIENCE = "https://db.fauna.com/db/yxxliveness"
 INFO = AppInfo(app_name="liveness", api_domain="http://127.0.0.1:8000", website_domain="http://127.0.0.1:3000")
 
 Step = tuple[str, int]  # ("wait", ms) | ("request", 0) | ("refresh", 0)
@@ -77,13 +81,22 @@ def _core(kind: str, tmp_path: Path, clock: FakeClock) -> Iterator[CoreConnectio
     runtime.close()
 
 
-def _recipe(core: CoreConnection, fauna: FaunaClient, frontend: bool, clock: FakeClock) -> SessionRecipe:
-    spec = faunadb.init(
-        faunadb_client=fauna,
-        user_collection_name="users",
-        access_faunadb_token_from_frontend=frontend,
-        faunadb_token_time_lag_ms=LAG_MS,
-    )
+def _recipe(core: CoreConnection, fauna: FaunaClient | None, frontend: bool, clock: FakeClock) -> SessionRecipe:
+    """The recipe with Fauna tokens, or (``fauna`` is None) with AccessProvider JWTs."""
+    if fauna is None:
+        spec = faunadb.init_with_access_provider(
+            audience=AUDIENCE,
+            access_faunadb_token_from_frontend=frontend,
+            faunadb_token_time_lag_ms=LAG_MS,
+            faunadb_token_seal_key=None if frontend else b"k" * 32,
+        )
+    else:
+        spec = faunadb.init(
+            faunadb_client=fauna,
+            user_collection_name="users",
+            access_faunadb_token_from_frontend=frontend,
+            faunadb_token_time_lag_ms=LAG_MS,
+        )
     return SessionRecipe(INFO, SessionOptions(), core, overrides=spec.overrides, clock=clock)
 
 
@@ -118,8 +131,11 @@ def _refresh(recipe: SessionRecipe, client: Client) -> Client:
     return _held(state, client)
 
 
-def _ttl_ms(admin: FaunaClient, secret: str) -> int | None:
-    """The token's TTL in epoch milliseconds, or ``None`` if Fauna no longer knows the secret (deleted)."""
+def _ttl_ms(admin: FaunaClient | None, secret: str, recipe: SessionRecipe) -> int | None:
+    """The token's TTL in epoch milliseconds, or ``None`` if Fauna no longer knows the secret (deleted); for a
+    JWT (``admin`` is None), its ``exp``, once its signature, audience and subject are checked."""
+    if admin is None:
+        return _jwt_exp_ms(secret, recipe)
     try:
         token = admin.query(q.key_from_secret(secret))
     except (NotFound, BadRequest):
@@ -127,7 +143,14 @@ def _ttl_ms(admin: FaunaClient, secret: str) -> int | None:
     return int(admin.query(q.to_millis(q.select("ttl", token))))
 
 
-def _check(recipe: SessionRecipe, admin: FaunaClient, client: Client, clock: FakeClock, frontend: bool) -> None:
+def _jwt_exp_ms(jwt: str, recipe: SessionRecipe) -> int:
+    keys, _ = recipe.jwks.published(0)
+    claims = jose_jwt.decode(jwt, KeySet.import_key_set({"keys": keys}), algorithms=["RS256"]).claims
+    assert claims["aud"] == AUDIENCE and claims["iss"] == INFO.issuer and claims["sub"] == "alice-external"
+    return int(claims["exp"]) * 1000
+
+
+def _check(recipe: SessionRecipe, admin: FaunaClient | None, client: Client, clock: FakeClock, frontend: bool) -> None:
     if clock() >= client.expiry_ms:
         return  # the newest access token is expired: nothing is promised until the client refreshes
     view = RequestView.build("GET", "/api", [("authorization", f"Bearer {client.access}")])
@@ -138,7 +161,7 @@ def _check(recipe: SessionRecipe, admin: FaunaClient, client: Client, clock: Fak
         secrets.append(state.access_token_payload["faunadbToken"])
     for secret in secrets:
         assert isinstance(secret, str)
-        ttl = _ttl_ms(admin, secret)
+        ttl = _ttl_ms(admin, secret, recipe)
         assert ttl is not None, "the Fauna token of a valid access token was deleted"
         assert client.expiry_ms <= ttl, f"the Fauna token dies {client.expiry_ms - ttl} ms before its access token"
         assert ttl <= client.expiry_ms + LAG_MS, (
@@ -147,7 +170,12 @@ def _check(recipe: SessionRecipe, admin: FaunaClient, client: Client, clock: Fak
 
 
 def _run(
-    recipe: SessionRecipe, admin: FaunaClient, user_id: str, steps: list[Step], clock: FakeClock, frontend: bool
+    recipe: SessionRecipe,
+    admin: FaunaClient | None,
+    user_id: str,
+    steps: list[Step],
+    clock: FakeClock,
+    frontend: bool,
 ) -> None:
     client = _login(recipe, user_id)
     _check(recipe, admin, client, clock, frontend)
@@ -181,6 +209,22 @@ def test_the_fauna_token_is_live_whenever_the_newest_access_token_is(
         with _core(kind, tmp_path, clock) as core:
             recipe = _recipe(core, fauna_setup["server"], frontend, clock)
             _run(recipe, admin, fauna_setup["user_id"], steps, clock, frontend)
+
+    timeline()
+
+
+@pytest.mark.parametrize("frontend", [False, True], ids=["backend-only", "frontend"])
+@pytest.mark.parametrize("kind", ["embedded", "remote"])
+def test_the_access_provider_jwt_is_live_whenever_the_newest_access_token_is(
+    kind: str, frontend: bool, tmp_path: Path
+) -> None:
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=STEPS)
+    def timeline(steps: list[Step]) -> None:
+        clock = FakeClock()
+        with _core(kind, tmp_path, clock) as core:
+            recipe = _recipe(core, None, frontend, clock)
+            _run(recipe, None, "alice-external", steps, clock, frontend)
 
     timeline()
 

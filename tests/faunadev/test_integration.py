@@ -424,3 +424,26 @@ def test_two_core_calls_per_create_and_refresh_and_none_to_read_the_token(
     finally:
         del gp.session.core_sync
         gp.close()
+
+
+@pytest.mark.parametrize("bad_ref", ["not-a-ref", "", "9" * 30, "١٢٣"])
+def test_an_app_written_token_ref_that_names_no_token_is_skipped_not_a_500(
+    tmp_path: Path, fauna: FaunaDev, setup: dict[str, Any], bad_ref: str
+) -> None:
+    gp = _gatepass(tmp_path, fauna.client(setup["server_key"]), access_faunadb_token_from_frontend=True)
+    try:
+        session = syncio.create_new_session_without_request_response(
+            "public", setup["users"]["alice"].id(), gatepass=gp
+        )
+        first = session.get_faunadb_token()
+        # the app overwrites the integration's keys itself: a ref that is no token id, and no secret
+        session.merge_into_access_token_payload(
+            {faunadb.FAUNADB_TOKEN_REF_KEY: bad_ref, faunadb.FAUNADB_TOKEN_KEY: None}
+        )
+        again = session.get_faunadb_token()  # minted again; the bad ref is not sent to Fauna
+        assert again != first and fauna.client(again).query(q.current_identity()) == setup["users"]["alice"]
+        session.revoke_session()  # the revocation skips it too, and deletes the token the session now carries
+        with pytest.raises(Unauthorized):
+            fauna.client(again).query(q.current_identity())
+    finally:
+        gp.close()

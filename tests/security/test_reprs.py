@@ -46,11 +46,15 @@ from gatepass.protocol.cdi import (
 from gatepass.protocol.verify import VerifyRules
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
+from gatepass.recipe.jwt import CreateJwtOkResult
 from gatepass.recipe.session import faunadb
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
 from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
 from gatepass.recipe.session.errors import SessionError, raising, raising_required
+from gatepass.recipe.session.faunadb.access_provider import AccessProviderJwts
+from gatepass.recipe.session.faunadb.credentials import FaunaTokenCredentials
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
+from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.state import VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow, run_sync
@@ -62,6 +66,7 @@ SECRET_FIELD = re.compile(r"token|secret|key|password|session_data", re.IGNORECA
 
 # Fields named like a secret that hold none, and why. A new entry needs a reason as good as these.
 NOT_SECRET: dict[tuple[str, str], str] = {
+    ("GetJWKSResult", "keys"): "public keys (public members only): published to anyone at /jwt/jwks.json",
     ("SessionClaims", "refresh_token_hash1"): "H(refresh token) is a claim of every access token, public by design",
     ("SessionClaims", "parent_refresh_token_hash1"): "as refresh_token_hash1",
     ("RefreshTokenContent", "parent_refresh_token_hash1"): "as refresh_token_hash1",
@@ -299,17 +304,21 @@ def _config_objects(tmp_path: Path, secrets: dict[str, str]) -> list[Any]:
 
 def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: str) -> list[Any]:
     integration = faunadb.installed_integration(gp.session)
-    minted = integration.settings.tokens.mint(user_id, handle, 10**13)
+    credentials = integration.settings.credentials
+    assert isinstance(credentials, FaunaTokenCredentials)
+    minted = credentials.tokens.mint(user_id, handle, 10**13)
     secrets["minted Fauna secret"] = minted.secret
     parsed = parse_secret(minted.secret)
     jwt = parse_jwt(secrets["access token"])  # our access token is a JWT fauna-dev could be shown
     assert jwt is not None
     jwks_key = RsaKey(jwt.kid, "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
     caller = Auth("jwt", claims=jwt.claims)
-    seal = integration.settings.seal
+    seal = TokenSeal(secrets["minted Fauna secret"].encode())  # the backend-only mode's seal (this app's is off)
     sealed = seal.seal(minted.secret, handle)  # the backend-only mode's payload value: opens only with the seal
     assert seal.open(sealed, handle) == minted.secret and minted.secret not in sealed
-    return [minted, integration, integration.settings, integration.settings.tokens, seal, parsed, jwt, jwks_key, caller]
+    jwt_credentials = AccessProviderJwts("https://db.fauna.com/db/x", None, None)
+    objects = [minted, integration, integration.settings, credentials, credentials.tokens, seal, parsed, jwt]
+    return [*objects, jwks_key, caller, jwt_credentials, CreateJwtOkResult(secrets["access token"])]
 
 
 @pytest.fixture

@@ -163,7 +163,9 @@ def create_jwt(call: Call) -> Reply:
         return Reply.of(request)  # an algorithm other than RS256
     key = call.ctx.keyring.signing_key(call.ctx.config.key_times, static=request.use_static_signing_key)
     now_s = call.runtime.clock() // 1000
-    claims = {**request.payload, "iss": request.jwks_domain, "iat": now_s, "exp": now_s + int(request.validity_s)}
+    # iss: the payload's own when it has one (the OpenID issuer, api domain + base path), else jwksDomain, as
+    # upstream's core; iat and exp are always the core's
+    claims = {"iss": request.jwks_domain, **request.payload, "iat": now_s, "exp": now_s + int(request.validity_s)}
     return Reply.of(JwtCreated(sign_compact(claims, key)))
 
 

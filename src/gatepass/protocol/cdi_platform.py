@@ -66,7 +66,8 @@ class Jwks(CdiRequest[JwksKeys]):
 
 @dataclass(frozen=True, kw_only=True)
 class CreateJwt(CdiRequest[JwtReply]):
-    """POST /recipe/jwt: sign ``payload`` (no session claims) for ``validity_s`` seconds, ``iss`` = ``jwks_domain``.
+    """POST /recipe/jwt: sign ``payload`` (no session claims) for ``validity_s`` seconds; ``iss`` is the payload's,
+    or ``jwks_domain`` when it has none.
 
     ``from_wire`` answers an algorithm other than RS256 before reading anything else, as the core always has: it
     returns ``UnsupportedAlgorithm`` (the reply) instead of a request. It also applies the core's two checks that

@@ -29,7 +29,7 @@ from typing import Any
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import FailureLimiter
 from gatepass.recipe.app_info import AppInfo
-from gatepass.recipe.session import answers, flows, handle_flows, transport
+from gatepass.recipe.session import answers, flows, handle_flows, jwts, transport
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import ErrorHandlers
@@ -186,6 +186,12 @@ class _Originals:
         transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
         return ApiResult(200, {"status": "OK"}, changes)
 
+    def jwks_get(self, *, request: RequestView) -> Flow[ApiResult]:
+        return jwts.jwks_get(self.recipe.jwks)
+
+    def open_id_discovery_configuration_get(self, *, request: RequestView) -> Flow[ApiResult]:
+        return jwts.open_id_discovery_configuration_get(self.recipe.config.app_info)
+
 
 def default_functions(recipe: SessionRecipe) -> RecipeInterface:
     """The original implementation of every function."""
@@ -210,19 +216,24 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
 
 @dataclass
 class APIInterface:
-    """The endpoints the SDK serves: ``POST {base}/session/refresh`` and ``POST {base}/signout``."""
+    """The endpoints the SDK serves: ``POST {base}/session/refresh``, ``POST {base}/signout``, and the public
+    ``GET {base}/jwt/jwks.json`` and ``GET {base}/.well-known/openid-configuration`` (see ``jwts``)."""
 
     recipe: SessionRecipe = field(repr=False)
     refresh_post: ApiCall
     signout_post: ApiCall
+    jwks_get: ApiCall
+    open_id_discovery_configuration_get: ApiCall
     disable_refresh_post: bool = False
     disable_signout_post: bool = False
+    disable_jwks_get: bool = False
+    disable_open_id_discovery_configuration_get: bool = False
 
 
 def default_apis(recipe: SessionRecipe) -> APIInterface:
-    """The original refresh and sign-out APIs."""
+    """The original APIs."""
     o = _Originals(recipe)
-    return APIInterface(recipe, o.refresh_post, o.signout_post)
+    return APIInterface(recipe, o.refresh_post, o.signout_post, o.jwks_get, o.open_id_discovery_configuration_get)
 
 
 @dataclass(frozen=True)
@@ -296,14 +307,25 @@ class SessionRecipe:
 
     # requests the SDK answers itself ---------------------------------------------------------------------------
     def api_for(self, request: RequestView) -> Callable[[], Flow[ApiResult]] | None:
-        """The API flow that answers ``request`` (refresh or sign-out), if it is one of ours."""
+        """The API flow that answers ``request`` (refresh, sign-out, the JWKS, OpenID discovery), if it is one of
+        ours."""
+        path = request.path.rstrip("/")
+        if request.method == "GET":
+            return self._public_document(request, path)
         if request.method != "POST":
             return None
-        path = request.path.rstrip("/")
         if path == self.config.app_info.refresh_path and not self.apis.disable_refresh_post:
             return lambda: self._limited_refresh(request)
         if path == self.config.app_info.signout_path and not self.apis.disable_signout_post:
             return lambda: self.apis.signout_post(request=request)
+        return None
+
+    def _public_document(self, request: RequestView, path: str) -> Callable[[], Flow[ApiResult]] | None:
+        base, apis = self.config.app_info.api_base_path, self.apis
+        if path == base + jwts.JWKS_PATH and not apis.disable_jwks_get:
+            return lambda: apis.jwks_get(request=request)
+        if path == base + jwts.DISCOVERY_PATH and not apis.disable_open_id_discovery_configuration_get:
+            return lambda: apis.open_id_discovery_configuration_get(request=request)
         return None
 
     def serve(self, request: RequestView) -> Flow[ApiResult] | None:

@@ -123,6 +123,7 @@ class GetFaunadbToken(Protocol):
 
 
 class ApiCall(Protocol):
-    """``refresh_post`` and ``signout_post``."""
+    """An API the SDK serves: ``refresh_post``, ``signout_post``, ``jwks_get`` and
+    ``open_id_discovery_configuration_get``."""
 
     def __call__(self, *, request: RequestView) -> Flow[ApiResult]: ...

@@ -22,6 +22,8 @@ from typing import Any
 from gatepass.errors import ConfigurationError, FaunaUserNotFoundError
 from gatepass.recipe.session.config import SessionOptions
 from gatepass.recipe.session.errors import ErrorHandlers
+from gatepass.recipe.session.faunadb.access_provider import AccessProviderJwts, JwtClaims
+from gatepass.recipe.session.faunadb.credentials import FaunaTokenCredentials
 from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patches the driver (see there)
     FaunaClient,
     FaunaIntegrationError,
@@ -51,6 +53,7 @@ __all__ = [
     "FaunaUnavailableError",
     "FaunaUserNotFoundError",
     "init",
+    "init_with_access_provider",
 ]
 
 
@@ -81,16 +84,73 @@ def init(
     users = _user_lookup(
         user_collection_name, user_external_id_index, create_user_on_first_login, user_external_id_field
     )
-    if isinstance(faunadb_token_time_lag_ms, bool) or not isinstance(faunadb_token_time_lag_ms, int):
-        raise ConfigurationError("faunadb_token_time_lag_ms must be a whole number of milliseconds")
-    if not 0 <= faunadb_token_time_lag_ms <= 3_600_000:
-        raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
+    frontend = bool(access_faunadb_token_from_frontend)
     settings = FaunaSettings(
-        FaunaTokens(faunadb_client, users),
-        TokenSeal(_seal_key(faunadb_client, faunadb_token_seal_key)),
-        bool(access_faunadb_token_from_frontend),
-        faunadb_token_time_lag_ms,
+        FaunaTokenCredentials(FaunaTokens(faunadb_client, users)),
+        None if frontend else TokenSeal(_seal_key(faunadb_client, faunadb_token_seal_key)),
+        frontend,
+        _lag_ms(faunadb_token_time_lag_ms),
     )
+    return _spec(settings, claim_validators, override, error_handlers, session_options)
+
+
+def init_with_access_provider(
+    *,
+    audience: str,
+    issuer: str | None = None,
+    jwt_claims: JwtClaims | None = None,
+    access_faunadb_token_from_frontend: bool = False,
+    faunadb_token_time_lag_ms: int = DEFAULT_LAG_MS,
+    faunadb_token_seal_key: bytes | None = None,
+    claim_validators: list[ClaimValidator] | None = None,
+    override: Overrides | None = None,
+    error_handlers: ErrorHandlers | None = None,
+    **session_options: Any,
+) -> SessionRecipeSpec:
+    """The session recipe with gatepass JWTs as Fauna credentials, for a Fauna AccessProvider registered with
+    ``issuer`` (default: the app's OpenID issuer, api domain + base path) and ``jwks_uri`` = ``{issuer}/jwt/jwks.json``;
+    ``audience`` is the one Fauna generated for the provider (``Select("audience", Get(AccessProvider(name)))``).
+
+    ``get_faunadb_token()`` (and ``faunadbToken`` in frontend mode) is then a JWT with ``sub`` = the user id,
+    ``exp`` = the access token's expiry + lag, plus ``jwt_claims(user_id)`` for the roles' predicates; users live
+    wherever you keep them, and no Fauna query is made at login or refresh (see ``access_provider``). Backend-only
+    mode seals the JWT with ``faunadb_token_seal_key`` (32+ random bytes, the same in every backend process).
+    """
+    if not isinstance(audience, str) or not audience.startswith("https://") or len(audience) > 512:
+        raise ConfigurationError("audience must be the AccessProvider's audience (https://db.fauna.com/db/...)")
+    if issuer is not None and (not isinstance(issuer, str) or not issuer.startswith(("https://", "http://"))):
+        raise ConfigurationError("issuer must be the URL the AccessProvider was registered with")
+    if jwt_claims is not None and not callable(jwt_claims):
+        raise ConfigurationError("jwt_claims must be a function of the user id returning a dict of claims")
+    frontend = bool(access_faunadb_token_from_frontend)
+    if not frontend and faunadb_token_seal_key is None:
+        raise ConfigurationError(
+            "backend-only mode seals the Fauna JWT into the access token: pass faunadb_token_seal_key (32+ bytes)"
+        )
+    settings = FaunaSettings(
+        AccessProviderJwts(audience, issuer, jwt_claims),
+        None if frontend else TokenSeal(_seal_key(None, faunadb_token_seal_key)),
+        frontend,
+        _lag_ms(faunadb_token_time_lag_ms),
+    )
+    return _spec(settings, claim_validators, override, error_handlers, session_options)
+
+
+def _lag_ms(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError("faunadb_token_time_lag_ms must be a whole number of milliseconds")
+    if not 0 <= value <= 3_600_000:
+        raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
+    return value
+
+
+def _spec(
+    settings: FaunaSettings,
+    claim_validators: list[ClaimValidator] | None,
+    override: Overrides | None,
+    error_handlers: ErrorHandlers | None,
+    session_options: dict[str, Any],
+) -> SessionRecipeSpec:
     user_functions = override.functions if override else None
 
     def functions(original: RecipeInterface) -> RecipeInterface:
@@ -101,7 +161,7 @@ def init(
     return SessionRecipeSpec(SessionOptions(**session_options), list(claim_validators or []), overrides, error_handlers)
 
 
-def _seal_key(client: FaunaClient, key: object) -> bytes:
+def _seal_key(client: FaunaClient | None, key: object) -> bytes:
     """The key material of the backend-only mode's sealed secret: given, or the Fauna server key the client holds
     (every backend process has it; the browser never does; the seal is as strong as that key)."""
     if key is not None:

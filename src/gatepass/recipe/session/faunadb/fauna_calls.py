@@ -53,10 +53,11 @@ USER_NOT_FOUND = "gatepass: no user document has this external id"
 
 @dataclass(frozen=True)
 class MintedToken:
-    """A Fauna token just created: its secret, and its ref id (to delete it by later)."""
+    """A Fauna credential just created: its secret, and its ref id (to delete it by later; ``None`` for a JWT,
+    which nothing deletes)."""
 
     secret: str = field(repr=False)  # the Fauna secret: the ref id is enough to tell tokens apart in a log
-    ref_id: str
+    ref_id: str | None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The FaunaDB integration as an override of the session recipe's functions (how SuperTokens' node SDK did it),
-plus the revocation the original promised and never did.
+plus the revocation the original promised and never did. Below, "Fauna token" is the guide's kind of credential
+(``credentials.FaunaTokenCredentials``); with ``faunadb.init_with_access_provider`` it is a JWT instead
+(``access_provider``): minted by one core call instead of a Fauna query, and never deleted (it lives until
+``exp``), so the Fauna steps below cost nothing and the revocations look nothing up.
 
 The Fauna token travels with the session, in the access-token payload: ``faunadbTokenRef`` (its id, not a
 credential), and the secret as ``faunadbToken`` (frontend mode) or sealed as ``faunadbTokenSealed`` (backend-only
@@ -24,13 +27,14 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken
+from gatepass.recipe.session.faunadb.credentials import FaunaCredentials
+from gatepass.recipe.session.faunadb.fauna_calls import MintedToken
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import Refusal, Unauthorised
 from gatepass.recipe.session.recipe import RecipeInterface
 from gatepass.recipe.session.state import SessionState
-from gatepass.recipe.session.steps import Blocking, Flow
+from gatepass.recipe.session.steps import Flow
 
 log = logging.getLogger("gatepass.faunadb")
 
@@ -43,11 +47,12 @@ DEFAULT_LAG_MS = 30_000
 
 @dataclass
 class FaunaSettings:
-    """How the integration runs: the Fauna calls, whether the secret also goes into the access-token payload
-    (``faunadbToken``), and the lag a Fauna token outlives its access token by."""
+    """How the integration runs: the kind of Fauna credential (a Fauna token or an AccessProvider JWT), whether
+    the secret goes into the access-token payload as is (``faunadbToken``) or sealed (``seal``; ``None`` only in
+    frontend mode), and the lag a credential outlives its access token by."""
 
-    tokens: FaunaTokens
-    seal: TokenSeal
+    credentials: FaunaCredentials
+    seal: TokenSeal | None
     access_faunadb_token_from_frontend: bool = False
     lag_ms: int = DEFAULT_LAG_MS
 
@@ -60,6 +65,7 @@ class FaunaIntegration:
         self.inner = replace(original)  # the wrapped originals, before install() replaces them
         self.recipe = original.recipe
         self.setup_checked = False  # the key and the collection are checked once, before the first session
+        settings.credentials.bind(self.recipe.config.app_info, self.recipe.now_ms)
 
     def install(self, functions: RecipeInterface) -> RecipeInterface:
         """Wrap create, refresh and the revocations, and provide ``get_faunadb_token``."""
@@ -86,9 +92,9 @@ class FaunaIntegration:
         session_data_in_database: dict[str, Any],
     ) -> Flow[SessionState]:
         """A session and its Fauna token, or neither."""
-        self.settings.tokens.users.check(user_id)  # before any session exists
+        self.settings.credentials.check_user(user_id)  # before any session exists
         if not self.setup_checked:
-            yield Blocking(self.settings.tokens.check_setup)
+            yield from self.settings.credentials.check_setup()
             self.setup_checked = True
         state = yield from self.inner.create_new_session(
             request=request,
@@ -98,7 +104,7 @@ class FaunaIntegration:
             session_data_in_database=session_data_in_database,
         )
         try:
-            token = yield Blocking(lambda: self._mint(state, None))
+            token = yield from self._mint(state, None)
         except Exception:
             yield from self.inner.revoke_session(session_handle=state.session_handle)  # no session without its token
             raise
@@ -112,7 +118,7 @@ class FaunaIntegration:
             return state
         old_ref = yield from self._current_ref(state)
         try:
-            token = yield Blocking(lambda: self._mint(state, old_ref))
+            token = yield from self._mint(state, old_ref)
         except Exception as exc:
             log.warning(
                 "FaunaDB token not renewed at refresh (session %s): %s; it is minted again on the next "
@@ -148,15 +154,15 @@ class FaunaIntegration:
         return revoked
 
     # steps -----------------------------------------------------------------------------------------------------------
-    def _mint(self, state: SessionState, old_ref: str | None) -> MintedToken:
-        ttl_ms = state.access_token_expiry_ms + self.settings.lag_ms
-        return self.settings.tokens.rotate(state.user_id, state.session_handle, ttl_ms, old_ref)
+    def _mint(self, state: SessionState, old_ref: str | None) -> Flow[MintedToken]:
+        expires_at_ms = state.access_token_expiry_ms + self.settings.lag_ms
+        return self.settings.credentials.mint(state, old_ref, expires_at_ms)
 
     def _store(self, state: SessionState, token: MintedToken) -> Flow[bool]:
         """Put the token in the session's payload (one regenerate: the stored payload and the access token);
         ``False`` if the session no longer exists."""
         update: dict[str, Any] = {FAUNADB_TOKEN_REF_KEY: token.ref_id, FAUNADB_TOKEN_PENDING_KEY: None}
-        if self.settings.access_faunadb_token_from_frontend:
+        if self.settings.seal is None:
             update[FAUNADB_TOKEN_KEY] = token.secret
         else:
             update[FAUNADB_SEALED_TOKEN_KEY] = self.settings.seal.seal(token.secret, state.session_handle)
@@ -172,14 +178,16 @@ class FaunaIntegration:
         """The session's Fauna token ref: in the payload, or, for a session stored before the payload held it,
         in its database data (one core call)."""
         ref = state.access_token_payload.get(FAUNADB_TOKEN_REF_KEY)
-        if isinstance(ref, str):
-            return ref
+        if isinstance(ref, str) or not self.settings.credentials.revocable:
+            return ref if isinstance(ref, str) else None
         info = yield from self._outer.get_session_information(session_handle=state.session_handle)
         stored = info.session_data_in_database.get(FAUNADB_TOKEN_REF_KEY) if info else None
         return stored if isinstance(stored, str) else None
 
     def _refs(self, handles: list[str]) -> Flow[list[str]]:
         refs: list[str] = []
+        if not self.settings.credentials.revocable:
+            return refs  # nothing to delete, so no session needs looking up
         for handle in handles:
             info = yield from self._outer.get_session_information(session_handle=handle)
             if info is None:
@@ -194,7 +202,7 @@ class FaunaIntegration:
         if not refs:
             return
         try:
-            yield Blocking(lambda: self.settings.tokens.delete(refs))
+            yield from self.settings.credentials.delete(refs)
         except Exception as exc:
             log.warning("could not delete %d FaunaDB token(s) of revoked sessions: %s", len(refs), type(exc).__name__)
 
@@ -204,15 +212,15 @@ class FaunaIntegration:
         it). A superseded access token may carry a revoked one: the newest carries the live one."""
         payload = state.access_token_payload
         if not payload.get(FAUNADB_TOKEN_PENDING_KEY):
-            if self.settings.access_faunadb_token_from_frontend:
+            if self.settings.seal is None:
                 secret = payload.get(FAUNADB_TOKEN_KEY)
             else:
                 secret = self.settings.seal.open(payload.get(FAUNADB_SEALED_TOKEN_KEY), state.session_handle)
             if isinstance(secret, str):
                 return str(secret)
         old_ref = yield from self._current_ref(state)
-        token: MintedToken = yield Blocking(lambda: self._mint(state, old_ref))
+        token = yield from self._mint(state, old_ref)
         if not (yield from self._store(state, token)):
-            yield Blocking(lambda: self.settings.tokens.delete([token.ref_id]))
+            yield from self._delete([token.ref_id] if token.ref_id is not None else [])
             return Unauthorised("Session does not exist anymore.")
         return token.secret

@@ -21,7 +21,7 @@ from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode
 
 INFO = b"gatepass faunadb token seal v1"
 NONCE_BYTES = 12
-MAX_SEALED_CHARS = 2048  # a Fauna secret is ~50 characters; anything much longer is not ours
+MAX_SEALED_CHARS = 6144  # a Fauna secret is ~50 characters, a Fauna JWT ~1 KB; more is not ours
 
 
 class TokenSeal:
