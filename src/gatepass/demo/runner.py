@@ -38,7 +38,6 @@ log = logging.getLogger("gatepass.demo")
 FAUNA_ADMIN_SECRET = "secret"
 DEFAULT_LIMITS = ServerLimits()
 USERS = ("fauna", "external")
-API_BASE_PATH = "/auth"  # the SDK's default, which the page's supertokens.init names too
 
 
 def _bind_both(host: str, port: int, fauna_port: int) -> tuple[socket.socket, socket.socket]:
@@ -88,11 +87,12 @@ def _start_gatepass(
     users: str, admin: FaunaClient, origin: str, data_dir: Path, access_token_validity: float, lag_ms: int
 ) -> tuple[Gatepass, Accounts]:
     """Seed Fauna for where the users live, then the gatepass instance with its FaunaDB recipe; and the accounts."""
+    app_info = AppInfo(app_name="gatepass × FaunaDB demo", api_domain=origin, website_domain=origin)
     accounts: Accounts
     if users == "external":
         store = UserStore(data_dir / "users.db")
-        issuer = origin + API_BASE_PATH  # the SDK's default issuer: api_domain + api_base_path
-        audience = seed_jwt_access(admin, issuer, jwks_uri=issuer + "/jwt/jwks.json")
+        # the SDK's default issuer (api domain + base path), which serves its keys at {issuer}/jwt/jwks.json
+        audience = seed_jwt_access(admin, app_info.issuer, jwks_uri=app_info.issuer + "/jwt/jwks.json")
         recipe = faunadb.init_with_access_provider(
             audience=audience,
             jwt_claims=store.claims,
@@ -112,7 +112,7 @@ def _start_gatepass(
         )
         accounts = FaunaAccounts(admin)
     gp = create(
-        app_info=AppInfo(app_name="gatepass × FaunaDB demo", api_domain=origin, website_domain=origin),
+        app_info=app_info,
         core=EmbeddedCore(f"sqlite:///{data_dir / 'sessions.db'}", access_token_validity=access_token_validity),
         framework="fastapi",
         recipe_list=[recipe],
