@@ -139,6 +139,13 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="how long a Fauna token outlives its access token (default 5)",
     )
     demo.add_argument("--assets", help="directory with supertokens.js and faunadb.js (default: frontend/build)")
+    demo.add_argument(
+        "--users",
+        choices=("fauna", "external"),
+        default="fauna",
+        help="where users live: fauna (Fauna documents, a Fauna token per session; the default) or external (the "
+        "demo's own SQLite table; Fauna trusts gatepass JWTs through an AccessProvider)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,6 +199,7 @@ def run_demo(args: argparse.Namespace) -> int:
         faunadb_token_lag_ms=round(args.faunadb_token_lag * 1000),
         assets=Path(args.assets) if args.assets else None,
         limits=limits_from_env(os.environ),
+        users=args.users,
     )
     return 0
 

@@ -1,5 +1,6 @@
-"""The demo's backend (FastAPI): sign-up and login against Fauna, then a gatepass session for the user's Fauna
-document (step 4); liking a comment as the user with ``get_faunadb_token()`` (step 5); and the page (step 6)."""
+"""The demo's backend (FastAPI): sign-up and login (against Fauna, or the demo's own user table: ``accounts``),
+then a gatepass session for the user (step 4); liking a comment as the user with ``get_faunadb_token()`` (step 5),
+a Fauna token or a gatepass JWT; and the page (step 6)."""
 
 from __future__ import annotations
 
@@ -12,64 +13,62 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
+from gatepass.demo.accounts import Accounts
 from gatepass.demo.page import render_page
 from gatepass.recipe.instance import Gatepass
 from gatepass.recipe.session.asyncio import create_new_session
 from gatepass.recipe.session.container import AsyncSessionContainer
-from gatepass.recipe.session.faunadb.fauna_calls import BadRequest, FaunaClient, NotFound, Unauthorized, q
+from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, NotFound, Unauthorized, q
 from gatepass.recipe.session.framework.starlette import GatepassMiddleware, verify_session
-from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json
+from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json, value_problem
 
 log = logging.getLogger("gatepass.demo")
 
 
-def _credentials(body: Any) -> tuple[str, str] | None:
+MAX_EMAIL_CHARS = 254  # the longest address SMTP can carry (RFC 5321's 256-octet path, less the brackets)
+MAX_PASSWORD_CHARS = 1024
+ASK = "Enter an email address and a password"
+# room for both, each character escaped as JSON's longest (a surrogate pair: 12 bytes), and more
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _credentials(body: Any) -> tuple[str, str] | str:
+    """(email, password) from a sign-up or login body, the email trimmed and lower-cased; else what to fix."""
     if not isinstance(body, dict):
-        return None
+        return ASK
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or "@" not in email or not password:
-        return None
-    return email.strip().lower(), password
+        return ASK
+    if len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
+        return f"An email address has at most {MAX_EMAIL_CHARS} characters, a password at most {MAX_PASSWORD_CHARS}"
+    email = email.strip().lower()
+    if not email.isprintable() or "\0" in password or value_problem([email, password]) is not None:
+        return "Email addresses cannot hold control characters, nor passwords NUL or lone surrogates"
+    return email, password
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
+class BodyTooLarge(Exception):
+    """A request body past ``MAX_BODY_BYTES``: answered 413, and the rest of it is never read."""
+
+
 async def _read_json(request: Request) -> Any:
-    """The request body as strict JSON, or None if it is not."""
+    """The request body as strict JSON, or None if it is not; ``BodyTooLarge`` past ``MAX_BODY_BYTES``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not is_ascii_digits(declared) or int(declared) > MAX_BODY_BYTES):
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge
     try:
-        return parse_json(await request.body())
+        return parse_json(bytes(body))
     except MalformedInput:
         return None
-
-
-def _create_user(admin: FaunaClient, email: str, password: str) -> str | None:
-    """Sign-up: a ``users`` document with the password as its Fauna credentials; None if the email is taken."""
-    try:
-        user = admin.query(
-            q.create(q.collection("users"), {"data": {"email": email}, "credentials": {"password": password}})
-        )
-    except BadRequest:
-        return None  # the unique index refused a second account for this email
-    return str(user["ref"].id())
-
-
-def _check_password(admin: FaunaClient, email: str, password: str) -> str | None:
-    """Login: the id of the user with this email if Fauna's ``Identify`` accepts the password, else None."""
-    lookup = q.let(
-        {"match": q.match(q.index("users_by_email"), email)},
-        q.if_(
-            q.exists(q.var("match")),
-            q.let(
-                {"ref": q.select("ref", q.get(q.var("match")))},
-                q.if_(q.identify(q.var("ref"), password), q.select("id", q.var("ref")), False),
-            ),
-            False,
-        ),
-    )
-    user_id = admin.query(lookup)
-    return str(user_id) if user_id else None
 
 
 def _like_as_user(admin: FaunaClient, token: str, comment_id: str) -> Any:
@@ -82,15 +81,16 @@ def _like_as_user(admin: FaunaClient, token: str, comment_id: str) -> Any:
     return admin.new_session_client(secret=token).query(like)
 
 
-def _add_account_routes(app: FastAPI, gp: Gatepass, admin: FaunaClient) -> None:
-    """Step 4: ``POST /signup`` and ``POST /login`` check the credentials with Fauna, then create a session."""
+def _add_account_routes(app: FastAPI, gp: Gatepass, accounts: Accounts) -> None:
+    """Step 4: ``POST /signup`` and ``POST /login`` check the credentials (in Fauna, or in the demo's own user
+    table), then create a session."""
 
     @app.post("/signup")
     async def signup(request: Request) -> Any:
         credentials = _credentials(await _read_json(request))
-        if credentials is None:
-            return _error(400, "Enter an email address and a password")
-        user_id = await run_in_threadpool(_create_user, admin, *credentials)
+        if isinstance(credentials, str):
+            return _error(400, credentials)
+        user_id = await run_in_threadpool(accounts.sign_up, *credentials)
         if user_id is None:
             return _error(409, "This email is already registered: log in instead")
         await create_new_session(request, "public", user_id, gatepass=gp)
@@ -100,9 +100,9 @@ def _add_account_routes(app: FastAPI, gp: Gatepass, admin: FaunaClient) -> None:
     @app.post("/login")
     async def login(request: Request) -> Any:
         credentials = _credentials(await _read_json(request))
-        if credentials is None:
-            return _error(400, "Enter an email address and a password")
-        user_id = await run_in_threadpool(_check_password, admin, *credentials)
+        if isinstance(credentials, str):
+            return _error(400, credentials)
+        user_id = await run_in_threadpool(accounts.log_in, *credentials)
         if user_id is None:
             return _error(401, "Wrong email or password")
         await create_new_session(request, "public", user_id, gatepass=gp)
@@ -129,17 +129,24 @@ def _add_like_route(app: FastAPI, admin: FaunaClient) -> None:
         return {"userId": session.get_user_id(), "likes": likes}
 
 
-def build_demo_app(gp: Gatepass, admin: FaunaClient, fauna_port: int, assets: Path) -> FastAPI:
-    """The demo's web app: the page (step 6) and its two bundles, sign-up and login (step 4), likes (step 5)."""
+def build_demo_app(
+    gp: Gatepass, admin: FaunaClient, fauna_port: int, assets: Path, accounts: Accounts, users: str = "fauna"
+) -> FastAPI:
+    """The demo's web app: the page (step 6) and its two bundles, sign-up and login (step 4), likes (step 5).
+    ``users`` is where the users live (``fauna`` or ``external``): the page says so."""
     app = FastAPI(title="gatepass × FaunaDB demo")
     app.add_middleware(GatepassMiddleware, gatepass=gp)
     app.mount("/static", StaticFiles(directory=assets), name="static")
-    page = render_page("127.0.0.1", fauna_port)
+    page = render_page("127.0.0.1", fauna_port, users=users)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
 
     @app.get("/", response_class=HTMLResponse)
     async def index() -> str:
         return page
 
-    _add_account_routes(app, gp, admin)
+    _add_account_routes(app, gp, accounts)
     _add_like_route(app, admin)
     return app

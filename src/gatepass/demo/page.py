@@ -60,7 +60,8 @@ PAGE = """<!doctype html>
 <body>
 <header>
   <h1>gatepass × FaunaDB</h1>
-  <p>Sessions by gatepass; every session carries its own Fauna token, renewed on refresh and revoked on sign-out.</p>
+  <p>__TAGLINE__</p>
+  <p id="users-mode">__USERS__</p>
 </header>
 <main>
   <section class="card" id="auth">
@@ -81,20 +82,21 @@ PAGE = """<!doctype html>
   <section id="app" hidden>
     <div class="card">
       <h2>Your session</h2>
-      <p class="who">Signed in as <b id="whoami"></b> <small>(Fauna user <span id="user"></span>)</small></p>
+      <p class="who">Signed in as <b id="whoami"></b> <small>(__USER_LABEL__ <span id="user"></span>)</small></p>
       <div class="status">
         <div><small>Access token expires in</small><b id="expiry" class="timer"></b>
           <small>then renewed at the next call</small></div>
-        <div><small>Fauna token <code id="fauna-token"></code> expires in</small><b id="fauna-expiry" class="timer"></b>
-          <small>Fauna's ttl: <span id="lag"></span> after the access token</small></div>
+        <div><small>__CREDENTIAL__ <code id="fauna-token"></code> expires in</small>
+          <b id="fauna-expiry" class="timer"></b>
+          <small>__EXPIRY_LABEL__: <span id="lag"></span> after the access token</small></div>
         <div><small>Automatic refreshes</small><b id="refreshes">0</b>
-          <small>each one replaces the Fauna token</small></div>
+          <small>each one replaces the __CREDENTIAL__</small></div>
       </div>
       <p class="event" id="fauna-event"></p>
       <div class="row"><button id="signout" class="secondary">Sign out</button></div>
     </div>
     <div class="card">
-      <h2>Comments <small>(read by your browser straight from Fauna, with your session's Fauna token)</small></h2>
+      <h2>Comments <small>(read by your browser straight from Fauna, with your session's __CREDENTIAL__)</small></h2>
       <ul id="comments"></ul>
       <p class="error" id="app-error"></p>
     </div>
@@ -102,7 +104,7 @@ PAGE = """<!doctype html>
 
   <section class="card" id="after" hidden>
     <h2>Signed out</h2>
-    <p>Your session was revoked, and with it its Fauna token. Asked again with that token, Fauna answers:</p>
+    <p>__AFTER__</p>
     <p><code id="refusal"></code></p>
     <div class="row"><button id="again">Log in again</button></div>
   </section>
@@ -110,12 +112,7 @@ PAGE = """<!doctype html>
   <section class="card">
     <h2>The guide's six steps</h2>
     <ol>
-      <li>Fauna: a <code>users</code> collection, a <code>users_by_email</code> index, <code>comments</code>.</li>
-      <li>A role: a user's token may read comments and like them.</li>
-      <li>The backend uses <code>faunadb.init(...)</code> instead of <code>session.init(...)</code>.</li>
-      <li>Login checks the password in Fauna, then <code>create_new_session</code> with the user's document id.</li>
-      <li>Liking goes through the backend, which uses <code>get_faunadb_token()</code> to act as you.</li>
-      <li>This page reads comments from Fauna with <code>faunadbToken</code> from the session payload.</li>
+__STEPS__
     </ol>
   </section>
 </main>
@@ -126,8 +123,54 @@ __SCRIPT__</script>
 """
 
 
-def render_page(fauna_domain: str, fauna_port: int, fauna_scheme: str = "http") -> str:
-    """The demo page, told where the browser reaches the Fauna dev server."""
+FAUNA_USERS = {
+    "__TAGLINE__": "Sessions by gatepass; every session carries its own Fauna token, renewed on refresh and revoked "
+    "on sign-out.",
+    "__USERS__": "Users: in Fauna",
+    "__USER_LABEL__": "Fauna user",
+    "__CREDENTIAL__": "Fauna token",
+    "__CREDENTIAL_LOWER__": "Fauna token",
+    "__EXPIRY_LABEL__": "Fauna's ttl",
+    "__AFTER__": "Your session was revoked, and with it its Fauna token. Asked again with that token, Fauna answers:",
+    "__STEPS__": """\
+      <li>Fauna: a <code>users</code> collection, a <code>users_by_email</code> index, <code>comments</code>.</li>
+      <li>A role: a user's token may read comments and like them.</li>
+      <li>The backend uses <code>faunadb.init(...)</code> instead of <code>session.init(...)</code>.</li>
+      <li>Login checks the password in Fauna, then <code>create_new_session</code> with the user's document id.</li>
+      <li>Liking goes through the backend, which uses <code>get_faunadb_token()</code> to act as you.</li>
+      <li>This page reads comments from Fauna with <code>faunadbToken</code> from the session payload.</li>""",
+}
+EXTERNAL_USERS = {
+    "__TAGLINE__": "Sessions by gatepass; every session carries a short-lived gatepass JWT that Fauna trusts, "
+    "renewed on refresh; a JWT cannot be revoked, so it lives only a little longer than its access token.",
+    "__USERS__": "Users: in the app's own database; Fauna trusts gatepass JWTs",
+    "__USER_LABEL__": "user in the app's database:",
+    "__CREDENTIAL__": "Fauna JWT",
+    "__CREDENTIAL_LOWER__": "Fauna JWT",
+    "__EXPIRY_LABEL__": "the JWT's exp",
+    "__AFTER__": "Your session was revoked. Its Fauna JWT cannot be: it is valid until its exp. Asked again with "
+    "that JWT, Fauna answers:",
+    "__STEPS__": """\
+      <li>Fauna: <code>comments</code>, and no users: they live in the app's own SQLite table.</li>
+      <li>A role with no members, granted by an AccessProvider that trusts gatepass's JWKS: a gatepass JWT may read
+        comments and like them.</li>
+      <li>The backend uses <code>faunadb.init_with_access_provider(...)</code> instead of
+        <code>session.init(...)</code>.</li>
+      <li>Login checks the password (scrypt) in the app's table, then <code>create_new_session</code> with the
+        user's id.</li>
+      <li>Liking goes through the backend, which sends Fauna the JWT from <code>get_faunadb_token()</code>.</li>
+      <li>This page reads comments from Fauna with <code>faunadbToken</code> from the session payload: the JWT.</li>""",
+}
+TEXTS = {"fauna": FAUNA_USERS, "external": EXTERNAL_USERS}
+
+
+def render_page(fauna_domain: str, fauna_port: int, fauna_scheme: str = "http", users: str = "fauna") -> str:
+    """The demo page, told where the browser reaches the Fauna dev server and where the users live (``fauna``
+    or ``external``)."""
     settings = json.dumps({"domain": fauna_domain, "port": fauna_port, "scheme": fauna_scheme})
     script = SCRIPT.replace("__FAUNA__", settings.replace("</", "<\\/"))  # safe inside <script>
-    return PAGE.replace("__SCRIPT__", script)
+    script = script.replace("__MODE__", json.dumps(users))
+    page = PAGE
+    for placeholder, text in TEXTS[users].items():
+        page = page.replace(placeholder, text)
+    return page.replace("__SCRIPT__", script)

@@ -1,9 +1,12 @@
-"""The demo page's script: the session (supertokens-website) and, live, what it is about: the Fauna token the
-access token carries (masked) and its expiry as Fauna records it, the token replaced at each refresh with the old
-one refused by Fauna, and after sign-out Fauna's refusal of the last one. A sign-out in another tab (the cookies
-are shared) brings this tab back to the login form."""
+"""The demo page's script: the session (supertokens-website) and, live, what it is about: the Fauna credential the
+access token carries (masked) and its expiry as Fauna records it, the credential replaced at each refresh, and
+what Fauna answers to the old one, asked with it: after a refresh and after sign-out. A Fauna token (``MODE``
+"fauna") is refused once replaced or revoked; a gatepass JWT (``MODE`` "external") cannot be revoked, so Fauna
+accepts it until its ``exp``, and the page says so. A sign-out in another tab (the cookies are shared) brings this
+tab back to the login form."""
 
 SCRIPT = """const FAUNA = __FAUNA__;
+const JWT = __MODE__ === "external";  // users in the app's own database; Fauna trusts gatepass JWTs
 const rawFetch = window.fetch.bind(window);  // before supertokens.init: Fauna requests must not carry session headers
 const q = faunadb.query;
 const $ = (id) => document.getElementById(id);
@@ -43,10 +46,16 @@ function forget() {
 }
 
 // What Fauna itself records: the token's expiry (a token may read itself) and the user's email (its own document).
-const ABOUT_ME = q.Let(
-  { token: q.Get(q.CurrentToken()), me: q.Get(q.CurrentIdentity()) },
-  { ttl: q.ToMillis(q.Select("ttl", q.Var("token"))), email: q.Select(["data", "email"], q.Var("me")) }
-);
+// For a JWT, CurrentToken() is its claims as Fauna verified them: the expiry (exp, seconds) and the email claim.
+const ABOUT_ME = JWT
+  ? q.Let(
+    { claims: q.CurrentToken() },
+    { ttl: q.Multiply(1000, q.Select("exp", q.Var("claims"))), email: q.Select("email", q.Var("claims"), "") }
+  )
+  : q.Let(
+    { token: q.Get(q.CurrentToken()), me: q.Get(q.CurrentIdentity()) },
+    { ttl: q.ToMillis(q.Select("ttl", q.Var("token"))), email: q.Select(["data", "email"], q.Var("me")) }
+  );
 
 // Fauna's answer to a secret: 200 if it accepts it, else the HTTP status of the refusal (0: Fauna unreachable).
 async function faunaStatus(secret) {
@@ -55,6 +64,16 @@ async function faunaStatus(secret) {
     return 200;
   } catch (error) {
     return error.requestResult ? error.requestResult.statusCode : 0;
+  }
+}
+
+// A JWT, asked again: Fauna's answer (as faunaStatus) and, if it accepts it, the seconds left until its exp.
+async function jwtAnswer(secret) {
+  try {
+    const exp = await fauna(secret).query(q.Select("exp", q.CurrentToken()));
+    return { status: 200, seconds: Math.max(0, Math.round(exp - Date.now() / 1000)) };
+  } catch (error) {
+    return { status: error.requestResult ? error.requestResult.statusCode : 0 };
   }
 }
 
@@ -78,11 +97,23 @@ async function readSession() {
 }
 
 async function reportReplaced(old) {
+  if (JWT) return reportReplacedJwt(old);
   const status = await faunaStatus(old);
   const time = new Date().toLocaleTimeString();
   $("fauna-event").textContent = status === 401
     ? time + ": Fauna token replaced at refresh; the old one is now refused by Fauna (401)."
     : time + ": Fauna token replaced at refresh, but Fauna answers " + status + " to the old one.";
+}
+
+async function reportReplacedJwt(old) {
+  const answer = await jwtAnswer(old);
+  const time = new Date().toLocaleTimeString();
+  $("fauna-event").textContent = answer.status === 200
+    ? time + ": Fauna JWT replaced at refresh; the old one stays valid until its exp (" + answer.seconds
+      + " s): JWTs are not revocable, so they are short."
+    : answer.status === 401
+    ? time + ": Fauna JWT replaced at refresh; Fauna refuses the old one (401): it has expired."
+    : time + ": Fauna JWT replaced at refresh; Fauna could not be asked about the old one (" + answer.status + ").";
 }
 
 async function afterRefresh() {
@@ -180,11 +211,23 @@ async function signOut() {
   const oldToken = (await supertokens.getAccessTokenPayloadSecurely()).faunadbToken;
   await supertokens.signOut();
   forget();
+  $("refusal").textContent = JWT ? await jwtAfterSignOut(oldToken) : await tokenAfterSignOut(oldToken);
+  setView("after");
+}
+
+async function tokenAfterSignOut(oldToken) {
   const status = await faunaStatus(oldToken);
-  $("refusal").textContent = status === 401 ? "Fauna refused the old token (401): revoked"
+  return status === 401 ? "Fauna refused the old token (401): revoked"
     : status === 200 ? "Fauna still accepts the old token (it should not)"
     : "Fauna could not be asked (" + status + ")";
-  setView("after");
+}
+
+async function jwtAfterSignOut(oldJwt) {
+  const answer = await jwtAnswer(oldJwt);
+  return answer.status === 200
+    ? "Fauna still accepts the old JWT until it expires in " + answer.seconds + " s (a JWT cannot be revoked)"
+    : answer.status === 401 ? "Fauna refused the old JWT (401): it has expired"
+    : "Fauna could not be asked (" + answer.status + ")";
 }
 
 async function show() {

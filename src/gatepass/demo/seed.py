@@ -1,7 +1,11 @@
-"""Idempotent set-up of the demo's Fauna data: ``users`` (with credentials) and their unique ``users_by_email``
-index, ``comments`` with a few comments, and the ``demo_user`` role: a user's token may read comments and like them
-(its write predicate lets only ``likes`` change: no other field, no ttl, no credentials), and read its own user
-document."""
+"""Idempotent set-up of the demo's Fauna data: ``comments`` with a few comments, and, by where the users live:
+
+- ``--users fauna``: ``users`` (with credentials) and their unique ``users_by_email`` index, and the ``demo_user``
+  role: a user's token may read comments and like them (its write predicate lets only ``likes`` change: no other
+  field, no ttl, no credentials), and read its own user document.
+- ``--users external``: no users in Fauna. The ``demo_jwt_user`` role has the same rights on comments and no
+  membership: the ``gatepass-demo`` AccessProvider grants it to every JWT that gatepass signs (Fauna checks it
+  against the app's JWKS), so Fauna trusts the app's sessions without a document or token of its own per user."""
 
 from __future__ import annotations
 
@@ -37,15 +41,48 @@ ONLY_LIKES_CHANGE = q.query(
 )
 
 
+JWT_ROLE = "demo_jwt_user"
+ACCESS_PROVIDER = "gatepass-demo"
+COMMENT_RIGHTS = {"resource": q.collection("comments"), "actions": {"read": True, "write": ONLY_LIKES_CHANGE}}
+
+
+def _ensure(admin: FaunaClient, exists: Any, create: Any) -> None:
+    admin.query(q.if_(exists, None, create))
+
+
+def _create_or_update(admin: FaunaClient, ref: Any, create: Any, fields: dict[str, Any]) -> Any:
+    """Updated when it exists, so that a data directory seeded by an older demo (or on another port) is brought
+    up to date; the document as it is now."""
+    return admin.query(q.if_(q.exists(ref), q.update(ref, fields), create))
+
+
+def _seed_comments(admin: FaunaClient) -> None:
+    _ensure(admin, q.exists(q.collection("comments")), q.create_collection({"name": "comments"}))
+    if admin.query(q.count(q.documents(q.collection("comments")))) == 0:
+        for author, text in COMMENTS:
+            admin.query(q.create(q.collection("comments"), {"data": {"author": author, "text": text, "likes": 0}}))
+
+
+def seed_jwt_access(admin: FaunaClient, issuer: str, jwks_uri: str) -> str:
+    """``--users external``: the comments, the ``demo_jwt_user`` role and the AccessProvider that grants it to
+    JWTs of ``issuer`` (keys at ``jwks_uri``), created or brought up to date; the provider's ``audience``, which
+    Fauna generates and every JWT must name."""
+    _seed_comments(admin)
+    role = {"privileges": [COMMENT_RIGHTS]}
+    _create_or_update(admin, q.role(JWT_ROLE), q.create_role({"name": JWT_ROLE, **role}), role)
+    provider = {"issuer": issuer, "jwks_uri": jwks_uri, "roles": [q.role(JWT_ROLE)]}
+    ref = q.access_provider(ACCESS_PROVIDER)
+    _create_or_update(admin, ref, q.create_access_provider({"name": ACCESS_PROVIDER, **provider}), provider)
+    return str(admin.query(q.select("audience", q.get(ref))))
+
+
 def seed(admin: FaunaClient) -> None:
-    """Create what is missing (the module docstring lists it) and bring the ``demo_user`` role up to date."""
-
-    def ensure(exists: Any, create: Any) -> None:
-        admin.query(q.if_(exists, None, create))
-
-    ensure(q.exists(q.collection("users")), q.create_collection({"name": "users"}))
-    ensure(q.exists(q.collection("comments")), q.create_collection({"name": "comments"}))
-    ensure(
+    """``--users fauna``: create what is missing (the module docstring lists it) and bring the ``demo_user`` role
+    up to date."""
+    _ensure(admin, q.exists(q.collection("users")), q.create_collection({"name": "users"}))
+    _seed_comments(admin)
+    _ensure(
+        admin,
         q.exists(q.index("users_by_email")),
         q.create_index(
             {
@@ -59,21 +96,11 @@ def seed(admin: FaunaClient) -> None:
     role = {
         "membership": [{"resource": q.collection("users")}],
         "privileges": [
-            {"resource": q.collection("comments"), "actions": {"read": True, "write": ONLY_LIKES_CHANGE}},
+            COMMENT_RIGHTS,
             {
                 "resource": q.collection("users"),
                 "actions": {"read": q.query(q.lambda_("ref", q.equals(q.current_identity(), q.var("ref"))))},
             },
         ],
     }
-    # updated when it exists, so that a data directory seeded by an older demo gets today's (stricter) role
-    admin.query(
-        q.if_(
-            q.exists(q.role("demo_user")),
-            q.update(q.role("demo_user"), role),
-            q.create_role({"name": "demo_user", **role}),
-        )
-    )
-    if admin.query(q.count(q.documents(q.collection("comments")))) == 0:
-        for author, text in COMMENTS:
-            admin.query(q.create(q.collection("comments"), {"data": {"author": author, "text": text, "likes": 0}}))
+    _create_or_update(admin, q.role("demo_user"), q.create_role({"name": "demo_user", **role}), role)
