@@ -112,9 +112,10 @@ def init_with_access_provider(
     ``audience`` is the one Fauna generated for the provider (``Select("audience", Get(AccessProvider(name)))``).
 
     ``get_faunadb_token()`` (and ``faunadbToken`` in frontend mode) is then a JWT with ``sub`` = the user id,
-    ``exp`` = the access token's expiry + lag, plus ``jwt_claims(user_id)`` for the roles' predicates; users live
-    wherever you keep them, and no Fauna query is made at login or refresh (see ``access_provider``). Backend-only
-    mode seals the JWT with ``faunadb_token_seal_key`` (32+ random bytes, the same in every backend process).
+    ``exp`` in [the access token's expiry, expiry + lag] (whole seconds), plus ``jwt_claims(user_id)`` for the
+    roles' predicates; users live wherever you keep them, and no Fauna query is made at login or refresh (see
+    ``access_provider``). Backend-only mode seals the JWT with ``faunadb_token_seal_key`` (32+ random bytes, the
+    same in every backend process).
     """
     if not isinstance(audience, str) or not audience.startswith("https://") or len(audience) > 512:
         raise ConfigurationError("audience must be the AccessProvider's audience (https://db.fauna.com/db/...)")

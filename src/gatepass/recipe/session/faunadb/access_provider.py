@@ -4,7 +4,8 @@ signed with its ``issuer`` as ``iss`` and the database's ``audience`` as ``aud``
 ``CurrentIdentity()`` and the provider's roles (their predicates see the JWT's claims) decide what it may do.
 
 Here the core signs that JWT (RS256, its static key, published at ``{api_base_path}/jwt/jwks.json``, the
-``jwks_uri`` to register) with ``sub`` = the session's user id and ``exp`` = the access token's expiry + lag. So a
+``jwks_uri`` to register) with ``sub`` = the session's user id and ``exp`` in [the access token's expiry, expiry + lag]
+(whole seconds: the second before expiry + lag, see ``_validity_s``). So a
 login or a refresh costs no Fauna round trip (one core call signs), and users may live anywhere: Fauna holds no
 document for them. A JWT cannot be revoked: it lives until ``exp``, which is why it is no longer-lived than the
 access token (+ lag). A refresh puts a new one in the payload; the one it replaces, and the last one of a session
