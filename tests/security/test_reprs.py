@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import gatepass
 from gatepass.core.cdi_api import Reply
 from gatepass.core.settings import CoreSettings
+from gatepass.demo.users import UserStore
 from gatepass.faunadev.access import Auth
 from gatepass.faunadev.jwt import RsaKey, parse_jwt
 from gatepass.faunadev.secrets import parse_secret
@@ -299,7 +300,10 @@ def _config_objects(tmp_path: Path, secrets: dict[str, str]) -> list[Any]:
     url = f"postgresql://gatepass:{password}@127.0.0.1:5432/test"
     remote = RemoteCore("http://127.0.0.1:1;http://127.0.0.1:2", api_key=API_KEY)
     settings = CoreSettings(database_url=url, api_keys=(API_KEY,))
-    return [remote, EmbeddedCore(url), settings]
+    users = UserStore(tmp_path / "demo-users.db")  # the demo's user table: a password goes in, never out
+    secrets["demo user password"] = "demo-pa55word-never-printed"
+    assert users.sign_up("ada@example.com", secrets["demo user password"]) is not None
+    return [remote, EmbeddedCore(url), settings, users]
 
 
 def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: str) -> list[Any]:
