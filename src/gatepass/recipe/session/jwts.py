@@ -79,7 +79,9 @@ def _public(changes: ResponseChanges) -> ResponseChanges:
 
 def jwks_get(keys: JwksCache) -> Flow[ApiResult]:
     """``GET {base}/jwt/jwks.json``: the published keys (reloaded from the core when a minute old)."""
-    published, remaining_ms = yield Blocking(lambda: keys.published(JWKS_MAX_AGE_MS))
+    if keys.wants_refresh(None, JWKS_MAX_AGE_MS):  # a reload blocks: in a worker thread (async), once a minute
+        yield Blocking(lambda: keys.published(JWKS_MAX_AGE_MS))
+    published, remaining_ms = keys.published(JWKS_MAX_AGE_MS)
     changes = ResponseChanges()
     changes.set_header("cache-control", f"max-age={remaining_ms // 1000}, must-revalidate")
     return ApiResult(200, {"keys": published}, _public(changes))

@@ -88,7 +88,6 @@ def init(
     settings = FaunaSettings(
         FaunaTokenCredentials(FaunaTokens(faunadb_client, users)),
         None if frontend else TokenSeal(_seal_key(faunadb_client, faunadb_token_seal_key)),
-        frontend,
         _lag_ms(faunadb_token_time_lag_ms),
     )
     return _spec(settings, claim_validators, override, error_handlers, session_options)
@@ -119,7 +118,9 @@ def init_with_access_provider(
     """
     if not isinstance(audience, str) or not audience.startswith("https://") or len(audience) > 512:
         raise ConfigurationError("audience must be the AccessProvider's audience (https://db.fauna.com/db/...)")
-    if issuer is not None and (not isinstance(issuer, str) or not issuer.startswith(("https://", "http://"))):
+    if issuer is not None and (
+        not isinstance(issuer, str) or not issuer.startswith(("https://", "http://")) or len(issuer) > 2048
+    ):
         raise ConfigurationError("issuer must be the URL the AccessProvider was registered with")
     if jwt_claims is not None and not callable(jwt_claims):
         raise ConfigurationError("jwt_claims must be a function of the user id returning a dict of claims")
@@ -131,7 +132,6 @@ def init_with_access_provider(
     settings = FaunaSettings(
         AccessProviderJwts(audience, issuer, jwt_claims),
         None if frontend else TokenSeal(_seal_key(None, faunadb_token_seal_key)),
-        frontend,
         _lag_ms(faunadb_token_time_lag_ms),
     )
     return _spec(settings, claim_validators, override, error_handlers, session_options)

@@ -53,8 +53,12 @@ class FaunaSettings:
 
     credentials: FaunaCredentials
     seal: TokenSeal | None
-    access_faunadb_token_from_frontend: bool = False
     lag_ms: int = DEFAULT_LAG_MS
+
+    @property
+    def access_faunadb_token_from_frontend(self) -> bool:
+        """Frontend mode: the secret travels unsealed, as ``faunadbToken``."""
+        return self.seal is None
 
 
 class FaunaIntegration:
