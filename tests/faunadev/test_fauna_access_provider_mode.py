@@ -21,7 +21,7 @@ from bench.fauna_sessions import QueryCounter
 from gatepass.core.app_config import AppConfig
 from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
-from gatepass.errors import ConfigurationError, CoreUnavailableError
+from gatepass.errors import ConfigurationError, CoreError, CoreUnavailableError
 from gatepass.faunadev.server import open_server
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
@@ -57,6 +57,13 @@ class World:
         core = RemoteCore(self.core_url) if self.core_url else EmbeddedCore(f"sqlite:///{self.tmp_path / name}")
         recipe = faunadb.init_with_access_provider(audience=self.audience, faunadb_token_time_lag_ms=LAG_MS, **options)
         return create(app_info=info, core=core, framework="fastapi", recipe_list=[recipe])
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 def _claims(jwt: str) -> dict[str, Any]:
@@ -277,12 +284,21 @@ def test_setup_is_checked_before_any_session_exists(world: tuple[World, AppHolde
     ):
         with pytest.raises(ConfigurationError):
             faunadb.init_with_access_provider(access_faunadb_token_from_frontend=True, **bad)  # type: ignore[arg-type]
+    huge = "x" * 1_000_000
+    for bad in ({"audience": "https://" + huge}, {"audience": w.audience, "issuer": "https://" + huge}):
+        with pytest.raises(ConfigurationError):
+            faunadb.init_with_access_provider(access_faunadb_token_from_frontend=True, **bad)  # type: ignore[arg-type]
+    for claims in ({"n": float("inf")}, {"s": "lone \ud800"}, {"deep": _nested(5000)}, {"x": huge}):
+        gp = _use(holder, w.gatepass(jwt_claims=lambda _, c=claims: c))  # type: ignore[misc]
+        with pytest.raises((CoreError, ConfigurationError)):  # refused before anything is signed
+            syncio.create_new_session_without_request_response("public", ALICE, gatepass=gp)
+        assert syncio.get_all_session_handles_for_user(ALICE, gatepass=gp) == []  # and no session is left
     with pytest.raises(ConfigurationError, match="faunadb_token_seal_key"):
         faunadb.init_with_access_provider(audience=w.audience)
     gp = _use(holder, w.gatepass(jwt_claims=lambda _: {"sub": "someone else"}))
     with pytest.raises(ConfigurationError, match="sub"):
         syncio.create_new_session_without_request_response("public", ALICE, gatepass=gp)
     assert syncio.get_all_session_handles_for_user(ALICE, gatepass=gp) == []  # the half-made session was revoked
-    for user_id in ("", "a\x00b", "x" * 129):
+    for user_id in ("", "a\x00b", "x" * 129, "lone \ud800", "9" * 5000):
         with pytest.raises(ConfigurationError, match="user id"):
             syncio.create_new_session_without_request_response("public", user_id, gatepass=gp)

@@ -120,6 +120,8 @@ class RemoteCore:
                 except httpx.TransportError as exc:
                     last = exc
                     break
+                except (ValueError, RecursionError) as exc:  # no JSON (NaN, inf, lone surrogate, too deep): as embedded
+                    raise CoreError(f"{call.method} {call.path}: the request body is not JSON ({exc})") from exc
                 # Retry a 429 as upstream does, but not one with Retry-After: that is gatepass core's rate limit,
                 # which will not lift within the retries, and waiting for it would hold a worker thread for seconds.
                 retry = response.status_code == RETRY_STATUS and "retry-after" not in response.headers

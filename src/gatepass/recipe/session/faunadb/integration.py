@@ -107,12 +107,15 @@ class FaunaIntegration:
             access_token_payload=access_token_payload,
             session_data_in_database=session_data_in_database,
         )
+        token: MintedToken | None = None
         try:
             token = yield from self._mint(state, None)
+            yield from self._store(state, token)  # the core may refuse the payload with it (too large, say)
         except Exception:
             yield from self.inner.revoke_session(session_handle=state.session_handle)  # no session without its token
+            if token is not None and token.ref_id is not None:
+                yield from self._delete([token.ref_id])  # nor a token without its session
             raise
-        yield from self._store(state, token)
         return state
 
     def refresh_session(self, *, request: RequestView) -> Flow[SessionState | Refusal]:
