@@ -1,15 +1,17 @@
 """Flows and their two drivers (the httpx pattern: one logic, two shells).
 
 A flow is a generator that yields the I/O it needs and receives the result: ``CoreCall`` (a request to the core),
-``FetchJwks`` (reload the core's public keys) or ``Blocking`` (any other blocking call, such as a Fauna query).
-``run_sync`` performs each step in the calling thread; ``run_async`` awaits the core's async client and sends
-blocking work to a worker thread. Errors raised by a step are thrown back into the flow, which may handle them.
+``FetchJwks`` (reload the core's public keys), ``Blocking`` (any other blocking call, such as a Fauna query) or
+``Awaited`` (a coroutine of another async library: the official supertokens-python SDK, for the FaunaDB plugin).
+``run_sync`` performs each step in the calling thread (an ``Awaited`` step is a programming error there);
+``run_async`` awaits the core's async client and sends blocking work to a worker thread. Errors raised by a step
+are thrown back into the flow, which may handle them.
 No event loop is ever started from synchronous code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -48,7 +50,14 @@ class Blocking:
     fn: Callable[[], Any]
 
 
-Step = CoreCall | FetchJwks | Blocking
+@dataclass(frozen=True)
+class Awaited:
+    """A step: a call of another async library; only ``run_async`` performs it (awaiting ``fn()``)."""
+
+    fn: Callable[[], Awaitable[Any]]
+
+
+Step = CoreCall | FetchJwks | Blocking | Awaited
 Flow = Generator[Step, Any, T]
 R = TypeVar("R", bound=CdiReply)
 
@@ -78,6 +87,9 @@ def run_sync(flow: Flow[T], io: Io) -> T:
             step = flow.throw(error) if error is not None else flow.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+        if isinstance(step, Awaited):
+            flow.close()
+            raise TypeError("an Awaited step needs the async driver (run_async)")
         result, error = None, None
         try:
             if isinstance(step, CoreCall):
@@ -106,6 +118,8 @@ async def run_async(flow: Flow[T], io: Io) -> T:
                 result = await io.core_async(step)
             elif isinstance(step, FetchJwks):
                 await anyio.to_thread.run_sync(io.refresh_jwks, step.kid)
+            elif isinstance(step, Awaited):
+                result = await step.fn()
             else:
                 result = await anyio.to_thread.run_sync(step.fn)
         except Exception as exc:

@@ -23,13 +23,10 @@ from gatepass.errors import ConfigurationError, FaunaUserNotFoundError
 from gatepass.recipe.session.config import SessionOptions
 from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.faunadb.access_provider import AccessProviderJwts, JwtClaims
-from gatepass.recipe.session.faunadb.credentials import FaunaTokenCredentials
 from gatepass.recipe.session.faunadb.fauna_calls import (  # importing it patches the driver (see there)
     FaunaClient,
     FaunaIntegrationError,
-    FaunaTokens,
     FaunaUnavailableError,
-    UserLookup,
 )
 from gatepass.recipe.session.faunadb.integration import (
     DEFAULT_LAG_MS,
@@ -39,6 +36,7 @@ from gatepass.recipe.session.faunadb.integration import (
     FaunaIntegration,
     FaunaSettings,
 )
+from gatepass.recipe.session.faunadb.options import fauna_token_settings, lag_ms, seal_key
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.recipe import Overrides, RecipeInterface, SessionRecipe
 from gatepass.recipe.session.spec import SessionRecipeSpec
@@ -79,16 +77,15 @@ def init(
     table); ``create_user_on_first_login`` then creates ``{data: {<user_external_id_field>: user id}}`` for an id no
     document has. Finding (or creating) the document and minting its token are one Fauna query.
     """
-    if not isinstance(faunadb_client, FaunaClient):
-        raise ConfigurationError("faunadb_client must be a faunadb.client.FaunaClient")
-    users = _user_lookup(
-        user_collection_name, user_external_id_index, create_user_on_first_login, user_external_id_field
-    )
-    frontend = bool(access_faunadb_token_from_frontend)
-    settings = FaunaSettings(
-        FaunaTokenCredentials(FaunaTokens(faunadb_client, users)),
-        None if frontend else TokenSeal(_seal_key(faunadb_client, faunadb_token_seal_key)),
-        _lag_ms(faunadb_token_time_lag_ms),
+    settings = fauna_token_settings(
+        faunadb_client,
+        user_collection_name,
+        access_faunadb_token_from_frontend,
+        faunadb_token_time_lag_ms,
+        user_external_id_index,
+        create_user_on_first_login,
+        user_external_id_field,
+        faunadb_token_seal_key,
     )
     return _spec(settings, claim_validators, override, error_handlers, session_options)
 
@@ -131,18 +128,10 @@ def init_with_access_provider(
         )
     settings = FaunaSettings(
         AccessProviderJwts(audience, issuer, jwt_claims),
-        None if frontend else TokenSeal(_seal_key(None, faunadb_token_seal_key)),
-        _lag_ms(faunadb_token_time_lag_ms),
+        None if frontend else TokenSeal(seal_key(None, faunadb_token_seal_key)),
+        lag_ms(faunadb_token_time_lag_ms),
     )
     return _spec(settings, claim_validators, override, error_handlers, session_options)
-
-
-def _lag_ms(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigurationError("faunadb_token_time_lag_ms must be a whole number of milliseconds")
-    if not 0 <= value <= 3_600_000:
-        raise ConfigurationError("faunadb_token_time_lag_ms must be between 0 and 3600000")
-    return value
 
 
 def _spec(
@@ -160,38 +149,6 @@ def _spec(
 
     overrides = Overrides(functions=functions, apis=override.apis if override else None)
     return SessionRecipeSpec(SessionOptions(**session_options), list(claim_validators or []), overrides, error_handlers)
-
-
-def _seal_key(client: FaunaClient | None, key: object) -> bytes:
-    """The key material of the backend-only mode's sealed secret: given, or the Fauna server key the client holds
-    (every backend process has it; the browser never does; the seal is as strong as that key)."""
-    if key is not None:
-        if not isinstance(key, bytes) or len(key) < 32:
-            raise ConfigurationError("faunadb_token_seal_key must be at least 32 random bytes")
-        return key
-    secret = getattr(getattr(client, "auth", None), "secret", None)  # the driver keeps it on its bearer auth
-    if not isinstance(secret, str) or not secret:
-        raise ConfigurationError("faunadb_client has no usable secret: pass faunadb_token_seal_key (32+ bytes)")
-    return secret.encode("utf-8")
-
-
-def _fauna_name(setting: str, value: object, what: str) -> str:
-    if not isinstance(value, str) or not value or "/" in value or len(value) > 256:
-        raise ConfigurationError(f"{setting} must be the name of a FaunaDB {what}")
-    return value
-
-
-def _user_lookup(collection: object, index: object, create: object, field: object) -> UserLookup:
-    if not isinstance(create, bool):
-        raise ConfigurationError("create_user_on_first_login must be True or False")
-    if create and index is None:
-        raise ConfigurationError("create_user_on_first_login needs user_external_id_index (the id to look users up by)")
-    return UserLookup(
-        _fauna_name("user_collection_name", collection, "collection"),
-        None if index is None else _fauna_name("user_external_id_index", index, "index"),
-        create,
-        _fauna_name("user_external_id_field", field, "document field"),
-    )
 
 
 def installed_integration(recipe: SessionRecipe) -> FaunaIntegration | None:

@@ -22,8 +22,8 @@ from typing import Any
 from gatepass.errors import ConfigurationError
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.session import jwts
+from gatepass.recipe.session.faunadb.credentials import SessionFacts
 from gatepass.recipe.session.faunadb.fauna_calls import MintedToken
-from gatepass.recipe.session.state import SessionState
 from gatepass.recipe.session.steps import Blocking, Flow
 from gatepass.untrusted import value_problem
 
@@ -68,7 +68,7 @@ class AccessProviderJwts:
         return None
         yield  # a flow, like every step of the integration
 
-    def mint(self, state: SessionState, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
+    def mint(self, state: SessionFacts, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
         """One core call: the JWT for ``state``'s user, expiring by ``expires_at_ms`` (see ``_validity_s``)."""
         if self._app_info is None:
             raise ConfigurationError("the Fauna AccessProvider credentials are not bound to a recipe")

@@ -10,13 +10,25 @@ when it replaces it, and deletes the refs of revoked sessions; a credential kind
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaTokens, MintedToken
-from gatepass.recipe.session.state import SessionState
 from gatepass.recipe.session.steps import Blocking, Flow
 from gatepass.untrusted import is_ascii_digits
+
+
+class SessionFacts(Protocol):
+    """What minting a credential needs to know of a session, in any SDK (gatepass's ``SessionState`` is one)."""
+
+    @property
+    def session_handle(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def access_token_payload(self) -> dict[str, Any]: ...
+    @property
+    def access_token_expiry_ms(self) -> int: ...
 
 
 class FaunaCredentials(Protocol):
@@ -33,7 +45,7 @@ class FaunaCredentials(Protocol):
     def check_setup(self) -> Flow[None]:
         """Check once, before the first session of the process, that Fauna is set up for this kind."""
 
-    def mint(self, state: SessionState, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
+    def mint(self, state: SessionFacts, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
         """A credential for ``state``'s user that Fauna refuses after ``expires_at_ms``; ``old_ref`` is deleted
         in the same step when given (revocable kinds)."""
 
@@ -63,7 +75,7 @@ class FaunaTokenCredentials:
         """The key, the collection and the external-id index, in one query."""
         yield Blocking(self.tokens.check_setup)
 
-    def mint(self, state: SessionState, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
+    def mint(self, state: SessionFacts, old_ref: str | None, expires_at_ms: int) -> Flow[MintedToken]:
         """Mint the replacement and delete ``old_ref``, in one query (a ref that is no token id is skipped)."""
         user, handle = state.user_id, state.session_handle
         old_ref = old_ref if old_ref is not None and _token_id(old_ref) else None
