@@ -22,13 +22,20 @@ class SessionFacts(Protocol):
     """What minting a credential needs to know of a session, in any SDK (gatepass's ``SessionState`` is one)."""
 
     @property
-    def session_handle(self) -> str: ...
+    def session_handle(self) -> str:
+        """The session's handle (Fauna tokens are tagged with it)."""
+
     @property
-    def user_id(self) -> str: ...
+    def user_id(self) -> str:
+        """The user the credential is for."""
+
     @property
-    def access_token_payload(self) -> dict[str, Any]: ...
+    def access_token_payload(self) -> dict[str, Any]:
+        """The payload of the session's newest access token."""
+
     @property
-    def access_token_expiry_ms(self) -> int: ...
+    def access_token_expiry_ms(self) -> int:
+        """When that access token expires, in epoch milliseconds."""
 
 
 class FaunaCredentials(Protocol):
