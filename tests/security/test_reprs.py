@@ -321,7 +321,17 @@ def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: 
     sealed = seal.seal(minted.secret, handle)  # the backend-only mode's payload value: opens only with the seal
     assert seal.open(sealed, handle) == minted.secret and minted.secret not in sealed
     jwt_credentials = AccessProviderJwts("https://db.fauna.com/db/x", None, None)
-    objects = [minted, integration, integration.lifecycle, integration.settings, credentials, credentials.tokens, seal, parsed, jwt]
+    objects = [
+        minted,
+        integration,
+        integration.lifecycle,
+        integration.settings,
+        credentials,
+        credentials.tokens,
+        seal,
+        parsed,
+        jwt,
+    ]
     return [*objects, jwks_key, caller, jwt_credentials, CreateJwtOkResult(secrets["access token"])]
 
 

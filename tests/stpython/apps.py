@@ -10,7 +10,6 @@ HTTP. The same routes in both (the Flask app uses the SDK's sync API and ``synci
 - the SDK's own ``/auth/session/refresh`` and ``/auth/signout``.
 """
 
-
 import asyncio
 import contextlib
 import threading
