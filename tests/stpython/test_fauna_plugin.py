@@ -4,8 +4,8 @@ login, the backend's use of the token, the frontend payload, refresh (rotation, 
 across an idle gap, every revocation path, token theft, and Fauna down at login and at refresh.
 
 Invariant checked after every step that issues an access token: the Fauna token the session's newest access token
-carries is live, tagged with the session, its TTL in [access-token expiry, expiry + lag], and it is the session's
-only live token.
+carries is live, tagged with the session, its TTL exactly the access token's expiry + the lag, and it is the
+session's only live token.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Site:
         world = self.world
         token = world.admin.query(q.key_from_secret(secret))
         ttl_ms = world.admin.query(q.to_millis(token["ttl"]))
-        assert tokens.front["ate"] <= ttl_ms <= tokens.front["ate"] + LAG_MS
+        assert ttl_ms == tokens.front["ate"] + LAG_MS, "the access token's expiry (to the millisecond) + the lag"
         assert token["data"]["sessionHandle"] == handle
         assert [t["ref"] for t in world.tokens_of_session(handle)] == [token["ref"]], "one live token per session"
         payload = tokens.front["up"]
