@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gatepass.recipe.session.faunadb.fauna_calls import q
+from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
 from gatepass.recipe.session.faunadb.supertokens_python import (
     FAUNADB_SEALED_TOKEN_KEY,
     FAUNADB_TOKEN_KEY,
@@ -63,6 +63,7 @@ class Site:
     world: FaunaWorld
     frontend: bool
     http: httpx.Client
+    client: CountingClient
 
     def login(self, user: Any) -> tuple[str, Tokens]:
         response = self.http.post("/login", json={"userId": user.id()}, headers={"st-auth-mode": "header"})
@@ -120,6 +121,16 @@ class Site:
 Launch = Callable[..., Site]
 
 
+class CountingClient(FaunaClient):
+    """The app's Fauna client, counting the queries the override sends (one per login, refresh, revocation)."""
+
+    queries = 0
+
+    def query(self, expression: Any, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1
+        return super().query(expression, *args, **kwargs)
+
+
 @pytest.fixture(params=["fastapi", "flask"])
 def launch(request: pytest.FixtureRequest, core: CoreProcess, world: FaunaWorld) -> Iterator[Launch]:
     """Start the official SDK's app for this framework (once per test: the SDK is a singleton)."""
@@ -128,11 +139,15 @@ def launch(request: pytest.FixtureRequest, core: CoreProcess, world: FaunaWorld)
         def start(frontend: bool = False, access_token_validity: int | None = None) -> Site:
             config = {} if access_token_validity is None else {"access_token_validity": access_token_validity}
             core_app = new_app(core, config)
+            client = CountingClient(
+                secret=world.server_key, scheme="http", domain="127.0.0.1", port=world.fauna.port, timeout=5
+            )
+            stack.callback(client.session.close)
             base = stack.enter_context(
                 serve_official_app(
                     request.param,
                     core_app,
-                    world.fauna.client(world.server_key),
+                    client,
                     world.fauna.url,
                     api_key=API_KEY,
                     access_faunadb_token_from_frontend=frontend,
@@ -140,7 +155,7 @@ def launch(request: pytest.FixtureRequest, core: CoreProcess, world: FaunaWorld)
                 )
             )
             http = stack.enter_context(httpx.Client(base_url=base, timeout=15))
-            return Site(base, core_app, world, frontend, http)
+            return Site(base, core_app, world, frontend, http, client)
 
         yield start
 
@@ -173,6 +188,22 @@ def test_refresh_rotates_the_token_and_the_old_one_is_refused(launch: Launch, fr
         current = site.assert_live(handle, tokens)
         assert current != first and site.world.refuses(first), "the refresh deleted the previous token"
         first = current
+
+
+def test_one_fauna_query_per_login_refresh_and_revocation_and_none_to_read_the_token(launch: Launch) -> None:
+    site = launch()
+    user = _user(site.world)
+    site.login(user)  # the first login of the process also checks the set-up (one more query)
+    before = site.client.queries
+    handle, tokens = site.login(user)
+    assert site.client.queries - before == 1
+    for path in ("/secret", "/notes"):
+        assert site.get(path, tokens).status_code == 200
+    assert site.client.queries - before == 1, "the token is read from the access token"
+    assert site.refresh(tokens).status_code == 200
+    assert site.client.queries - before == 2, "mint the replacement and delete the old token: one query"
+    assert site.http.post("/revoke-all", json={"userId": user.id()}).status_code == 200
+    assert site.client.queries - before == 3, "every token of the user deleted in one query"
 
 
 @pytest.mark.slow
