@@ -265,17 +265,23 @@ def test_token_theft_revokes_the_session_and_deletes_its_token(launch: Launch) -
     assert site.refresh(tokens).status_code == 401, "the session is gone"
 
 
+def _login_refused_while_fauna_is_down(site: Site, user: Any) -> None:
+    site.world.fauna.stop()
+    response = site.http.post("/login", json={"userId": user.id()}, headers={"st-auth-mode": "header"})
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "faunadb_unavailable"
+    assert "st-access-token" not in response.headers and "front-token" not in response.headers
+    site.world.fauna.start()
+
+
 def test_fauna_down_at_login_leaves_no_session(launch: Launch) -> None:
     site = launch()
     alice = _user(site.world)
-    handle, tokens = site.login(alice)  # the set-up check has run: the next login's failure is the mint's
-    site.world.fauna.stop()
-    response = site.http.post("/login", json={"userId": alice.id()}, headers={"st-auth-mode": "header"})
-    assert response.status_code == 503, response.text
-    assert response.json()["code"] == "faunadb_unavailable"
-    assert "st-access-token" not in response.headers
+    _login_refused_while_fauna_is_down(site, alice)  # the first login's set-up check fails: nothing was created
+    assert site.handles_of(alice) == []
+    handle, tokens = site.login(alice)
+    _login_refused_while_fauna_is_down(site, alice)  # now the mint fails after the session was created
     assert site.handles_of(alice) == [handle], "the session whose token could not be minted was revoked"
-    site.world.fauna.start()
     site.assert_live(handle, tokens)
 
 
