@@ -19,6 +19,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -55,7 +56,9 @@ from gatepass.recipe.session.errors import SessionError, raising, raising_requir
 from gatepass.recipe.session.faunadb.access_provider import AccessProviderJwts
 from gatepass.recipe.session.faunadb.credentials import FaunaTokenCredentials
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
+from gatepass.recipe.session.faunadb.lifecycle import FaunaSettings
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
+from gatepass.recipe.session.faunadb.supertokens_python.host import OfficialFaunaOverride, OfficialSessionFacts
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.state import VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow, run_sync
@@ -332,7 +335,23 @@ def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: 
         parsed,
         jwt,
     ]
-    return [*objects, jwks_key, caller, jwt_credentials, CreateJwtOkResult(secrets["access token"])]
+    return [
+        *objects,
+        jwks_key,
+        caller,
+        jwt_credentials,
+        CreateJwtOkResult(secrets["access token"]),
+        *_official_sdk_objects(integration.settings, minted.secret, user_id, handle),
+    ]
+
+
+def _official_sdk_objects(settings: FaunaSettings, secret: str, user_id: str, handle: str) -> list[Any]:
+    """The supertokens-python plugin's: its override (holding the settings, and so the server key) and the facts it
+    reads of an official session (whose payload holds the Fauna secret in frontend mode)."""
+    names = ("create_new_session", "refresh_session", "revoke_session", "revoke_all_sessions_for_user")
+    functions = SimpleNamespace(**dict.fromkeys((*names, "revoke_multiple_sessions")))
+    override = OfficialFaunaOverride(settings, functions)  # type: ignore[arg-type]
+    return [override, OfficialSessionFacts(handle, user_id, {"faunadbToken": secret}, 10**13)]
 
 
 @pytest.fixture
