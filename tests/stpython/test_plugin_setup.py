@@ -95,5 +95,5 @@ def test_an_awaited_step_is_refused_by_the_sync_driver() -> None:
     def flow() -> Any:
         yield Awaited(never)
 
-    with pytest.raises(TypeError, match="async driver"):
+    with pytest.raises(TypeError, match="needs the async API"):
         run_sync(flow(), io=None)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from gatepass.recipe.session.errors import (
 )
 from gatepass.recipe.session.recipe import Overrides
 from gatepass.recipe.session.spec import SessionRecipeSpec
-from gatepass.recipe.session.state import ClaimValidator, SessionInformation, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, ClaimValidator, SessionInformation, VerifyOptions
 
 __all__ = [
     "ClaimValidationError",
@@ -35,7 +35,7 @@ __all__ = [
 
 def init(
     *,
-    claim_validators: list[ClaimValidator] | None = None,
+    claim_validators: list[AnyValidator] | None = None,
     override: Overrides | None = None,
     error_handlers: ErrorHandlers | None = None,
     **options: Any,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gatepass.recipe.session import transport
+from gatepass.recipe.session.claim_flows import assert_claims
 from gatepass.recipe.session.errors import InvalidClaimsError, UnauthorisedError, error_for
-from gatepass.recipe.session.flows import claim_failures
 from gatepass.recipe.session.http_types import ResponseChanges
-from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState
+from gatepass.recipe.session.state import AnyValidator, SessionInformation, SessionState
 from gatepass.recipe.session.steps import Flow, run_async, run_sync
 
 if TYPE_CHECKING:
@@ -42,6 +42,12 @@ def _faunadb_token(recipe: SessionRecipe, state: SessionState) -> Flow[str]:
 def _regenerate(recipe: SessionRecipe, state: SessionState, update: dict[str, Any]) -> Flow[None]:
     if not (yield from recipe.functions.regenerate_access_token(state=state, update=update)):
         raise UnauthorisedError("Session does not exist anymore.")
+
+
+def _assert_claims(recipe: SessionRecipe, state: SessionState, validators: list[AnyValidator]) -> Flow[None]:
+    refusal = yield from assert_claims(recipe.functions, state, validators, {})
+    if refusal is not None:
+        raise InvalidClaimsError(refusal.failures)
 
 
 def _update_data(recipe: SessionRecipe, handle: str, data: dict[str, Any]) -> Flow[None]:
@@ -96,11 +102,6 @@ class _SessionView:
         """Cookies and headers this session needs on the response (applied by the framework adapters)."""
         return self.state.changes
 
-    def _claim_check(self, validators: list[ClaimValidator]) -> None:
-        failures = claim_failures(self.state.access_token_payload, validators)
-        if failures:
-            raise InvalidClaimsError(failures)
-
 
 class SessionContainer(_SessionView):
     """A session in synchronous code (Flask, sync Django views, scripts)."""
@@ -136,9 +137,10 @@ class SessionContainer(_SessionView):
         """When this session expires (epoch milliseconds), from the core."""
         return self.get_session_information().expiry
 
-    def assert_claims(self, validators: list[ClaimValidator]) -> None:
-        """Raise ``InvalidClaimsError`` if the access-token payload fails any of ``validators`` (no core call)."""
-        self._claim_check(validators)
+    def assert_claims(self, validators: list[AnyValidator]) -> None:
+        """Raise ``InvalidClaimsError`` if the session fails any of ``validators``; a claim they find missing or
+        stale is fetched first and merged into the access token (one core call then, none otherwise)."""
+        run_sync(_assert_claims(self.recipe, self.state, validators), self.recipe)
 
     def get_faunadb_token(self) -> str:
         """The session's FaunaDB secret (FaunaDB integration only)."""
@@ -180,9 +182,10 @@ class AsyncSessionContainer(_SessionView):
         """When this session expires (epoch milliseconds), from the core."""
         return (await self.get_session_information()).expiry
 
-    async def assert_claims(self, validators: list[ClaimValidator]) -> None:
-        """Raise ``InvalidClaimsError`` if the access-token payload fails any of ``validators`` (no core call)."""
-        self._claim_check(validators)
+    async def assert_claims(self, validators: list[AnyValidator]) -> None:
+        """Raise ``InvalidClaimsError`` if the session fails any of ``validators``; a claim they find missing or
+        stale is fetched first and merged into the access token (one core call then, none otherwise)."""
+        await run_async(_assert_claims(self.recipe, self.state, validators), self.recipe)
 
     async def get_faunadb_token(self) -> str:
         """The session's FaunaDB secret (FaunaDB integration only)."""

@@ -28,16 +28,14 @@ from gatepass.recipe.session.config import SessionConfig
 from gatepass.recipe.session.http_types import RequestView, TransferMethod
 from gatepass.recipe.session.jwks_cache import JwksCache
 from gatepass.recipe.session.outcomes import (
-    ClaimFailure,
     ClearDuplicateCookies,
     DuplicateCookies,
-    InvalidClaims,
     Refusal,
     TokenTheft,
     TryRefreshToken,
     Unauthorised,
 )
-from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import SessionState, VerifyOptions
 from gatepass.recipe.session.steps import FetchJwks, Flow, ask
 from gatepass.tokens import access_token
 from gatepass.tokens.access_token import PROTECTED_CLAIMS, ParsedToken, Rejected, VerifiedAccessToken
@@ -265,16 +263,6 @@ def _access_token_from_request(
     return None, None, None
 
 
-def claim_failures(payload: dict[str, Any], validators: list[ClaimValidator]) -> list[ClaimFailure]:
-    """The validators ``payload`` fails, in order."""
-    failures: list[ClaimFailure] = []
-    for validator in validators:
-        ok, reason = validator.validate(payload)
-        if not ok:
-            failures.append(ClaimFailure(validator.id, reason))
-    return failures
-
-
 def _anti_csrf_check_wanted(
     ctx: RecipeContext, request: RequestView, options: VerifyOptions, method: str | None
 ) -> bool | TryRefreshToken:
@@ -293,12 +281,10 @@ def _anti_csrf_check_wanted(
 
 
 def get_session(
-    ctx: RecipeContext,
-    request: RequestView,
-    options: VerifyOptions,
-    global_validators: list[ClaimValidator],
+    ctx: RecipeContext, request: RequestView, options: VerifyOptions
 ) -> Flow[SessionState | Refusal | None]:
-    """The request's session, checked as ``options`` say (transfer method, anti-CSRF, database, claims)."""
+    """The request's session, checked as ``options`` say (transfer method, anti-CSRF, database; the claims are
+    ``claim_flows``'), and attached to the response the way its token came."""
     if request.cookie_values(transport.LEGACY_ID_REFRESH_COOKIE):
         return TryRefreshToken("using legacy session, please call the refresh API")
     found = _access_token_from_request(ctx, request)
@@ -319,12 +305,6 @@ def get_session(
     )
     if not isinstance(state, SessionState):
         return state
-    validators = global_validators
-    if options.override_global_claim_validators is not None:
-        validators = options.override_global_claim_validators(list(global_validators), state)
-    failures = claim_failures(state.access_token_payload, validators)
-    if failures:
-        return InvalidClaims(failures)
     allowed = ctx.config.token_transfer_method
     attach(ctx, state, method or ("header" if allowed == "any" else allowed))
     return state

@@ -54,6 +54,14 @@ class InvalidClaims:
     failures: list[ClaimFailure] = field(default_factory=list)
 
 
+@dataclass
+class ClaimsValidationResult:
+    """What ``validate_claims`` found: the failures, and the payload to store when a refetch changed it."""
+
+    invalid_claims: list[ClaimFailure] = field(default_factory=list)
+    access_token_payload_update: dict[str, Any] | None = field(default=None, repr=False)
+
+
 @dataclass(frozen=True)
 class ClearDuplicateCookies:
     """Refresh cookies of ``older_cookie_domain`` were found: they are cleared and the client retries (200)."""

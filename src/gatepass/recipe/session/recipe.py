@@ -29,18 +29,20 @@ from typing import Any
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import FailureLimiter
 from gatepass.recipe.app_info import AppInfo
-from gatepass.recipe.session import answers, flows, handle_flows, jwts, transport
+from gatepass.recipe.session import answers, claim_flows, flows, handle_flows, jwts, transport
+from gatepass.recipe.session.claims.base import SessionClaim
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.jwks_cache import JwksCache
-from gatepass.recipe.session.outcomes import Refusal, TokenTheft, TryRefreshToken, Unauthorised
+from gatepass.recipe.session.outcomes import ClaimsValidationResult, Refusal, TokenTheft, TryRefreshToken, Unauthorised
 from gatepass.recipe.session.signatures import (
     ApiCall,
     ApiResult,
     CreateNewSession,
     GetFaunadbToken,
+    GetGlobalClaimValidators,
     GetSession,
     GetSessionInformation,
     GetSessionWithoutRequest,
@@ -51,8 +53,9 @@ from gatepass.recipe.session.signatures import (
     RevokeSession,
     SessionsOfUser,
     UpdateSessionData,
+    ValidateClaims,
 )
-from gatepass.recipe.session.state import ClaimValidator, SessionInformation, SessionState, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, SessionInformation, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow
 
 log = logging.getLogger("gatepass.session")
@@ -77,6 +80,8 @@ class RecipeInterface:
     merge_into_access_token_payload: MergeIntoAccessTokenPayload
     regenerate_access_token: RegenerateAccessToken
     get_faunadb_token: GetFaunadbToken
+    get_global_claim_validators: GetGlobalClaimValidators
+    validate_claims: ValidateClaims
 
     def __repr__(self) -> str:  # callables, but named like data ("token", "payload"): name the class only
         return "RecipeInterface(...)"
@@ -112,7 +117,39 @@ class _Originals:
         return state
 
     def get_session(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]:
-        return flows.get_session(self.recipe, request, options, self.recipe.global_claim_validators)
+        recipe = self.recipe
+        state = yield from flows.get_session(recipe, request, options)
+        if not isinstance(state, SessionState):
+            return state
+        added = recipe.get_claim_validators_added_by_other_recipes()
+        override = options.override_global_claim_validators
+        refusal = yield from claim_flows.check_session(recipe.functions, added, state, override, {})
+        return refusal or state
+
+    def get_global_claim_validators(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        recipe_user_id: str,
+        claim_validators_added_by_other_recipes: list[AnyValidator],
+        user_context: dict[str, Any],
+    ) -> Flow[list[AnyValidator]]:
+        return claim_validators_added_by_other_recipes
+        yield  # a flow, like every other function
+
+    def validate_claims(
+        self,
+        *,
+        user_id: str,
+        recipe_user_id: str,
+        access_token_payload: dict[str, Any],
+        claim_validators: list[AnyValidator],
+        user_context: dict[str, Any],
+    ) -> Flow[ClaimsValidationResult]:
+        return claim_flows.validate_claims(
+            user_id, recipe_user_id, access_token_payload, claim_validators, user_context
+        )
 
     def get_session_without_request(
         self,
@@ -211,6 +248,8 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
         o.merge_into_access_token_payload,
         o.regenerate_access_token,
         o.get_faunadb_token,
+        o.get_global_claim_validators,
+        o.validate_claims,
     )
 
 
@@ -253,7 +292,7 @@ class SessionRecipe:
         options: SessionOptions,
         core: CoreConnection,
         *,
-        claim_validators: list[ClaimValidator] | None = None,
+        claim_validators: list[AnyValidator] | None = None,
         overrides: Overrides | None = None,
         error_handlers: ErrorHandlers | None = None,
         clock: Callable[[], int] | None = None,
@@ -268,7 +307,8 @@ class SessionRecipe:
             cooldown_ms=self._config.jwks_refetch_cooldown_ms,
         )
         self._refresh_limiter = FailureLimiter(self._config.refresh_rate_limit)
-        self.global_claim_validators = list(claim_validators or [])
+        self._claims: list[SessionClaim[Any]] = []
+        self._claim_validators: list[AnyValidator] = list(claim_validators or [])
         overrides = overrides or Overrides()
         self.functions = default_functions(self)
         if overrides.functions:
@@ -277,6 +317,52 @@ class SessionRecipe:
         if overrides.apis:
             self.apis = overrides.apis(self.apis)
         self.error_handlers = error_handlers
+
+    # claims (supertokens-python's names: recipes such as email verification add theirs) ----------------------------
+    def add_claim_from_other_recipe(self, claim: SessionClaim[Any]) -> None:
+        """Build ``claim`` into the payload of every new session (a key may be added once)."""
+        if any(known.key == claim.key for known in self._claims):
+            raise ConfigurationError(f"a claim with the key {claim.key!r} was already added")
+        self._claims.append(claim)
+
+    def get_claims_added_by_other_recipes(self) -> list[SessionClaim[Any]]:
+        """The claims every new session gets."""
+        return list(self._claims)
+
+    def add_claim_validator_from_other_recipe(self, validator: AnyValidator) -> None:
+        """Run ``validator`` on every ``get_session`` (unless a call's ``override_global_claim_validators`` drops
+        it)."""
+        self._claim_validators.append(validator)
+
+    def get_claim_validators_added_by_other_recipes(self) -> list[AnyValidator]:
+        """The global validators: ``session.init(claim_validators=...)`` and those other recipes added."""
+        return list(self._claim_validators)
+
+    def new_session(
+        self,
+        *,
+        request: RequestView | None,
+        tenant_id: str,
+        user_id: str,
+        access_token_payload: dict[str, Any],
+        session_data_in_database: dict[str, Any],
+        user_context: dict[str, Any],
+    ) -> Flow[SessionState]:
+        """What the public ``create_new_session`` runs: the recipe's claims built into the payload (as upstream
+        does, before the overridable ``create_new_session`` sees it), then that function."""
+        claims = self.get_claims_added_by_other_recipes()
+        payload = yield from claim_flows.payload_with_claims(
+            claims, user_id, tenant_id, access_token_payload, user_context
+        )
+        return (
+            yield from self.functions.create_new_session(
+                request=request,
+                tenant_id=tenant_id,
+                user_id=user_id,
+                access_token_payload=payload,
+                session_data_in_database=session_data_in_database,
+            )
+        )
 
     # RecipeContext and steps.Io -----------------------------------------------------------------------------------
     @property

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
-from gatepass.recipe.session.outcomes import Refusal
-from gatepass.recipe.session.state import SessionInformation, SessionState, VerifyOptions
+from gatepass.recipe.session.outcomes import ClaimsValidationResult, Refusal
+from gatepass.recipe.session.state import AnyValidator, SessionInformation, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import Flow
 
 JsonObject = dict[str, Any]
@@ -120,6 +120,36 @@ class GetFaunadbToken(Protocol):
     """The session's Fauna secret (the FaunaDB integration installs it), or ``Unauthorised`` if the session ended."""
 
     def __call__(self, *, state: SessionState) -> Flow[str | Refusal]: ...
+
+
+class GetGlobalClaimValidators(Protocol):
+    """``get_global_claim_validators``: the validators every ``get_session`` of this user runs (by default, those
+    other recipes and ``session.init(claim_validators=...)`` added)."""
+
+    def __call__(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        recipe_user_id: str,
+        claim_validators_added_by_other_recipes: list[AnyValidator],
+        user_context: JsonObject,
+    ) -> Flow[list[AnyValidator]]: ...
+
+
+class ValidateClaims(Protocol):
+    """``validate_claims``: refetch the claims the validators ask for, then validate the payload (see
+    ``claim_flows``); the failures, and the changed payload to store, if any."""
+
+    def __call__(
+        self,
+        *,
+        user_id: str,
+        recipe_user_id: str,
+        access_token_payload: JsonObject,
+        claim_validators: list[AnyValidator],
+        user_context: JsonObject,
+    ) -> Flow[ClaimsValidationResult]: ...
 
 
 class ApiCall(Protocol):

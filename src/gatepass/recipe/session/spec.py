@@ -9,7 +9,7 @@ from gatepass.recipe.session.config import SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.recipe import Overrides, SessionRecipe
-from gatepass.recipe.session.state import ClaimValidator
+from gatepass.recipe.session.state import AnyValidator
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class SessionRecipeSpec:
     """The session recipe's settings, overrides and error handlers, built into a recipe by ``gatepass.init``."""
 
     options: SessionOptions
-    claim_validators: list[ClaimValidator] = field(default_factory=list)
+    claim_validators: list[AnyValidator] = field(default_factory=list)
     overrides: Overrides | None = None
     error_handlers: ErrorHandlers | None = None
 

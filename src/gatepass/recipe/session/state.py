@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatepass.recipe.session.claims.base import SessionClaimValidator
 from gatepass.recipe.session.http_types import ResponseChanges, TransferMethod
 
 
@@ -59,6 +60,10 @@ class ClaimValidator:
     validate: Callable[[Mapping[str, Any]], tuple[bool, Any]]
 
 
+AnyValidator = ClaimValidator | SessionClaimValidator
+"""A bare ``ClaimValidator`` or a claims validator (``claims``: ``has_value``, ``includes``, your own)."""
+
+
 @dataclass(frozen=True)
 class VerifyOptions:
     """How ``get_session`` checks a request. ``anti_csrf_check=None``: check cookie-borne tokens on every
@@ -68,4 +73,4 @@ class VerifyOptions:
     session_required: bool = True
     anti_csrf_check: bool | None = None
     check_database: bool = False
-    override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]] | None = None
+    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None

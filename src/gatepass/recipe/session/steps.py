@@ -11,6 +11,7 @@ No event loop is ever started from synchronous code.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -62,6 +63,15 @@ Flow = Generator[Step, Any, T]
 R = TypeVar("R", bound=CdiReply)
 
 
+def resolved(value: Any) -> Flow[Any]:
+    """``value``, or what it resolves to when it is awaitable (a user function that may be ``async``, as
+    supertokens-python's ``MaybeAwaitable``): only the async driver can await it."""
+    if inspect.isawaitable(value):
+        awaitable = value
+        value = yield Awaited(lambda: awaitable)
+    return value
+
+
 def ask(request: CdiRequest[R]) -> Flow[R]:
     """One CDI call as a step; the reply comes back parsed and checked by the request's own type."""
     body = yield CoreCall(request.method, request.path(), request.body(), request.query())
@@ -88,8 +98,12 @@ def run_sync(flow: Flow[T], io: Io) -> T:
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         if isinstance(step, Awaited):
+            pending = step.fn()
+            close = getattr(pending, "close", None)
+            if callable(close):
+                close()  # a coroutine never awaited would warn
             flow.close()
-            raise TypeError("an Awaited step needs the async driver (run_async)")
+            raise TypeError("an async function (an Awaited step) needs the async API: use asyncio, not syncio")
         result, error = None, None
         try:
             if isinstance(step, CoreCall):

@@ -29,12 +29,13 @@ def create_new_session(
     """Create a session for ``user_id``; its tokens go out on the response (cookies or headers per st-auth-mode)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
-    flow = gp.session.functions.create_new_session(
+    flow = gp.session.new_session(
         request=adapter.view(request),
         tenant_id=tenant_id,
         user_id=user_id,
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
+        user_context={},
     )
     state = run_sync(flow, gp.session)
     adapter.remember(request, state)
@@ -85,12 +86,13 @@ def create_new_session_without_request_response(
     """Create a session for ``user_id`` without a request or response: the caller delivers its tokens
     (``get_all_session_tokens_dangerously``)."""
     gp = gatepass or get_instance()
-    flow = gp.session.functions.create_new_session(
+    flow = gp.session.new_session(
         request=None,
         tenant_id=tenant_id,
         user_id=user_id,
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
+        user_context={},
     )
     return SessionContainer(gp.session, run_sync(flow, gp.session))
 

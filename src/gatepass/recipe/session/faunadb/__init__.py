@@ -40,7 +40,7 @@ from gatepass.recipe.session.faunadb.options import fauna_token_settings, lag_ms
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.recipe import Overrides, RecipeInterface, SessionRecipe
 from gatepass.recipe.session.spec import SessionRecipeSpec
-from gatepass.recipe.session.state import ClaimValidator
+from gatepass.recipe.session.state import AnyValidator
 
 __all__ = [
     "FAUNADB_SEALED_TOKEN_KEY",
@@ -65,7 +65,7 @@ def init(
     create_user_on_first_login: bool = False,
     user_external_id_field: str = "externalId",
     faunadb_token_seal_key: bytes | None = None,
-    claim_validators: list[ClaimValidator] | None = None,
+    claim_validators: list[AnyValidator] | None = None,
     override: Overrides | None = None,
     error_handlers: ErrorHandlers | None = None,
     **session_options: Any,
@@ -98,7 +98,7 @@ def init_with_access_provider(
     access_faunadb_token_from_frontend: bool = False,
     faunadb_token_time_lag_ms: int = DEFAULT_LAG_MS,
     faunadb_token_seal_key: bytes | None = None,
-    claim_validators: list[ClaimValidator] | None = None,
+    claim_validators: list[AnyValidator] | None = None,
     override: Overrides | None = None,
     error_handlers: ErrorHandlers | None = None,
     **session_options: Any,
@@ -136,7 +136,7 @@ def init_with_access_provider(
 
 def _spec(
     settings: FaunaSettings,
-    claim_validators: list[ClaimValidator] | None,
+    claim_validators: list[AnyValidator] | None,
     override: Overrides | None,
     error_handlers: ErrorHandlers | None,
     session_options: dict[str, Any],

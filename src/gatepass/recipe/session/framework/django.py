@@ -27,7 +27,7 @@ from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.outcomes import Refusal
 from gatepass.recipe.session.recipe import SessionRecipe
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async, run_sync
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,8 +138,7 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]]
-    | None = None,
+    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
 ) -> Callable[[F], F]:
     """Verify the session before a sync or async view; the session is ``request.gatepass_session``."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)

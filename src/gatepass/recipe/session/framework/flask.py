@@ -24,7 +24,7 @@ from gatepass.recipe.session.container import SessionContainer
 from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_sync
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,8 +108,7 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]]
-    | None = None,
+    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
 ) -> Callable[[F], F]:
     """A view decorator that verifies the session first (not for OPTIONS or TRACE); the view reads it with
     ``get_verified_session()``. A refusal is raised, for ``Middleware`` to answer."""

@@ -25,7 +25,7 @@ from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import ClaimValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async
 
 Scope = MutableMapping[str, Any]
@@ -123,8 +123,7 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[ClaimValidator], SessionState], list[ClaimValidator]]
-    | None = None,
+    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
 ) -> Callable[[Request], Awaitable[AsyncSessionContainer | None]]:
     """A FastAPI dependency (or a callable for Starlette endpoints) that verifies the request's session."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
