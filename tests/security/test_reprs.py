@@ -50,6 +50,12 @@ from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
 from gatepass.recipe.jwt import CreateJwtOkResult
 from gatepass.recipe.session import faunadb
+from gatepass.recipe.session.claims import (
+    ClaimValidationResult,
+    GetClaimValueOkResult,
+    PrimitiveArrayClaim,
+    SessionDoesNotExistError,
+)
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
 from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
 from gatepass.recipe.session.errors import SessionError, raising, raising_required
@@ -60,6 +66,7 @@ from gatepass.recipe.session.faunadb.lifecycle import FaunaSettings
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.faunadb.supertokens_python.host import OfficialFaunaOverride, OfficialSessionFacts
 from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResult
 from gatepass.recipe.session.state import VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow, run_sync
 from gatepass.tokens import access_token, refresh_token
@@ -342,7 +349,19 @@ def _fauna_objects(gp: Gatepass, secrets: dict[str, str], user_id: str, handle: 
         jwt_credentials,
         CreateJwtOkResult(secrets["access token"]),
         *_official_sdk_objects(integration.settings, minted.secret, user_id, handle),
+        *_claim_objects(secrets["access token"]),
     ]
+
+
+def _claim_objects(access_token: str) -> list[Any]:
+    """Claims hold values the app fetched, not secrets; a payload update that carries the whole payload (here, the
+    access token itself in place of one) is not shown."""
+    roles = PrimitiveArrayClaim("st-role", lambda *_: ["admin"])
+    validator = roles.validators.includes("admin")
+    verdict = ClaimValidationResult(False, {"message": "wrong value"})
+    update = {"st-role": {"v": ["admin"], "t": 1}, "token": access_token}
+    found = ClaimsValidationResult([ClaimFailure("st-role", verdict.reason)], access_token_payload_update=update)
+    return [roles, validator, verdict, found, SessionDoesNotExistError(), GetClaimValueOkResult(["admin"])]
 
 
 def _official_sdk_objects(settings: FaunaSettings, secret: str, user_id: str, handle: str) -> list[Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gatepass.recipe.instance import Gatepass, get_instance
-from gatepass.recipe.session import transport
+from gatepass.recipe.session import claim_handles, transport
+from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionClaim, SessionDoesNotExistError
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
 from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.outcomes import ClaimsValidationResult
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
 from gatepass.recipe.session.steps import run_async
 
@@ -195,4 +197,103 @@ async def merge_into_access_token_payload(
     claim; protected claims are ignored); ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
     flow = gp.session.functions.merge_into_access_token_payload(session_handle=session_handle, update=update)
+    return await run_async(flow, gp.session)
+
+
+# claims (supertokens-python's functions of a session handle) --------------------------------------------------------
+async def fetch_and_set_claim(
+    session_handle: str,
+    claim: SessionClaim[Any],
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> bool:
+    """Fetch ``claim``'s value for the session's user and merge it into the session's payload (its next access
+    token carries it); ``False`` if the session does not exist."""
+    gp = gatepass or get_instance()
+    flow = claim_handles.fetch_and_set_claim(gp.session.functions, session_handle, claim, user_context or {})
+    return await run_async(flow, gp.session)
+
+
+async def set_claim_value(
+    session_handle: str,
+    claim: SessionClaim[Any],
+    value: Any,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> bool:
+    """Merge ``value`` into the session's payload as ``claim``'s; ``False`` if the session does not exist."""
+    gp = gatepass or get_instance()
+    flow = claim_handles.set_claim_value(gp.session.functions, session_handle, claim, value, user_context or {})
+    return await run_async(flow, gp.session)
+
+
+async def get_claim_value(
+    session_handle: str,
+    claim: SessionClaim[Any],
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionDoesNotExistError | GetClaimValueOkResult[Any]:
+    """``claim``'s value in the session's stored payload (``GetClaimValueOkResult``), or
+    ``SessionDoesNotExistError``."""
+    gp = gatepass or get_instance()
+    flow = claim_handles.get_claim_value(gp.session.functions, session_handle, claim, user_context or {})
+    return await run_async(flow, gp.session)
+
+
+async def remove_claim(
+    session_handle: str,
+    claim: SessionClaim[Any],
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> bool:
+    """Remove ``claim`` from the session's payload; ``False`` if the session does not exist."""
+    gp = gatepass or get_instance()
+    flow = claim_handles.remove_claim(gp.session.functions, session_handle, claim, user_context or {})
+    return await run_async(flow, gp.session)
+
+
+async def validate_claims_for_session_handle(
+    session_handle: str,
+    override_global_claim_validators: claim_handles.HandleOverride | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> SessionDoesNotExistError | ClaimsValidationResult:
+    """Run the global claim validators (or ``override_global_claim_validators(validators, session_information,
+    user_context)``'s) on a session by its handle, refetching stale claims and storing what changed; the
+    failures are in ``invalid_claims``."""
+    gp = gatepass or get_instance()
+    added = gp.session.get_claim_validators_added_by_other_recipes()
+    flow = claim_handles.validate_claims_for_session_handle(
+        gp.session.functions, added, session_handle, override_global_claim_validators, user_context or {}
+    )
+    return await run_async(flow, gp.session)
+
+
+async def validate_claims_in_jwt_payload(
+    tenant_id: str,
+    user_id: str,
+    jwt_payload: dict[str, Any],
+    override_global_claim_validators: claim_handles.PayloadOverride | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> ClaimsValidationResult:
+    """Run the global claim validators (or ``override_global_claim_validators(validators, user_id,
+    user_context)``'s) on a payload you verified yourself: no refetching, no core call."""
+    gp = gatepass or get_instance()
+    added = gp.session.get_claim_validators_added_by_other_recipes()
+    flow = claim_handles.validate_claims_in_jwt_payload(
+        gp.session.functions,
+        added,
+        tenant_id,
+        user_id,
+        jwt_payload,
+        override_global_claim_validators,
+        user_context or {},
+    )
     return await run_async(flow, gp.session)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gatepass.recipe.session import transport
-from gatepass.recipe.session.claim_flows import assert_claims
+from gatepass.recipe.session.claim_flows import assert_claims, build
+from gatepass.recipe.session.claims.base import SessionClaim
 from gatepass.recipe.session.errors import InvalidClaimsError, UnauthorisedError, error_for
 from gatepass.recipe.session.http_types import ResponseChanges
 from gatepass.recipe.session.state import AnyValidator, SessionInformation, SessionState
@@ -48,6 +49,12 @@ def _assert_claims(recipe: SessionRecipe, state: SessionState, validators: list[
     refusal = yield from assert_claims(recipe.functions, state, validators, {})
     if refusal is not None:
         raise InvalidClaimsError(refusal.failures)
+
+
+def _fetch_and_set(recipe: SessionRecipe, state: SessionState, claim: SessionClaim[Any]) -> Flow[None]:
+    payload = state.access_token_payload
+    update = yield from build(claim, state.user_id, state.user_id, state.tenant_id, payload, {})
+    yield from _regenerate(recipe, state, update)
 
 
 def _update_data(recipe: SessionRecipe, handle: str, data: dict[str, Any]) -> Flow[None]:
@@ -97,6 +104,9 @@ class _SessionView:
             "accessAndFrontTokenUpdated": self.state.access_token_updated,
         }
 
+    def _claim_value(self, claim: SessionClaim[Any]) -> Any:
+        return claim.get_value_from_payload(self.state.access_token_payload)
+
     @property
     def response_changes(self) -> ResponseChanges:
         """Cookies and headers this session needs on the response (applied by the framework adapters)."""
@@ -142,6 +152,22 @@ class SessionContainer(_SessionView):
         stale is fetched first and merged into the access token (one core call then, none otherwise)."""
         run_sync(_assert_claims(self.recipe, self.state, validators), self.recipe)
 
+    def fetch_and_set_claim(self, claim: SessionClaim[Any]) -> None:
+        """Fetch ``claim``'s value for this user and merge it into this session's access token."""
+        run_sync(_fetch_and_set(self.recipe, self.state, claim), self.recipe)
+
+    def set_claim_value(self, claim: SessionClaim[Any], value: Any) -> None:
+        """Merge ``value`` into this session's access token as ``claim``'s (fetched now)."""
+        self.merge_into_access_token_payload(claim.add_to_payload_({}, value))
+
+    def get_claim_value(self, claim: SessionClaim[Any]) -> Any:
+        """``claim``'s value in this session's access token, or ``None`` (no core call)."""
+        return self._claim_value(claim)
+
+    def remove_claim(self, claim: SessionClaim[Any]) -> None:
+        """Remove ``claim`` from this session's access token."""
+        self.merge_into_access_token_payload(claim.remove_from_payload_by_merge_({}))
+
     def get_faunadb_token(self) -> str:
         """The session's FaunaDB secret (FaunaDB integration only)."""
         return run_sync(_faunadb_token(self.recipe, self.state), self.recipe)
@@ -186,6 +212,22 @@ class AsyncSessionContainer(_SessionView):
         """Raise ``InvalidClaimsError`` if the session fails any of ``validators``; a claim they find missing or
         stale is fetched first and merged into the access token (one core call then, none otherwise)."""
         await run_async(_assert_claims(self.recipe, self.state, validators), self.recipe)
+
+    async def fetch_and_set_claim(self, claim: SessionClaim[Any]) -> None:
+        """Fetch ``claim``'s value for this user and merge it into this session's access token."""
+        await run_async(_fetch_and_set(self.recipe, self.state, claim), self.recipe)
+
+    async def set_claim_value(self, claim: SessionClaim[Any], value: Any) -> None:
+        """Merge ``value`` into this session's access token as ``claim``'s (fetched now)."""
+        await self.merge_into_access_token_payload(claim.add_to_payload_({}, value))
+
+    async def get_claim_value(self, claim: SessionClaim[Any]) -> Any:
+        """``claim``'s value in this session's access token, or ``None`` (no core call)."""
+        return self._claim_value(claim)
+
+    async def remove_claim(self, claim: SessionClaim[Any]) -> None:
+        """Remove ``claim`` from this session's access token."""
+        await self.merge_into_access_token_payload(claim.remove_from_payload_by_merge_({}))
 
     async def get_faunadb_token(self) -> str:
         """The session's FaunaDB secret (FaunaDB integration only)."""

@@ -9,7 +9,13 @@ validator = RolesClaim.validators.includes("admin")
 from __future__ import annotations
 
 from gatepass.recipe.session.claims.array import PrimitiveArrayClaim, PrimitiveArrayClaimValidators
-from gatepass.recipe.session.claims.base import ClaimValidationResult, SessionClaim, SessionClaimValidator
+from gatepass.recipe.session.claims.base import (
+    ClaimValidationResult,
+    GetClaimValueOkResult,
+    SessionClaim,
+    SessionClaimValidator,
+    SessionDoesNotExistError,
+)
 from gatepass.recipe.session.claims.primitive import (
     BooleanClaim,
     BooleanClaimValidators,
@@ -21,10 +27,12 @@ __all__ = [
     "BooleanClaim",
     "BooleanClaimValidators",
     "ClaimValidationResult",
+    "GetClaimValueOkResult",
     "PrimitiveArrayClaim",
     "PrimitiveArrayClaimValidators",
     "PrimitiveClaim",
     "PrimitiveClaimValidators",
     "SessionClaim",
     "SessionClaimValidator",
+    "SessionDoesNotExistError",
 ]

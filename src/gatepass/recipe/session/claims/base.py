@@ -39,6 +39,23 @@ class ClaimValidationResult:
         return f"ClaimValidationResult(is_valid={self.is_valid!r}, reason={self.reason!r})"
 
 
+class SessionDoesNotExistError:
+    """A result (upstream's name; not an exception): the session handle names no live session."""
+
+    def __repr__(self) -> str:
+        return "SessionDoesNotExistError()"
+
+
+class GetClaimValueOkResult(Generic[T]):
+    """``get_claim_value``'s result for a live session: ``value`` (``None`` when the payload has none)."""
+
+    def __init__(self, value: T | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"GetClaimValueOkResult(value={self.value!r})"
+
+
 class SessionClaim(ABC, Generic[T]):
     """A claim: ``key`` in the payload, and ``fetch_value(user_id, recipe_user_id, tenant_id, current_payload,
     user_context)`` giving its current value (``None``: nothing to add). ``fetch_value`` may be ``async``."""
