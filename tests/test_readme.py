@@ -75,3 +75,41 @@ def test_quick_start_scripts_exist_and_are_executable() -> None:
         path = root / script
         assert path.exists() and path.stat().st_mode & 0o111, script
     assert "scripts/test" in (root / ".ci/run").read_text()
+
+
+async def test_the_claims_example_does_what_the_readme_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Session claims sample, driven over ASGI: the permission check refuses with upstream's 403 body until
+    ``/promote`` fetches the new values into the session's access token."""
+    import httpx
+
+    import tests.sdk.django_app  # noqa: F401
+    from gatepass.recipe.instance import reset
+
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "readme"}
+    reset_sdk()
+    try:
+        samples = _blocks("python")
+        last = next(i for i, sample in enumerate(samples) if "RolesClaim" in sample)
+        for sample in samples[: last + 1]:  # the SDK's samples, up to the claims one (later ones set up other apps)
+            exec(compile(sample, "README.md", "exec"), namespace)
+        transport = httpx.ASGITransport(app=namespace["app"])  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as client:
+            access = (await client.post("/login")).headers["st-access-token"]
+            bearer = {"Authorization": f"Bearer {access}"}
+            refused = await client.delete("/posts/7", headers=bearer)
+            assert refused.status_code == 403, refused.text
+            errors = refused.json()["claimValidationErrors"]
+            assert [e["id"] for e in errors] == ["st-role", "st-perm"]
+            assert errors[1]["reason"] == {
+                "message": "wrong value",
+                "expectedToInclude": "posts:delete",
+                "actualValue": ["posts:read"],
+            }
+            promoted = await client.post("/promote", headers=bearer)
+            assert promoted.json() == {"roles": ["reader", "editor"]}
+            bearer = {"Authorization": f"Bearer {promoted.headers['st-access-token']}"}
+            assert (await client.delete("/posts/7", headers=bearer)).json() == {"deleted": "7"}
+    finally:
+        reset_sdk()
+        reset()
