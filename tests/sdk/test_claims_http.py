@@ -274,3 +274,24 @@ def test_an_async_fetch_value_is_refused_by_the_sync_api(tmp_path: Path) -> None
             session.fetch_and_set_claim(PrimitiveArrayClaim("st-role", fetch))
     finally:
         gp.close()
+
+
+async def test_get_session_without_request_response_checks_the_claims_and_takes_an_override(
+    site: Site,
+) -> None:
+    from gatepass.recipe.session.errors import InvalidClaimsError
+    from gatepass.recipe.session.framework.fastapi import verify_session as fastapi_verify_session
+    from gatepass.recipe.session.framework.starlette import verify_session as starlette_verify_session
+
+    assert fastapi_verify_session is starlette_verify_session  # where supertokens-python users look for it
+    handle, access, _ = site.login("ada")
+    assert (await site.run("get_session_without_request_response", access)).get_handle() == handle
+    admin = _admin(site.roles)
+    with pytest.raises(InvalidClaimsError) as refused:
+        await site.run("get_session_without_request_response", access, override_global_claim_validators=admin)
+    assert [failure.id for failure in refused.value.errors] == ["st-role"]
+    site.world.roles["ada"] = ["admin"]
+    site.world.clock.advance(MAX_AGE_S * 1000 + 1)
+    session = await site.run("get_session_without_request_response", access, override_global_claim_validators=admin)
+    tokens = session.get_all_session_tokens_dangerously()
+    assert tokens["accessAndFrontTokenUpdated"] is True and _payload(tokens["accessToken"])["st-role"]["v"] == ["admin"]

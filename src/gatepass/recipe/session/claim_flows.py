@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from gatepass.recipe.session.claims.base import ClaimValidationResult, SessionClaim
-from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResult, InvalidClaims
+from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResult, InvalidClaims, Refusal
 from gatepass.recipe.session.signatures import GetGlobalClaimValidators, RegenerateAccessToken, ValidateClaims
 from gatepass.recipe.session.state import AnyValidator, ClaimValidator, SessionState
 from gatepass.recipe.session.steps import Blocking, Flow, resolved
@@ -191,3 +191,19 @@ def check_session(
     """``get_session``'s claim step: the required validators, asserted."""
     validators = yield from required_validators(functions, added, state, override, user_context)
     return (yield from assert_claims(functions, state, validators, user_context))
+
+
+def checked(
+    functions: ClaimFunctions,
+    added: list[AnyValidator],
+    verification: Flow[SessionState | Refusal | None],
+    override: Override | None,
+    user_context: dict[str, Any],
+) -> Flow[SessionState | Refusal | None]:
+    """``verification``'s session, then its claims (what ``get_session_without_request_response`` runs, as
+    upstream does: the recipe function verifies, the public function checks the claims)."""
+    state = yield from verification
+    if not isinstance(state, SessionState):
+        return state
+    refusal = yield from check_session(functions, added, state, override, user_context)
+    return refusal or state

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatepass.recipe.instance import Gatepass, get_instance
-from gatepass.recipe.session import claim_handles, transport
+from gatepass.recipe.session import claim_flows, claim_handles, transport
 from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionClaim, SessionDoesNotExistError
 from gatepass.recipe.session.container import SessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
@@ -105,19 +105,26 @@ def get_session_without_request_response(
     anti_csrf_check: bool = False,
     session_required: bool = True,
     check_database: bool = False,
+    override_global_claim_validators: claim_flows.Override | None = None,
+    user_context: dict[str, Any] | None = None,
     *,
     gatepass: Gatepass | None = None,
 ) -> SessionContainer | None:
-    """The session ``access_token`` stands for, verified without a request (global claim validators are not
-    run); ``None`` when ``session_required`` is false and the token is empty or not an access token. A
+    """The session ``access_token`` stands for, verified without a request, its claims checked as in
+    ``get_session`` (a refetched claim re-signs the session's token: ``get_all_session_tokens_dangerously``
+    gives it); ``None`` when ``session_required`` is false and the token is empty or not an access token. A
     refusal is raised as in ``get_session``."""
     gp = gatepass or get_instance()
-    flow = gp.session.functions.get_session_without_request(
+    verification = gp.session.functions.get_session_without_request(
         access_token=access_token,
         anti_csrf_token=anti_csrf_token,
         anti_csrf_check=anti_csrf_check,
         session_required=session_required,
         check_database=check_database,
+    )
+    added = gp.session.get_claim_validators_added_by_other_recipes()
+    flow = claim_flows.checked(
+        gp.session.functions, added, verification, override_global_claim_validators, user_context or {}
     )
     state = run_sync(raising(flow), gp.session)
     return None if state is None else SessionContainer(gp.session, state)
