@@ -13,7 +13,7 @@ HTTP. The same routes in both (the Flask app uses the SDK's sync API and ``synci
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,18 +42,23 @@ from tests.helpers import free_port, serve_in_thread
 
 
 def init_official_sdk(
-    framework: str, connection_uri: str, api_domain: str, fauna: FaunaClient, **fauna_options: Any
+    framework: str,
+    connection_uri: str,
+    api_domain: str,
+    fauna: FaunaClient,
+    wrap: Callable[[Any], Any] | None = None,
+    **fauna_options: Any,
 ) -> None:
-    """``supertokens_python.init`` with the session recipe and the FaunaDB override: the three lines of README."""
+    """``supertokens_python.init`` with the session recipe and the FaunaDB override: the three lines of README
+    (``wrap``: an app's own override, installed around ours)."""
+    api_key = fauna_options.pop("api_key")
+    fauna_override = override_functions(fauna, "users", **fauna_options)
+    functions = fauna_override if wrap is None else lambda original: wrap(fauna_override(original))
     init(
         app_info=InputAppInfo(app_name="fauna-plugin", api_domain=api_domain, website_domain=api_domain),
-        supertokens_config=SupertokensConfig(connection_uri=connection_uri, api_key=fauna_options.pop("api_key")),
+        supertokens_config=SupertokensConfig(connection_uri=connection_uri, api_key=api_key),
         framework=framework,
-        recipe_list=[
-            session.init(
-                override=session.InputOverrideConfig(functions=override_functions(fauna, "users", **fauna_options))
-            )
-        ],
+        recipe_list=[session.init(override=session.InputOverrideConfig(functions=functions))],
         mode="asgi" if framework == "fastapi" else "wsgi",
         telemetry=False,
     )
@@ -181,11 +186,16 @@ def serve_wsgi(app: Any, port: int) -> Iterator[str]:
 
 @contextmanager
 def serve_official_app(
-    framework: str, connection_uri: str, fauna: FaunaClient, fauna_url: str, **fauna_options: Any
+    framework: str,
+    connection_uri: str,
+    fauna: FaunaClient,
+    fauna_url: str,
+    wrap: Callable[[Any], Any] | None = None,
+    **fauna_options: Any,
 ) -> Iterator[str]:
     """Init the official SDK for ``framework`` ("fastapi" or "flask") and serve its app; yields the base URL."""
     port = free_port()
-    init_official_sdk(framework, connection_uri, f"http://127.0.0.1:{port}", fauna, **fauna_options)
+    init_official_sdk(framework, connection_uri, f"http://127.0.0.1:{port}", fauna, wrap, **fauna_options)
     if framework == "fastapi":
         with serve_in_thread(fastapi_app(fauna_url), port) as base:
             yield base

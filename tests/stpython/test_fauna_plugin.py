@@ -136,7 +136,7 @@ def launch(request: pytest.FixtureRequest, core: CoreProcess, world: FaunaWorld)
     """Start the official SDK's app for this framework (once per test: the SDK is a singleton)."""
     with ExitStack() as stack:
 
-        def start(frontend: bool = False, access_token_validity: int | None = None) -> Site:
+        def start(frontend: bool = False, access_token_validity: int | None = None, wrap: Any = None) -> Site:
             config = {} if access_token_validity is None else {"access_token_validity": access_token_validity}
             core_app = new_app(core, config)
             client = CountingClient(
@@ -149,6 +149,7 @@ def launch(request: pytest.FixtureRequest, core: CoreProcess, world: FaunaWorld)
                     core_app,
                     client,
                     world.fauna.url,
+                    wrap,
                     api_key=API_KEY,
                     access_faunadb_token_from_frontend=frontend,
                     faunadb_token_time_lag_ms=LAG_MS,
@@ -193,7 +194,8 @@ def test_refresh_rotates_the_token_and_the_old_one_is_refused(launch: Launch, fr
 def test_one_fauna_query_per_login_refresh_and_revocation_and_none_to_read_the_token(launch: Launch) -> None:
     site = launch()
     user = _user(site.world)
-    site.login(user)  # the first login of the process also checks the set-up (one more query)
+    site.login(user)
+    assert site.client.queries == 2, "the first login of the process also checks the set-up"
     before = site.client.queries
     handle, tokens = site.login(user)
     assert site.client.queries - before == 1
@@ -298,3 +300,81 @@ def test_fauna_down_at_refresh_never_strands_the_session(launch: Launch) -> None
     site.assert_live(handle, tokens)  # minted again on the next get_faunadb_token, the access token updated
     assert site.world.refuses(old), "the token the failed refresh could not delete is deleted with the new mint"
     assert site.get("/notes", tokens).status_code == 200
+
+
+def test_a_user_id_that_names_no_document_is_refused_before_any_session_exists(launch: Launch) -> None:
+    site = launch()
+    response = site.http.post("/login", json={"userId": "not-a-number"}, headers={"st-auth-mode": "header"})
+    assert response.status_code == 500 and response.json()["code"] == "faunadb_refused"
+    assert "not a FaunaDB document id" in response.json()["message"]
+    assert site.client.queries == 0, "refused before the set-up check, let alone a mint"
+    core = httpx.get(
+        site.core_app + "/recipe/session/user",
+        params={"userId": "not-a-number"},
+        headers={"api-key": API_KEY, "cdi-version": "5.4"},
+    )
+    assert core.json()["sessionHandles"] == []
+
+
+class FailingStore:
+    """An app's own override around ours whose ``regenerate_access_token`` fails while ``failing`` is set."""
+
+    failing = False
+
+    def __call__(self, functions: Any) -> Any:
+        original = functions.regenerate_access_token
+
+        async def regenerate_access_token(*args: Any, **kwargs: Any) -> Any:
+            if self.failing:
+                raise RuntimeError("the payload could not be stored")
+            return await original(*args, **kwargs)
+
+        functions.regenerate_access_token = regenerate_access_token
+        return functions
+
+
+def test_a_token_that_cannot_be_stored_at_login_is_deleted_with_its_session(launch: Launch) -> None:
+    store = FailingStore()
+    site = launch(wrap=store)
+    alice = _user(site.world)
+    site.login(alice)  # the set-up check has run
+    store.failing = True
+    response = site.http.post("/login", json={"userId": alice.id()}, headers={"st-auth-mode": "header"})
+    assert response.status_code == 500
+    store.failing = False
+    assert len(site.handles_of(alice)) == 1, "the session whose token could not be stored was revoked"
+    live = site.world.admin.query(q.paginate(q.match(q.index("tokens_by_instance"), alice)))["data"]
+    assert len(live) == 1, "and the token minted for it was deleted"
+
+
+async def test_user_context_reaches_the_sdk_calls_and_the_sessions_without_a_request_work(launch: Launch) -> None:
+    from supertokens_python.recipe.session import asyncio as st_async
+    from supertokens_python.types import RecipeUserId
+
+    seen: list[Any] = []
+
+    def record(functions: Any) -> Any:
+        for name in ("regenerate_access_token", "get_session_information"):
+            original = getattr(functions, name)
+
+            async def recorded(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+                seen.append(kwargs.get("user_context", args[-1] if args else None))
+                return await __original(*args, **kwargs)
+
+            setattr(functions, name, recorded)
+        return functions
+
+    site = launch(wrap=record)
+    alice = _user(site.world)
+    context = {"trace": "t-1"}
+    session = await st_async.create_new_session_without_request_response(
+        "public", RecipeUserId(alice.id()), user_context=context
+    )
+    first = session.get_access_token_payload()[FAUNADB_SEALED_TOKEN_KEY]
+    assert seen and all(ctx is context for ctx in seen), "every SDK call of the override got the caller's context"
+    refresh = session.get_all_session_tokens_dangerously()["refreshToken"]
+    assert isinstance(refresh, str)
+    refreshed = await st_async.refresh_session_without_request_response(refresh, user_context=context)
+    assert refreshed.get_access_token_payload()[FAUNADB_SEALED_TOKEN_KEY] != first
+    tokens = site.world.tokens_of_session(session.get_handle())
+    assert len(tokens) == 1 and tokens[0]["ref"].id() == refreshed.get_access_token_payload()[FAUNADB_TOKEN_REF_KEY]
