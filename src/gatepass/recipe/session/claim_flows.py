@@ -140,6 +140,26 @@ def validate_claims(
 Override = Callable[[list[AnyValidator], SessionState], list[AnyValidator]]
 
 
+def global_validators(
+    functions: ClaimFunctions,
+    added: list[AnyValidator],
+    tenant_id: str,
+    user_id: str,
+    recipe_user_id: str,
+    user_context: dict[str, Any],
+) -> Flow[list[AnyValidator]]:
+    """The recipe's global validators for this user (by default, ``added``: those other recipes and
+    ``session.init(claim_validators=...)`` added)."""
+    validators = yield from functions.get_global_claim_validators(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        recipe_user_id=recipe_user_id,
+        claim_validators_added_by_other_recipes=list(added),
+        user_context=user_context,
+    )
+    return list(validators)
+
+
 def required_validators(
     functions: ClaimFunctions,
     added: list[AnyValidator],
@@ -147,15 +167,9 @@ def required_validators(
     override: Override | None,
     user_context: dict[str, Any],
 ) -> Flow[list[AnyValidator]]:
-    """The validators a ``get_session`` runs: the recipe's global ones (by default, ``added``: those other recipes
-    and ``session.init(claim_validators=...)`` added), or the call's override of them."""
-    validators = yield from functions.get_global_claim_validators(
-        tenant_id=state.tenant_id,
-        user_id=state.user_id,
-        recipe_user_id=state.user_id,
-        claim_validators_added_by_other_recipes=list(added),
-        user_context=user_context,
-    )
+    """The validators a ``get_session`` runs: the global ones, or the call's override of them."""
+    user = state.user_id
+    validators = yield from global_validators(functions, added, state.tenant_id, user, user, user_context)
     if override is not None:
         validators = yield from resolved(override(list(validators), state))
     return list(validators)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gatepass.recipe.session.claim_flows import build, validate_claims_in_payload
+from gatepass.recipe.session.claim_flows import build, global_validators, validate_claims_in_payload
 from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionClaim, SessionDoesNotExistError
 from gatepass.recipe.session.outcomes import ClaimsValidationResult
 from gatepass.recipe.session.recipe import RecipeInterface
@@ -70,13 +70,8 @@ def validate_claims_for_session_handle(
     info = yield from functions.get_session_information(session_handle=session_handle)
     if info is None:
         return SessionDoesNotExistError()
-    validators = yield from functions.get_global_claim_validators(
-        tenant_id=info.tenant_id,
-        user_id=info.user_id,
-        recipe_user_id=info.recipe_user_id,
-        claim_validators_added_by_other_recipes=list(added),
-        user_context=user_context,
-    )
+    ids = info.tenant_id, info.user_id, info.recipe_user_id
+    validators = yield from global_validators(functions, added, *ids, user_context)
     if override is not None:
         validators = yield from resolved(override(list(validators), info, user_context))
     payload = {**info.custom_claims_in_access_token_payload, "tId": info.tenant_id}  # fetch for the session's tenant
@@ -105,13 +100,7 @@ def validate_claims_in_jwt_payload(
 ) -> Flow[ClaimsValidationResult]:
     """Validate a payload you verified yourself (no refetching, no core call): the global validators for this
     user, or the ``override`` of them (called with the validators, the user id and ``user_context``)."""
-    validators = yield from functions.get_global_claim_validators(
-        tenant_id=tenant_id,
-        user_id=user_id,
-        recipe_user_id=user_id,
-        claim_validators_added_by_other_recipes=list(added),
-        user_context=user_context,
-    )
+    validators = yield from global_validators(functions, added, tenant_id, user_id, user_id, user_context)
     if override is not None:
         validators = yield from resolved(override(list(validators), user_id, user_context))
     failures = yield from validate_claims_in_payload(list(validators), jwt_payload, user_context)

@@ -12,8 +12,8 @@ from gatepass.recipe.session.claims.base import (
     ClaimValidationResult,
     Clock,
     FetchValue,
-    SessionClaim,
     SessionClaimValidator,
+    StoredValueClaim,
     same_json,
     stored,
 )
@@ -117,7 +117,7 @@ class PrimitiveArrayClaimValidators:
         return self._validator(val, EXCLUDE, max_age_in_seconds, id_)
 
 
-class PrimitiveArrayClaim(SessionClaim[list[Any]]):
+class PrimitiveArrayClaim(StoredValueClaim[list[Any]]):
     """A claim holding a list of JSON primitives."""
 
     def __init__(
@@ -131,37 +131,9 @@ class PrimitiveArrayClaim(SessionClaim[list[Any]]):
         super().__init__(key, fetch_value, clock=clock)
         self.validators = PrimitiveArrayClaimValidators(self, default_max_age_in_sec)
 
-    def add_to_payload_(
-        self, payload: dict[str, Any], value: list[Any], user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``payload[key] = {"v": value, "t": now}``."""
-        payload[self.key] = {"v": value, "t": self.clock()}
-        return payload
-
-    def remove_from_payload_by_merge_(
-        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``payload[key] = None``."""
-        payload[self.key] = None
-        return payload
-
-    def remove_from_payload(
-        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``del payload[key]`` (nothing to do if it is absent)."""
-        payload.pop(self.key, None)
-        return payload
-
     def get_value_from_payload(
         self, payload: Mapping[str, Any], user_context: dict[str, Any] | None = None
     ) -> list[Any] | None:
         """The stored list, or ``None`` (also when what is stored is no list)."""
         value, _ = stored(payload, self.key)
         return value if isinstance(value, list) else None
-
-    def get_last_refetch_time(
-        self, payload: Mapping[str, Any], user_context: dict[str, Any] | None = None
-    ) -> int | None:
-        """When the stored list was fetched (epoch ms), or ``None``."""
-        _, fetched_at = stored(payload, self.key)
-        return fetched_at

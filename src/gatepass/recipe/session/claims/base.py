@@ -114,6 +114,39 @@ class SessionClaim(ABC, Generic[T]):
         return self.update_for(value, context)
 
 
+class StoredValueClaim(SessionClaim[T]):
+    """A claim stored as upstream's primitive and array claims store theirs: ``{"v": value, "t": fetched at}``
+    under its key (subclasses say what a valid value is, in ``get_value_from_payload``)."""
+
+    def add_to_payload_(
+        self, payload: dict[str, Any], value: T, user_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``payload[key] = {"v": value, "t": now}``."""
+        payload[self.key] = {"v": value, "t": self.clock()}
+        return payload
+
+    def remove_from_payload_by_merge_(
+        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``payload[key] = None``."""
+        payload[self.key] = None
+        return payload
+
+    def remove_from_payload(
+        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``del payload[key]`` (nothing to do if it is absent)."""
+        payload.pop(self.key, None)
+        return payload
+
+    def get_last_refetch_time(
+        self, payload: Mapping[str, Any], user_context: dict[str, Any] | None = None
+    ) -> int | None:
+        """When the stored value was fetched (epoch ms), or ``None``."""
+        _, fetched_at = stored(payload, self.key)
+        return fetched_at
+
+
 class SessionClaimValidator(ABC):
     """A check on the access-token payload, sent to the frontend as ``id`` when it fails; ``claim`` is the claim it
     reads, if any (its value is fetched again first when ``should_refetch`` says so)."""

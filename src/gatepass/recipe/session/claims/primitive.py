@@ -11,8 +11,8 @@ from gatepass.recipe.session.claims.base import (
     ClaimValidationResult,
     Clock,
     FetchValue,
-    SessionClaim,
     SessionClaimValidator,
+    StoredValueClaim,
     same_json,
     stored,
 )
@@ -80,7 +80,7 @@ class PrimitiveClaimValidators:
         return HasValueSCV(id_ or self.claim.key, self.claim, val, max_age)
 
 
-class PrimitiveClaim(SessionClaim[P]):
+class PrimitiveClaim(StoredValueClaim[P]):
     """A claim holding one JSON primitive (string, number, boolean)."""
 
     def __init__(
@@ -94,40 +94,12 @@ class PrimitiveClaim(SessionClaim[P]):
         super().__init__(key, fetch_value, clock=clock)
         self.validators = PrimitiveClaimValidators(self, default_max_age_in_sec)
 
-    def add_to_payload_(
-        self, payload: dict[str, Any], value: P, user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``payload[key] = {"v": value, "t": now}``."""
-        payload[self.key] = {"v": value, "t": self.clock()}
-        return payload
-
-    def remove_from_payload_by_merge_(
-        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``payload[key] = None``."""
-        payload[self.key] = None
-        return payload
-
-    def remove_from_payload(
-        self, payload: dict[str, Any], user_context: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``del payload[key]`` (nothing to do if it is absent)."""
-        payload.pop(self.key, None)
-        return payload
-
     def get_value_from_payload(
         self, payload: Mapping[str, Any], user_context: dict[str, Any] | None = None
     ) -> P | None:
         """The stored ``v``, or ``None``."""
         value, _ = stored(payload, self.key)
         return value  # type: ignore[no-any-return]
-
-    def get_last_refetch_time(
-        self, payload: Mapping[str, Any], user_context: dict[str, Any] | None = None
-    ) -> int | None:
-        """When the stored value was fetched (epoch ms), or ``None``."""
-        _, fetched_at = stored(payload, self.key)
-        return fetched_at
 
 
 class BooleanClaimValidators(PrimitiveClaimValidators):
