@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -222,3 +223,32 @@ async def test_tenant_sessions(core: CoreProcess) -> None:
     assert await get_all_session_handles_for_user("user-9", tenant_id="t1") == [session.get_handle()]
     assert await get_all_session_handles_for_user("user-9", tenant_id="public") == []
     assert await get_all_session_handles_for_user("user-9") == [session.get_handle()]
+
+
+@pytest.mark.parametrize("static_sessions", [False, True])
+async def test_jwts_signed_from_a_sessions_payload_verify_as_that_session(
+    core: CoreProcess, static_sessions: bool
+) -> None:
+    """What upstream's own SDK tests do: sign a session's payload with the JWT recipe (the validity given as a time
+    in milliseconds) and verify it as the session; the SDK's type checks still refuse ``stt`` 1 and a JWT whose key
+    is not of the kind the sessions use (static or dynamic)."""
+    from supertokens_python.recipe.jwt.interfaces import CreateJwtOkResult
+    from supertokens_python.recipe.session.asyncio import create_jwt
+
+    init_sdk(new_app(core), use_dynamic_access_token_signing_key=not static_sessions)
+    session = await create_new_session_without_request_response("public", RecipeUserId("u-1"), {"role": "r"}, {})
+    payload = {k: v for k, v in session.get_access_token_payload().items() if k not in ("iat", "exp")}
+    validity = int(time.time() * 1000) + 10_000
+    matching = await create_jwt(payload, validity, use_static_signing_key=static_sessions)
+    other = await create_jwt(payload, validity, use_static_signing_key=not static_sessions)
+    typed = await create_jwt({**payload, "stt": 1}, 60, use_static_signing_key=static_sessions)
+    assert isinstance(matching, CreateJwtOkResult) and isinstance(other, CreateJwtOkResult)
+    assert isinstance(typed, CreateJwtOkResult)
+    for check_database in (False, True):
+        verified = await get_session_without_request_response(matching.jwt, check_database=check_database)
+        assert verified is not None and verified.get_handle() == session.get_handle()
+        assert verified.get_access_token_payload()["role"] == "r"
+    with pytest.raises(TryRefreshTokenError, match="use_dynamic_access_token_signing_key"):
+        await get_session_without_request_response(other.jwt)
+    with pytest.raises(UnauthorisedError, match="Token parsing failed"):
+        await get_session_without_request_response(typed.jwt)

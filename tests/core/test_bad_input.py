@@ -68,6 +68,21 @@ def test_protected_claim_in_payload_is_400_and_writes_nothing(
     assert regen.status_code == 400
 
 
+def test_stt_in_a_custom_payload_is_taken_as_upstreams_core_takes_it_and_no_verifier_takes_the_token(
+    client: httpx.Client,
+) -> None:
+    created = client.post("/public/recipe/session", json={"userId": "u", "userDataInJWT": {"stt": 1}}).json()
+    assert created["status"] == "OK"
+    token = created["accessToken"]["token"]
+    info = client.get("/recipe/session", params={"sessionHandle": created["session"]["handle"]}).json()
+    assert info["userDataInJWT"] == {"stt": 1}
+    verify = {"accessToken": token, "doAntiCsrfCheck": False, "enableAntiCsrf": False, "checkDatabase": True}
+    assert client.post("/public/recipe/session/verify", json=verify).json()["status"] == "TRY_REFRESH_TOKEN"
+    zero = client.post("/public/recipe/session", json={"userId": "u", "userDataInJWT": {"stt": 0}}).json()
+    verify["accessToken"] = zero["accessToken"]["token"]
+    assert client.post("/public/recipe/session/verify", json=verify).json()["status"] == "OK"
+
+
 @pytest.mark.parametrize(
     "path,body",
     [

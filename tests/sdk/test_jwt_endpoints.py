@@ -5,6 +5,7 @@ real HTTP on every framework adapter (embedded and remote core), and ``create_jw
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -18,7 +19,9 @@ from gatepass.recipe.jwt import asyncio as jwt_async
 from gatepass.recipe.jwt import syncio as jwt_sync
 from gatepass.recipe.openid import asyncio as openid_async
 from gatepass.recipe.openid import syncio as openid_sync
+from gatepass.recipe.session import syncio as st_sync
 from gatepass.recipe.session.core_client import RemoteCore
+from gatepass.recipe.session.errors import TryRefreshTokenError, UnauthorisedError
 from gatepass.recipe.session.recipe import APIInterface, Overrides
 from tests.helpers import free_port
 from tests.sdk.conftest import SdkApp, build_gatepass, make_core, running_app
@@ -121,12 +124,53 @@ def test_create_jwt_sync_and_async_with_upstreams_issuers(
         gp.close()
 
 
-def test_create_jwt_refuses_what_would_pass_for_a_session_or_is_no_validity(tmp_path: Any) -> None:
+@pytest.mark.parametrize("mode", ["embedded", "remote"])
+def test_a_jwt_signed_from_a_sessions_payload_verifies_as_that_session_as_upstream(
+    mode: str, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """Upstream's core signs session-shaped payloads and its SDK verifies them as sessions (its own tests rely on
+    it); the type check stays: ``stt`` other than 0 is no session's token, and a dynamic key's JWT is refused where
+    sessions are signed with the static key."""
+    remote = request.getfixturevalue("remote_core") if mode == "remote" else None
+    gp = build_gatepass("fastapi", make_core(mode, remote, tmp_path))
+    try:
+        session = st_sync.create_new_session_without_request_response("public", "u-1", {"role": "r"}, gatepass=gp)
+        payload = {k: v for k, v in session.get_access_token_payload().items() if k not in ("iat", "exp")}
+        # upstream's tests pass a time in milliseconds as the validity: taken, as upstream's core takes it
+        signed = jwt_sync.create_jwt(payload, int(time.time() * 1000) + 10_000, False, gatepass=gp).jwt
+        for check_database in (False, True):
+            verified = st_sync.get_session_without_request_response(signed, check_database=check_database, gatepass=gp)
+            assert verified is not None and verified.get_handle() == session.get_handle()
+            assert verified.get_user_id() == "u-1" and verified.get_access_token_payload()["role"] == "r"
+        typed = jwt_sync.create_jwt({**payload, "stt": 1}, 60, gatepass=gp).jwt
+        with pytest.raises(TryRefreshTokenError):
+            st_sync.get_session_without_request_response(typed, gatepass=gp)
+        st_sync.revoke_session(session.get_handle(), gatepass=gp)
+        with pytest.raises(UnauthorisedError):
+            st_sync.get_session_without_request_response(signed, check_database=True, gatepass=gp)
+    finally:
+        gp.close()
+
+
+def test_a_session_signed_by_the_static_key_refuses_a_jwt_of_a_dynamic_key(tmp_path: Any) -> None:
+    gp = build_gatepass("fastapi", make_core("embedded", None, tmp_path), use_dynamic_access_token_signing_key=False)
+    try:
+        session = st_sync.create_new_session_without_request_response("public", "u-1", gatepass=gp)
+        payload = {k: v for k, v in session.get_access_token_payload().items() if k not in ("iat", "exp")}
+        dynamic = jwt_sync.create_jwt(payload, 60, use_static_signing_key=False, gatepass=gp).jwt
+        with pytest.raises(TryRefreshTokenError):
+            st_sync.get_session_without_request_response(dynamic, gatepass=gp)
+        static = jwt_sync.create_jwt(payload, 60, use_static_signing_key=True, gatepass=gp).jwt
+        verified = st_sync.get_session_without_request_response(static, gatepass=gp)
+        assert verified is not None and verified.get_handle() == session.get_handle()
+    finally:
+        gp.close()
+
+
+def test_create_jwt_refuses_what_is_no_validity_or_no_json(tmp_path: Any) -> None:
     gp = build_gatepass("fastapi", make_core("embedded", None, tmp_path))
     try:
-        with pytest.raises(CoreError, match="session claims"):
-            jwt_sync.create_jwt({"sessionHandle": "h", "refreshTokenHash1": "x"}, 60, gatepass=gp)
-        for validity in (0, -5, 10**12, 1.5, True):
+        for validity in (0, -5, 10**13, 1.5, True):
             with pytest.raises(ConfigurationError, match="validity_seconds"):
                 jwt_sync.create_jwt({}, validity, gatepass=gp)  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match="payload"):

@@ -180,7 +180,7 @@ def test_sec_05_unknown_crit_rejected(client: httpx.Client, runtime: CoreRuntime
         {"typ": None},
         {"version": "2"},
         {"version": 5},
-        {"version": None},
+        {"version": "x"},
     ],
 )
 def test_sec_06_only_session_access_tokens_accepted_header(
@@ -201,32 +201,39 @@ def test_sec_06_stt_must_be_absent_or_zero(client: httpx.Client, runtime: CoreRu
     _assert_rejected(client, _resign_with_server_key(runtime, token, header, payload))
 
 
-def test_sec_06_jwt_recipe_token_is_not_an_access_token(client: httpx.Client) -> None:
-    create_session(client)
-    session_like = {"sub": "u", "sessionHandle": "h", "refreshTokenHash1": "x"}
-    refused = client.post(
-        "/recipe/jwt",
-        json={
-            "payload": session_like,
-            "validity": 60,
-            "useStaticSigningKey": True,
-            "algorithm": "RS256",
-            "jwksDomain": "d",
-        },
+def _signed_by_the_jwt_recipe(client: httpx.Client, payload: dict[str, Any], static: bool) -> str:
+    body = {"payload": payload, "validity": 60, "useStaticSigningKey": static, "algorithm": "RS256", "jwksDomain": "d"}
+    created = client.post("/recipe/jwt", json=body).json()
+    assert created["status"] == "OK", created
+    return str(created["jwt"])
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_sec_06_a_jwt_recipe_token_passes_only_as_the_session_whose_payload_it_carries(
+    client: httpx.Client, static: bool
+) -> None:
+    """Upstream's core signs session-shaped payloads and its SDKs verify the result as that session (their tests
+    rely on it; the README says so). Only such a token passes: the JWT recipe's other tokens, a partial session
+    shape, a session that does not exist (with checkDatabase) and ``stt`` 1 all fail."""
+    created = create_session(client, useDynamicSigningKey=not static)
+    _, session_payload = segments(created["accessToken"]["token"])
+    shaped = {k: v for k, v in session_payload.items() if k not in ("iat", "exp")}
+    token = _signed_by_the_jwt_recipe(client, shaped, static)
+    header, _ = segments(token)
+    assert "version" not in header  # as upstream's JWT recipe: read as the latest version
+    result = verify(client, token, checkDatabase=True)
+    assert result["status"] == "OK" and result["session"]["handle"] == created["session"]["handle"], result
+    for refused in (
+        {"sub": "u"},
+        {"sub": "u", "sessionHandle": "h", "refreshTokenHash1": "x"},
+        {**shaped, "stt": 1},
+        {k: v for k, v in shaped.items() if k != "rsub"},
+    ):
+        _assert_rejected(client, _signed_by_the_jwt_recipe(client, refused, static))
+    unknown = verify(
+        client, _signed_by_the_jwt_recipe(client, {**shaped, "sessionHandle": "nope"}, static), checkDatabase=True
     )
-    assert refused.status_code == 400
-    created = client.post(
-        "/recipe/jwt",
-        json={
-            "payload": {"sub": "u"},
-            "validity": 60,
-            "useStaticSigningKey": True,
-            "algorithm": "RS256",
-            "jwksDomain": "d",
-        },
-    ).json()
-    assert created["status"] == "OK"
-    _assert_rejected(client, created["jwt"])
+    assert unknown["status"] == "UNAUTHORISED", unknown
 
 
 # 7 ---------------------------------------------------------------------------------------------------------------
@@ -455,13 +462,14 @@ def test_sec_16_refresh_tokens_opaque_random_and_stored_hashed(
     client: httpx.Client, runtime: CoreRuntime, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    tokens = [create_session(client, "u16")["refreshToken"]["token"] for _ in range(20)]
+    user = "user-sixteen-opaque"  # long enough that random base64 never spells it (u16 did, 1 run in 300)
+    tokens = [create_session(client, user)["refreshToken"]["token"] for _ in range(20)]
     assert len(set(tokens)) == 20
     for token in tokens:
-        assert token.startswith("gp1.") and "u16" not in token
+        assert token.startswith("gp1.") and user not in token
         raw = base64.urlsafe_b64decode(token[4:] + "==")
         assert len(raw) >= 12 + 16 + 16  # iv, tag and at least 128 bits of ciphertext
-    handles = client.get("/recipe/session/user", params={"userId": "u16"}).json()["sessionHandles"]
+    handles = client.get("/recipe/session/user", params={"userId": user}).json()["sessionHandles"]
     with runtime.storage.read() as tx:
         rows = [tx.get_session("public", h, clock()) for h in handles]
     stored = json.dumps([r.__dict__ for r in rows if r])

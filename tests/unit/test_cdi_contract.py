@@ -762,6 +762,9 @@ def test_malformed_replies_are_core_errors(
 
 
 # bad request bodies: today's 400s -----------------------------------------------------------------------------------
+_VALIDITY_RANGE = "Field name 'validity' must be between 1 and 4503599627370 seconds"
+
+
 def _invalid(name: str) -> str:
     return f"Field name '{name}' is invalid in JSON input"
 
@@ -817,9 +820,10 @@ BAD_REQUESTS: list[tuple[type[Any], dict[str, Any], dict[str, str], str]] = [
         CreateJwt,
         {**JWT_BODY, "payload": {"sessionHandle": "h", "rsub": "x", "sub": "ok"}, "jwksDomain": 1},
         {},
-        "The JWT payload must not contain session claims: rsub, sessionHandle",
+        _invalid("jwksDomain"),  # a session-shaped payload is taken, as upstream's core takes it
     ),
-    (CreateJwt, {**JWT_BODY, "validity": 0.5}, {}, "Field name 'validity' must be between 1 and 3153600000 seconds"),
+    (CreateJwt, {**JWT_BODY, "validity": 0.5}, {}, _VALIDITY_RANGE),
+    (CreateJwt, {**JWT_BODY, "validity": 4503599627371}, {}, _VALIDITY_RANGE),
     (CreateJwt, {**JWT_BODY, "validity": True}, {}, _invalid("validity")),
     (CreateJwt, {**JWT_BODY, "useStaticSigningKey": "yes", "jwksDomain": 1}, {}, _invalid("useStaticSigningKey")),
     (CreateJwt, {**JWT_BODY, "jwksDomain": None}, {}, _invalid("jwksDomain")),
@@ -843,7 +847,7 @@ REQUEST_TYPES = sorted(set(cdi.REQUESTS.values()), key=lambda cls: cls.__name__)
 FROM_WIRE_MESSAGE = re.compile(
     r"Field name '\w+' (is invalid in JSON input|is missing in GET request|must be true or false"
     r"|is invalid: at most \d+ handles|must be between 1 and \d+ seconds)"
-    r"|Exactly one of 'userId' or 'sessionHandles' must be given|The JWT payload must not contain session claims: .+"
+    r"|Exactly one of 'userId' or 'sessionHandles' must be given"
 )
 
 

@@ -11,8 +11,8 @@ from gatepass.tokens.encoding import compact_json
 
 
 def check_access_token_payload(payload: dict[str, Any]) -> None:
-    """A custom access-token payload: no protected claims, and storable."""
-    clashes = access_token.protected_claims_in(payload)
+    """A custom access-token payload: none of the claims minting sets, and storable."""
+    clashes = access_token.generated_claims_in(payload)
     if clashes:
         raise BadRequest(f"The access token payload contains protected claims: {', '.join(clashes)}")
     check_storable(payload, "userDataInJWT")

@@ -38,7 +38,6 @@ from gatepass.protocol.cdi_base import (
 )
 from gatepass.protocol.cdi_platform import (
     JWT_ALGORITHM,
-    JWT_RESERVED_CLAIMS,
     MAX_JWT_VALIDITY_S,
     ApiVersion,
     CreateJwt,
@@ -118,7 +117,6 @@ REQUESTS: Mapping[tuple[HttpMethod, str], type[CdiRequest[CdiReply]]] = {
 
 __all__ = [
     "JWT_ALGORITHM",
-    "JWT_RESERVED_CLAIMS",
     "MAX_HANDLES_PER_REVOKE",
     "MAX_JWT_VALIDITY_S",
     "NO_SESSION_MESSAGE",

@@ -25,11 +25,11 @@ from gatepass.protocol.cdi_replies import (
     UnsupportedAlgorithm,
 )
 from gatepass.protocol.cdi_session import Outcomes, read_outcome
-from gatepass.tokens.access_token import PROTECTED_CLAIMS
+from gatepass.tokens.access_token import MAX_TIME_CLAIM
 
 JWT_ALGORITHM = "RS256"
-JWT_RESERVED_CLAIMS = PROTECTED_CLAIMS - {"sub", "iat", "exp"}  # a JWT with these could pass for a session's token
-MAX_JWT_VALIDITY_S = 100 * 365 * 24 * 3600  # a century: any more is a mistake, and exp must stay a sane integer
+# Upstream takes any positive validity (its SDK's tests pass a time in milliseconds); the bound keeps exp exact.
+MAX_JWT_VALIDITY_S = MAX_TIME_CLAIM // 2
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,9 @@ class CreateJwt(CdiRequest[JwtReply]):
         algorithm = body.text("algorithm")
         if algorithm.upper() != JWT_ALGORITHM:
             return UnsupportedAlgorithm()
+        # A payload shaped like a session's signs a token the SDKs verify as that session, as upstream's core does
+        # (its SDKs' tests rely on it): only the API key's holder, who can create sessions anyway, can ask for one.
         payload = body.mapping("payload")
-        reserved = sorted(JWT_RESERVED_CLAIMS.intersection(payload))
-        if reserved:
-            raise BadRequest(f"The JWT payload must not contain session claims: {', '.join(reserved)}")
         validity = body.number("validity")
         if not 1 <= validity <= MAX_JWT_VALIDITY_S:
             raise BadRequest(f"Field name 'validity' must be between 1 and {MAX_JWT_VALIDITY_S} seconds")

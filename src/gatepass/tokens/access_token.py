@@ -27,7 +27,9 @@ from gatepass.untrusted import is_ascii_digits
 
 MAX_TOKEN_BYTES = 8 * 1024
 TOKEN_VERSION = "5"
-MAX_TIME_CLAIM = 253402300799  # 9999-12-31T23:59:59Z
+# Upstream's JWT recipe accepts any positive validity and its SDK verifies what it signs (its own tests sign
+# session-shaped JWTs valid for ~1.8e12 s). The bound keeps times exact in milliseconds as a JavaScript number.
+MAX_TIME_CLAIM = 2**53 // 1000
 
 PROTECTED_CLAIMS = frozenset(
     {
@@ -43,6 +45,10 @@ PROTECTED_CLAIMS = frozenset(
         "stt",
     }
 )
+# What minting sets: the core refuses these in a session's custom payload, as upstream's core does. ``stt`` is
+# protected only by the SDKs (they drop it from payloads they are given): a session stored with ``stt`` other than
+# 0 gets tokens that no verifier takes for a session's, which harms only the app that asked for it.
+GENERATED_CLAIMS = PROTECTED_CLAIMS - {"stt"}
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,9 @@ class ParsedToken:
     signature: bytes = field(repr=False)
 
 
-def protected_claims_in(custom: Mapping[str, Any]) -> list[str]:
-    """The protected claims among ``custom``'s keys, sorted."""
-    return sorted(PROTECTED_CLAIMS.intersection(custom))
+def generated_claims_in(custom: Mapping[str, Any]) -> list[str]:
+    """The claims minting sets (``GENERATED_CLAIMS``) among ``custom``'s keys, sorted."""
+    return sorted(GENERATED_CLAIMS.intersection(custom))
 
 
 def custom_claims_of(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +107,7 @@ def custom_claims_of(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> str:
-    """Sign a v5 access token. ``custom`` must not contain protected claims (callers validate input)."""
+    """Sign a v5 access token. ``custom`` must not contain generated claims (callers validate input)."""
     payload: dict[str, Any] = dict(custom)
     payload.update(
         {
@@ -140,7 +146,8 @@ def parse(token: str) -> ParsedToken | Rejected:
 def _header_problem(header: Mapping[str, Any]) -> str | None:
     if header.get("typ") != "JWT":
         return "wrong token type"
-    version = header.get("version")
+    # No version: a JWT the JWT recipe signed, read as the latest version (as upstream's core and SDKs do).
+    version = header.get("version", TOKEN_VERSION)
     if not isinstance(version, str) or not is_ascii_digits(version) or int(version) < 3:
         return "unsupported token version"
     if "crit" in header:
