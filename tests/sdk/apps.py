@@ -226,6 +226,16 @@ def serve(framework: str, gp: Gatepass) -> Iterator[str]:
     elif framework == "flask":
         with serve_wsgi(flask_app(gp)) as url:
             yield url
+    elif framework == "litestar":
+        from tests.sdk.litestar_app import litestar_app
+
+        with serve_in_thread(litestar_app(gp)) as url:
+            yield url
+    elif framework == "drf":
+        from tests.sdk.drf_app import drf_application
+
+        with serve_wsgi(drf_application()) as url:
+            yield url
     elif framework == "django-sync":
         with serve_wsgi(django_apps()[0]) as url:
             yield url

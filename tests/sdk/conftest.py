@@ -20,7 +20,7 @@ from tests.conformance.conftest import new_app
 from tests.helpers import API_KEY, CoreProcess, running_core
 from tests.sdk.apps import serve
 
-FRAMEWORKS = ["fastapi", "starlette", "flask", "django-sync", "django-async"]
+FRAMEWORKS = ["fastapi", "starlette", "flask", "django-sync", "django-async", "litestar"]
 CORES = ["embedded", "remote"]
 
 
@@ -56,12 +56,12 @@ def build_gatepass(framework: str, core: CoreConnection, **options: Any) -> Gate
     info = AppInfo(
         app_name="gatepass-tests", api_domain="http://127.0.0.1:8000", website_domain="http://127.0.0.1:3000"
     )
-    name = "django" if framework.startswith("django") else framework
+    name = "django" if framework.startswith("django") or framework == "drf" else framework
     return create(app_info=info, core=core, framework=name, recipe_list=[session.init(**options)])  # type: ignore[arg-type]
 
 
 def running_app(framework: str, gp: Gatepass) -> Any:
-    if framework.startswith("django"):
+    if framework.startswith("django") or framework == "drf":
         set_default(gp)
     return serve(framework, gp)
 

@@ -22,7 +22,7 @@ from gatepass.recipe.session.jwks_cache import JwksCache
 from tests.conformance.conftest import new_app
 from tests.helpers import API_KEY, CoreProcess, free_port
 from tests.sdk.apps import serve
-from tests.sdk.conftest import FRAMEWORKS, build_gatepass
+from tests.sdk.conftest import FRAMEWORKS, build_gatepass, running_app
 
 INFO = AppInfo(app_name="t", api_domain="http://localhost:8000", website_domain="http://localhost:3000")
 
@@ -146,10 +146,8 @@ def test_core_outage_is_a_clean_503(framework: str, tmp_path: Path) -> None:
     gp = build_gatepass(framework, RemoteCore(f"http://127.0.0.1:{free_port()}"))
     from gatepass.recipe.instance import set_default
 
-    if framework.startswith("django"):
-        set_default(gp)
     try:
-        with serve(framework, gp) as url, httpx.Client(base_url=url) as client:
+        with running_app(framework, gp) as url, httpx.Client(base_url=url) as client:
             login = client.post("/login", json={"userId": "u"})
             assert login.status_code == 503 and login.json() == {"message": "the session service is unavailable"}
             refresh = client.post("/auth/session/refresh", headers={"Authorization": "Bearer gp1.abc", "rid": "x"})

@@ -41,7 +41,10 @@ APART = "gatepass.faunadev"
 APART_USERS = ("gatepass.demo", "gatepass.cli")
 FRAMEWORKS = "gatepass.recipe.session.framework"
 FRAMEWORK_SHARED = (FRAMEWORKS, f"{FRAMEWORKS}.base")
-FRAMEWORK_ALIASES = {(f"{FRAMEWORKS}.fastapi", f"{FRAMEWORKS}.starlette")}  # FastAPI is Starlette: a name, no code
+FRAMEWORK_ALIASES = {
+    (f"{FRAMEWORKS}.fastapi", f"{FRAMEWORKS}.starlette"),  # FastAPI is Starlette: a name, no code
+    (f"{FRAMEWORKS}.drf", f"{FRAMEWORKS}.django"),  # DRF runs on Django: its adapter builds on Django's middleware
+}
 FAUNA_INTEGRATION = "gatepass.recipe.session.faunadb"
 
 

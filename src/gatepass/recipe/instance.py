@@ -17,8 +17,8 @@ from gatepass.recipe.session.core_client import CoreConnection, EmbeddedCore, Re
 from gatepass.recipe.session.recipe import SessionRecipe
 from gatepass.recipe.session.spec import SessionRecipeSpec
 
-Framework = Literal["fastapi", "starlette", "flask", "django"]
-FRAMEWORKS = ("fastapi", "starlette", "flask", "django")
+Framework = Literal["fastapi", "starlette", "flask", "django", "litestar"]
+FRAMEWORKS = ("fastapi", "starlette", "flask", "django", "litestar")
 
 
 @dataclass

@@ -406,6 +406,13 @@ class SessionRecipe:
             return lambda: self.apis.signout_post(request=request)
         return None
 
+    def api_paths(self) -> list[tuple[str, str]]:
+        """``(method, path)`` of every API ``api_for`` can answer, for frameworks that route before middleware runs
+        (an API switched off by its ``disable_*`` flag is still listed: ``api_for`` answers it with ``None``)."""
+        info, base = self.config.app_info, self.config.app_info.api_base_path
+        posts = [("POST", info.refresh_path), ("POST", info.signout_path)]
+        return [*posts, ("GET", base + jwts.JWKS_PATH), ("GET", base + jwts.DISCOVERY_PATH)]
+
     def _public_document(self, request: RequestView, path: str) -> Callable[[], Flow[ApiResult]] | None:
         base, apis = self.config.app_info.api_base_path, self.apis
         if path == base + jwts.JWKS_PATH and not apis.disable_jwks_get:

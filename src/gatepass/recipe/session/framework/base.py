@@ -19,7 +19,13 @@ class Adapter(Protocol):
         """Keep ``state`` with the request so that its response changes reach the response."""
 
 
-_MODULES = {"fastapi": "starlette", "starlette": "starlette", "flask": "flask", "django": "django"}
+_MODULES = {
+    "fastapi": "starlette",
+    "starlette": "starlette",
+    "flask": "flask",
+    "django": "django",  # and Django REST framework, which is Django
+    "litestar": "litestar",
+}
 
 
 def adapter_for(framework: str) -> Adapter:
