@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import types
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,14 @@ def test_python_samples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     from gatepass.recipe.instance import reset
 
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": "readme"}
+    module = types.ModuleType("readme")  # a real module: Litestar resolves handler annotations through it
+    monkeypatch.setitem(sys.modules, "readme", module)
+    namespace: dict[str, object] = module.__dict__
     reset_sdk()
     try:
         for sample in _blocks("python"):
             exec(compile(sample, "README.md", "exec"), namespace)
-        assert {"app", "flask_app", "django_me", "session_with_roles", "fauna_app"} <= set(namespace)
+        assert {"app", "flask_app", "django_me", "litestar_app", "session_with_roles", "fauna_app"} <= set(namespace)
     finally:
         reset_sdk()
         reset()
@@ -86,7 +89,9 @@ async def test_the_claims_example_does_what_the_readme_says(tmp_path: Path, monk
     from gatepass.recipe.instance import reset
 
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": "readme"}
+    module = types.ModuleType("readme")  # a real module: Litestar resolves handler annotations through it
+    monkeypatch.setitem(sys.modules, "readme", module)
+    namespace: dict[str, object] = module.__dict__
     reset_sdk()
     try:
         samples = _blocks("python")

@@ -214,7 +214,10 @@ def test_jwks_cooldown_and_stale_keys_kept_on_failure() -> None:
 def test_custom_status_code_and_error_handlers(tmp_path: Path) -> None:
     from gatepass.recipe.session import ErrorHandlers
 
-    handlers = ErrorHandlers(on_unauthorised=lambda error: (440, {"error": "please log in"}))
+    def please_log_in(error: Any, request: Any, response: Any) -> None:
+        response.status, response.body = 440, {"error": "please log in"}
+
+    handlers = ErrorHandlers(on_unauthorised=please_log_in)
     gp = build_gatepass(
         "fastapi",
         EmbeddedCore(f"sqlite:///{tmp_path / 'e.db'}"),
@@ -272,7 +275,7 @@ def test_refresh_without_a_request_works_in_every_transfer_mode(tmp_path: Path, 
     created = syncio.create_new_session_without_request_response("public", "user-1", gatepass=gp)
     refresh_token = created.get_all_session_tokens_dangerously()["refreshToken"]
     anti_csrf = created.get_all_session_tokens_dangerously()["antiCsrfToken"]
-    refreshed = syncio.refresh_session_without_request_response(refresh_token, anti_csrf, gatepass=gp)
+    refreshed = syncio.refresh_session_without_request_response(refresh_token, False, anti_csrf, gatepass=gp)
     assert refreshed.get_handle() == created.get_handle()
     assert refreshed.get_all_session_tokens_dangerously()["refreshToken"] not in (None, refresh_token)
     gp.close()

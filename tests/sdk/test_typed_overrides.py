@@ -11,7 +11,8 @@ from mypy import api
 GOOD = """
 from typing import Any
 
-from gatepass.recipe.session.errors import ErrorHandlers, SessionError
+from gatepass.recipe.session.errors import ErrorHandlers, ErrorResponse, SessionError
+from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.recipe import APIInterface, Overrides, RecipeInterface
 from gatepass.recipe.session.signatures import ApiResult
 from gatepass.recipe.session.state import SessionState
@@ -38,8 +39,8 @@ def apis(original: APIInterface) -> APIInterface:
     return original
 
 
-def on_unauthorised(error: SessionError) -> tuple[int, dict[str, Any]]:
-    return 401, {"message": error.message}
+def on_unauthorised(error: SessionError, request: RequestView | None, response: ErrorResponse) -> None:
+    response.body = {"message": error.message, "path": request.path if request else None}
 
 
 OVERRIDES = Overrides(functions=functions, apis=apis)
@@ -78,8 +79,8 @@ from gatepass.recipe.session.errors import ErrorHandlers
 
 
 
-def on_unauthorised(status: int) -> str:
-    return "log in"
+def on_unauthorised(error: object) -> tuple[int, dict[str, str]]:  # the old one-argument form
+    return 401, {"message": "log in"}
 
 
 HANDLERS = ErrorHandlers(on_unauthorised=on_unauthorised)

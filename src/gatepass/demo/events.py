@@ -22,8 +22,8 @@ _SIGN_OUT_OPTIONS = VerifyOptions(session_required=True, override_global_claim_v
 def _log_refreshes(original: RecipeInterface) -> RecipeInterface:
     refresh = original.refresh_session
 
-    def refresh_session(*, request: RequestView) -> Flow[SessionState | Refusal]:
-        state = yield from refresh(request=request)
+    def refresh_session(*, request: RequestView, disable_anti_csrf: bool | None = None) -> Flow[SessionState | Refusal]:
+        state = yield from refresh(request=request, disable_anti_csrf=disable_anti_csrf)
         if isinstance(state, SessionState):
             log.info("refresh: user=%s", state.user_id)
         return state

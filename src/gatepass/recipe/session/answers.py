@@ -13,8 +13,8 @@ from collections.abc import Callable
 from gatepass.errors import CoreError, CoreUnavailableError, FaunaUnavailableError, GatepassError
 from gatepass.recipe.session import transport
 from gatepass.recipe.session.config import SessionConfig
-from gatepass.recipe.session.errors import ErrorHandler, ErrorHandlers, SessionError, error_for
-from gatepass.recipe.session.http_types import ResponseChanges
+from gatepass.recipe.session.errors import ErrorHandler, ErrorHandlers, ErrorResponse, SessionError, error_for
+from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.outcomes import (
     ClearDuplicateCookies,
     InvalidClaims,
@@ -71,14 +71,21 @@ def _custom_handler(handlers: ErrorHandlers | None, refusal: Refusal) -> ErrorHa
         return handlers.on_try_refresh_token
     if isinstance(refusal, InvalidClaims):
         return handlers.on_invalid_claim
+    if isinstance(refusal, ClearDuplicateCookies):
+        return handlers.on_clear_duplicate_session_cookies
     return None
 
 
 def refusal_answer(
-    config: SessionConfig, handlers: ErrorHandlers | None, revoke: RevokeSession, refusal: Refusal
+    config: SessionConfig,
+    handlers: ErrorHandlers | None,
+    revoke: RevokeSession,
+    refusal: Refusal,
+    request: RequestView | None = None,
 ) -> Flow[ApiResult]:
     """The response for a refusal (a theft first revokes the session; if that needs the core and it fails, the
-    answer is the failure's, never an exception escaping into the framework)."""
+    answer is the failure's, never an exception escaping into the framework); the app's handler for it, if any,
+    then shapes the answer with the request at hand."""
     changes = ResponseChanges()
     if isinstance(refusal, TokenTheft):
         log.warning("token theft detected: handle=%s user=%s", refusal.session_handle, refusal.user_id)
@@ -88,17 +95,23 @@ def refusal_answer(
             return failure_answer(failure)
     status, body = _default(config, refusal, changes)
     custom = _custom_handler(handlers, refusal)
-    if custom is not None:
-        status, body = custom(error_for(refusal))
-    return ApiResult(status, body, changes, refusal)
+    if custom is None:
+        return ApiResult(status, body, changes, refusal)
+    response = ErrorResponse(status, body, changes)
+    custom(error_for(refusal), request, response)
+    return ApiResult(response.status, response.body, response.changes, refusal)
 
 
 def exception_answer(
-    config: SessionConfig, handlers: ErrorHandlers | None, revoke: RevokeSession, error: BaseException
+    config: SessionConfig,
+    handlers: ErrorHandlers | None,
+    revoke: RevokeSession,
+    error: BaseException,
+    request: RequestView | None = None,
 ) -> Flow[ApiResult] | None:
     """The answer flow for an exception the app or a helper raised, or ``None`` if it is not ours to answer."""
     if isinstance(error, SessionError):
-        return refusal_answer(config, handlers, revoke, error.outcome)
+        return refusal_answer(config, handlers, revoke, error.outcome, request)
     if isinstance(error, CoreError | FaunaUnavailableError):
         return _ready(failure_answer(error))
     return None
@@ -110,13 +123,17 @@ def _ready(result: ApiResult) -> Flow[ApiResult]:
 
 
 def guarded(
-    config: SessionConfig, handlers: ErrorHandlers | None, revoke: RevokeSession, api: Callable[[], Flow[ApiResult]]
+    config: SessionConfig,
+    handlers: ErrorHandlers | None,
+    revoke: RevokeSession,
+    api: Callable[[], Flow[ApiResult]],
+    request: RequestView,
 ) -> Flow[ApiResult]:
     """Run one of the SDK's APIs, answering what it raises (a core or Fauna failure, or a session exception from an
     override) instead of letting it escape."""
     try:
         return (yield from api())
     except (SessionError, CoreError, FaunaUnavailableError) as error:
-        answer = exception_answer(config, handlers, revoke, error)
+        answer = exception_answer(config, handlers, revoke, error, request)
         assert answer is not None  # every exception caught here has an answer
         return (yield from answer)

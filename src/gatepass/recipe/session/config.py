@@ -4,13 +4,14 @@
 - ``cookie_same_site``: ``none`` when the API and website top-level domains or schemes differ, else ``lax``.
 - ``anti_csrf``: ``VIA_CUSTOM_HEADER`` when SameSite is ``none``, else ``NONE`` (``VIA_TOKEN`` only by choice).
 - ``token_transfer_method``: ``any`` (verify and refresh read both; create follows the ``st-auth-mode`` header,
-  defaulting to headers).
+  defaulting to headers); ``get_token_transfer_method`` (upstream's callback) decides it per request instead.
 Impossible combinations (SameSite=None without Secure across real domains, equal status codes) are errors here,
 not surprises at the first login.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -18,11 +19,14 @@ from urllib.parse import urlsplit
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.app_info import AppInfo, top_level_domain
+from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.http_types import TransferMethod as TransferMethod  # the settings name it too
 
 AntiCsrfMode = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
 SameSite = Literal["lax", "strict", "none"]
 TransferSetting = Literal["cookie", "header", "any"]
+# upstream's get_token_transfer_method(request, for_create_new_session, user_context): how tokens travel, per request
+TransferChooser = Callable[[RequestView, bool, dict[str, Any]], TransferSetting]
 
 
 DEFAULT_REFRESH_RATE_LIMIT = BucketSpec(burst=30, per_second=1)
@@ -38,6 +42,7 @@ class SessionOptions:
     cookie_same_site: SameSite | None = None
     anti_csrf: AntiCsrfMode | None = None
     token_transfer_method: TransferSetting = "any"
+    get_token_transfer_method: TransferChooser | None = None
     session_expired_status_code: int = 401
     invalid_claim_status_code: int = 403
     use_dynamic_access_token_signing_key: bool = True
@@ -68,6 +73,7 @@ class SessionConfig:
     jwks_refresh_interval_ms: int
     jwks_refetch_cooldown_ms: int
     refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
+    get_token_transfer_method: TransferChooser | None = None
 
     @property
     def refresh_path(self) -> str:
@@ -122,6 +128,8 @@ def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionC
             "cookie_same_site is none, which browsers accept only on Secure cookies: use https for api_domain "
             "(and do not set cookie_secure to false), or use header-based sessions (token_transfer_method='header')"
         )
+    if options.get_token_transfer_method is not None and not callable(options.get_token_transfer_method):
+        raise ConfigurationError("get_token_transfer_method must be a function (request, for_create, user_context)")
     if options.jwks_refresh_interval_sec <= 0 or options.jwks_refetch_cooldown_ms < 0:
         raise ConfigurationError("jwks_refresh_interval_sec must be positive and jwks_refetch_cooldown_ms >= 0")
     return SessionConfig(
@@ -141,6 +149,7 @@ def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionC
         jwks_refresh_interval_ms=options.jwks_refresh_interval_sec * 1000,
         jwks_refetch_cooldown_ms=options.jwks_refetch_cooldown_ms,
         refresh_rate_limit=_rate_limit(options.refresh_rate_limit),
+        get_token_transfer_method=options.get_token_transfer_method,
     )
 
 

@@ -11,12 +11,13 @@ never contain tokens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gatepass.errors import CoreError as CoreError  # re-exported: the SDK's names for core failures
 from gatepass.errors import CoreUnavailableError as CoreUnavailableError
 from gatepass.errors import GatepassError
+from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.outcomes import (
     ClaimFailure,
     ClearDuplicateCookies,
@@ -137,16 +138,43 @@ def raising_required(flow: Flow[SessionState | Refusal]) -> Flow[SessionState]:
     raise error_for(result)
 
 
-ErrorAnswer = tuple[int, dict[str, Any]]
-ErrorHandler = Callable[[SessionError], ErrorAnswer]
+@dataclass
+class ErrorResponse:
+    """The answer an error handler shapes: filled with the default (status, JSON body, and the response changes
+    such as cleared cookies), changed in place by the handler."""
+
+    status: int
+    body: dict[str, Any]
+    changes: ResponseChanges = field(repr=False)
+
+    def set_header(self, name: str, value: str) -> None:
+        """Set a response header (CR and LF are refused: a header value is one line; surrounding spaces, which
+        HTTP does not count as part of the value, are dropped)."""
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise ValueError("a header name or value cannot contain CR or LF")
+        self.changes.set_header(name.strip().lower(), value.strip())
+
+    def redirect(self, location: str, status: int = 303) -> None:
+        """Answer with a redirect to ``location`` (``status`` 301, 302, 303, 307 or 308)."""
+        if status not in (301, 302, 303, 307, 308):
+            raise ValueError("a redirect status is one of 301, 302, 303, 307, 308")
+        self.set_header("location", location)
+        self.status = status
+
+
+# upstream's on_unauthorised(request, message, response) and friends: here the error carries the message (and the
+# handle and user of a theft, the failures of invalid claims); the handler changes ``response`` in place.
+ErrorHandler = Callable[[SessionError, RequestView | None, ErrorResponse], None]
 
 
 @dataclass
 class ErrorHandlers:
-    """Replace any default error answer. Each handler gets the error and returns ``(status, json_body)``;
-    token clearing (and the theft handler's revocation) still happens as by default."""
+    """Replace any default error answer. Each handler gets the error, the request (``None`` when there is none)
+    and the default answer as an ``ErrorResponse`` to change (status, body, headers, a redirect); token clearing
+    (and the theft handler's revocation) still happens as by default."""
 
     on_unauthorised: ErrorHandler | None = None
     on_try_refresh_token: ErrorHandler | None = None
     on_token_theft_detected: ErrorHandler | None = None
     on_invalid_claim: ErrorHandler | None = None
+    on_clear_duplicate_session_cookies: ErrorHandler | None = None

@@ -157,14 +157,18 @@ def create_new_session(
     user_id: str,
     access_token_payload: dict[str, Any],
     session_data_in_database: dict[str, Any],
+    disable_anti_csrf: bool = False,
 ) -> Flow[SessionState]:
     """Create a session at the core and record the response changes that deliver its tokens (by
     ``transfer_method_for_create``), clearing the tokens the request carried the other way. Protected
-    claims in ``access_token_payload`` are dropped, and ``iss`` is set to the app's issuer."""
+    claims in ``access_token_payload`` are dropped, and ``iss`` is set to the app's issuer. With ``VIA_TOKEN`` the
+    session gets an anti-CSRF token unless its tokens travel in headers or ``disable_anti_csrf`` says not to
+    (without a request, as upstream: the caller delivers the tokens and the anti-CSRF token with them)."""
     payload = {k: v for k, v in access_token_payload.items() if k not in PROTECTED_CLAIMS}
     payload["iss"] = ctx.config.app_info.issuer
     method = transport.transfer_method_for_create(request, ctx.config)
-    enable_anti_csrf = method == "cookie" and ctx.config.anti_csrf == "VIA_TOKEN"
+    by_transport = request is None or method == "cookie"
+    enable_anti_csrf = by_transport and not disable_anti_csrf and ctx.config.anti_csrf == "VIA_TOKEN"
     created = yield from ask(
         CreateSession(
             tenant_id=tenant_id,
@@ -253,7 +257,7 @@ def _access_token_from_request(
         parsed = parse_access_token(token) if token is not None else None
         if token is not None and parsed is not None:
             found[method] = (token, parsed)
-    allowed = ctx.config.token_transfer_method
+    allowed = transport.allowed_transfer(request, ctx.config, False)
     if allowed in ("any", "header") and "header" in found:
         return *found["header"], "header"
     if allowed in ("any", "cookie") and "cookie" in found:
@@ -305,15 +309,17 @@ def get_session(
     )
     if not isinstance(state, SessionState):
         return state
-    allowed = ctx.config.token_transfer_method
-    attach(ctx, state, method or ("header" if allowed == "any" else allowed))
+    if method is None:  # verify_token answers a request without a token before this: kept total, as before
+        allowed = transport.allowed_transfer(request, ctx.config, False)
+        method = "header" if allowed == "any" else allowed
+    attach(ctx, state, method)
     return state
 
 
 # refresh ------------------------------------------------------------------------------------------------------------
 def _refresh_token_from_request(ctx: RecipeContext, request: RequestView) -> tuple[TransferMethod, str] | Refusal:
     config = ctx.config
-    allowed = config.token_transfer_method
+    allowed = transport.allowed_transfer(request, config, False)
     header_token = transport.token_in(request, "refresh", "header")
     if allowed in ("any", "header") and header_token is not None:
         return "header", header_token
@@ -335,14 +341,18 @@ def _refresh_token_from_request(ctx: RecipeContext, request: RequestView) -> tup
     return Unauthorised("Refresh token not found. Are you sending the refresh token in the request?")
 
 
-def refresh_session(ctx: RecipeContext, request: RequestView) -> Flow[SessionState | Refusal]:
-    """Rotate the request's refresh token at the core and deliver the new tokens the way the old one came."""
+def refresh_session(
+    ctx: RecipeContext, request: RequestView, disable_anti_csrf: bool | None = None
+) -> Flow[SessionState | Refusal]:
+    """Rotate the request's refresh token at the core and deliver the new tokens the way the old one came; the
+    core checks the anti-CSRF token (``VIA_TOKEN``) unless the token came in a header or ``disable_anti_csrf``."""
     config = ctx.config
     found = _refresh_token_from_request(ctx, request)
     if not isinstance(found, tuple):
         return found
     method, token = found
-    disable_anti_csrf = method == "header"
+    if disable_anti_csrf is None:
+        disable_anti_csrf = method == "header"
     if config.anti_csrf == "VIA_CUSTOM_HEADER" and not disable_anti_csrf:
         if request.header("rid") is None:
             return Unauthorised("anti-csrf check failed. Please pass 'rid: \"session\"' header in the request.")

@@ -101,6 +101,7 @@ class _Originals:
         user_id: str,
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
+        disable_anti_csrf: bool = False,
     ) -> Flow[SessionState]:
         recipe = self.recipe
         previous = None if request is None else (yield from flows.previous_session_handle(recipe, request))
@@ -111,6 +112,7 @@ class _Originals:
             user_id=user_id,
             access_token_payload=access_token_payload,
             session_data_in_database=session_data_in_database,
+            disable_anti_csrf=disable_anti_csrf,
         )
         if previous is not None:  # a login replaces the session the request carried (no fixation)
             yield from recipe.functions.revoke_session(session_handle=previous)
@@ -175,8 +177,10 @@ class _Originals:
             )
         )
 
-    def refresh_session(self, *, request: RequestView) -> Flow[SessionState | Refusal]:
-        return flows.refresh_session(self.recipe, request)
+    def refresh_session(
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+    ) -> Flow[SessionState | Refusal]:
+        return flows.refresh_session(self.recipe, request, disable_anti_csrf)
 
     def revoke_session(self, *, session_handle: str) -> Flow[bool]:
         return handle_flows.revoke_session(self.recipe, session_handle)
@@ -209,7 +213,7 @@ class _Originals:
     def refresh_post(self, *, request: RequestView) -> Flow[ApiResult]:
         state = yield from self.recipe.functions.refresh_session(request=request)
         if not isinstance(state, SessionState):
-            return (yield from self.recipe.answer(state))
+            return (yield from self.recipe.answer(state, request))
         return ApiResult(200, {}, state.changes)
 
     def signout_post(self, *, request: RequestView) -> Flow[ApiResult]:
@@ -217,7 +221,7 @@ class _Originals:
         options = VerifyOptions(session_required=True, override_global_claim_validators=lambda *_: [])
         state = yield from recipe.functions.get_session(request=request, options=options)
         if not isinstance(state, SessionState):
-            return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False)))
+            return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False), request))
         yield from recipe.functions.revoke_session(session_handle=state.session_handle)
         changes = state.changes
         transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
@@ -347,6 +351,7 @@ class SessionRecipe:
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
         user_context: dict[str, Any],
+        disable_anti_csrf: bool = False,
     ) -> Flow[SessionState]:
         """What the public ``create_new_session`` runs: the recipe's claims built into the payload (as upstream
         does, before the overridable ``create_new_session`` sees it), then that function."""
@@ -361,6 +366,7 @@ class SessionRecipe:
                 user_id=user_id,
                 access_token_payload=payload,
                 session_data_in_database=session_data_in_database,
+                disable_anti_csrf=disable_anti_csrf,
             )
         )
 
@@ -426,15 +432,17 @@ class SessionRecipe:
         api = self.api_for(request)
         if api is None:
             return None
-        return answers.guarded(self.config, self.error_handlers, self._revoke, api)
+        return answers.guarded(self.config, self.error_handlers, self._revoke, api, request)
 
-    def answer(self, refusal: Refusal) -> Flow[ApiResult]:
-        """The response for a refusal (``answers.refusal_answer`` with this recipe's settings and handlers)."""
-        return answers.refusal_answer(self.config, self.error_handlers, self._revoke, refusal)
+    def answer(self, refusal: Refusal, request: RequestView | None = None) -> Flow[ApiResult]:
+        """The response for a refusal (``answers.refusal_answer`` with this recipe's settings and handlers); the
+        app's error handlers see ``request``."""
+        return answers.refusal_answer(self.config, self.error_handlers, self._revoke, refusal, request)
 
-    def answer_exception(self, error: BaseException) -> Flow[ApiResult] | None:
-        """The response flow for an exception that escaped the app, or ``None`` if it is not a session matter."""
-        return answers.exception_answer(self.config, self.error_handlers, self._revoke, error)
+    def answer_exception(self, error: BaseException, request: RequestView | None = None) -> Flow[ApiResult] | None:
+        """The response flow for an exception that escaped the app, or ``None`` if it is not a session matter; the
+        app's error handlers see ``request``."""
+        return answers.exception_answer(self.config, self.error_handlers, self._revoke, error, request)
 
     def _revoke(self, *, session_handle: str) -> Flow[bool]:
         return self.functions.revoke_session(session_handle=session_handle)

@@ -32,7 +32,8 @@ class ApiResult:
 
 class CreateNewSession(Protocol):
     """``create_new_session``: a new session for ``user_id`` in ``tenant_id``. ``request`` (``None``: none)
-    chooses how the tokens travel, and a session it already carried is revoked."""
+    chooses how the tokens travel, and a session it already carried is revoked; ``disable_anti_csrf`` creates it
+    without an anti-CSRF token even with ``VIA_TOKEN`` (as upstream's)."""
 
     def __call__(
         self,
@@ -42,6 +43,7 @@ class CreateNewSession(Protocol):
         user_id: str,
         access_token_payload: JsonObject,
         session_data_in_database: JsonObject,
+        disable_anti_csrf: bool = False,
     ) -> Flow[SessionState]: ...
 
 
@@ -68,9 +70,13 @@ class GetSessionWithoutRequest(Protocol):
 
 
 class RefreshSession(Protocol):
-    """``refresh_session``: the session with the request's refresh token rotated, or a refusal."""
+    """``refresh_session``: the session with the request's refresh token rotated, or a refusal.
+    ``disable_anti_csrf`` (``None``: by how the token came, as the refresh API does) says whether the core skips
+    the anti-CSRF check that ``VIA_TOKEN`` asks for (upstream's option of the same name)."""
 
-    def __call__(self, *, request: RequestView) -> Flow[SessionState | Refusal]: ...
+    def __call__(
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+    ) -> Flow[SessionState | Refusal]: ...
 
 
 class RevokeSession(Protocol):

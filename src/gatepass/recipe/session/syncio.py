@@ -11,7 +11,6 @@ from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionCl
 from gatepass.recipe.session.container import SessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
-from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import ClaimsValidationResult
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
 from gatepass.recipe.session.steps import run_sync
@@ -82,11 +81,13 @@ def create_new_session_without_request_response(
     user_id: str,
     access_token_payload: dict[str, Any] | None = None,
     session_data_in_database: dict[str, Any] | None = None,
+    disable_anti_csrf: bool = False,
     *,
     gatepass: Gatepass | None = None,
 ) -> SessionContainer:
     """Create a session for ``user_id`` without a request or response: the caller delivers its tokens
-    (``get_all_session_tokens_dangerously``)."""
+    (``get_all_session_tokens_dangerously``, whose ``antiCsrfToken`` is set with ``VIA_TOKEN`` unless
+    ``disable_anti_csrf``)."""
     gp = gatepass or get_instance()
     flow = gp.session.new_session(
         request=None,
@@ -95,6 +96,7 @@ def create_new_session_without_request_response(
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
         user_context={},
+        disable_anti_csrf=disable_anti_csrf,
     )
     return SessionContainer(gp.session, run_sync(flow, gp.session))
 
@@ -131,22 +133,19 @@ def get_session_without_request_response(
 
 
 def refresh_session_without_request_response(
-    refresh_token: str, anti_csrf_token: str | None = None, *, gatepass: Gatepass | None = None
+    refresh_token: str,
+    disable_anti_csrf: bool = False,
+    anti_csrf_token: str | None = None,
+    *,
+    gatepass: Gatepass | None = None,
 ) -> SessionContainer:
-    """Rotate ``refresh_token`` without a request or response: the caller delivers the new tokens. The token
-    is presented the way the recipe accepts it (a bearer header, or the refresh cookie when
-    ``token_transfer_method='cookie'``). A refusal is raised as in ``refresh_session``."""
+    """Rotate ``refresh_token`` without a request or response: the caller delivers the new tokens. With
+    ``VIA_TOKEN`` the core checks ``anti_csrf_token`` unless ``disable_anti_csrf`` (upstream's options, in its
+    order). A refusal is raised as in ``refresh_session``."""
     gp = gatepass or get_instance()
-    carrier = ("authorization", f"Bearer {refresh_token}")
-    if gp.session.config.token_transfer_method == "cookie":
-        carrier = ("cookie", f"{transport.REFRESH_COOKIE}={refresh_token}")
-    headers = [carrier, ("rid", "session")]
-    if anti_csrf_token is not None:
-        headers.append(("anti-csrf", anti_csrf_token))
-    view = RequestView.build("POST", gp.session.config.refresh_path, headers)
-    return SessionContainer(
-        gp.session, run_sync(raising_required(gp.session.functions.refresh_session(request=view)), gp.session)
-    )
+    view = transport.refresh_request_for(refresh_token, anti_csrf_token, gp.session.config)
+    flow = gp.session.functions.refresh_session(request=view, disable_anti_csrf=disable_anti_csrf)
+    return SessionContainer(gp.session, run_sync(raising_required(flow), gp.session))
 
 
 def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from gatepass.errors import ConfigurationError
-from gatepass.recipe.session.config import SessionConfig, TransferMethod
+from gatepass.recipe.session.config import SessionConfig, TransferMethod, TransferSetting
 from gatepass.recipe.session.http_types import Cookie, RequestView, ResponseChanges
 
 ACCESS_COOKIE = "sAccessToken"
@@ -151,10 +151,35 @@ def clear_legacy_cookie(changes: ResponseChanges, config: SessionConfig) -> None
     changes.add_cookie(_cookie(config, LEGACY_ID_REFRESH_COOKIE, "", EPOCH, "/", config.cookie_domain))
 
 
-def transfer_method_for_create(request: RequestView | None, config: SessionConfig) -> TransferMethod:
-    """How a new session's tokens travel: the configured method or, with ``any``, ``cookie`` if the request's
-    ``st-auth-mode`` says so and headers otherwise (also without a request)."""
-    if config.token_transfer_method != "any":
+def allowed_transfer(request: RequestView, config: SessionConfig, for_create: bool) -> TransferSetting:
+    """How ``request``'s tokens may travel: the app's ``get_token_transfer_method(request, for_create, {})`` when it
+    has one (upstream's callback), else ``token_transfer_method``."""
+    chooser = config.get_token_transfer_method
+    if chooser is None:
         return config.token_transfer_method
+    chosen = chooser(request, for_create, {})
+    if chosen not in ("cookie", "header", "any"):
+        raise ConfigurationError(f"get_token_transfer_method must return cookie, header or any, not {chosen!r}")
+    return chosen
+
+
+def transfer_method_for_create(request: RequestView | None, config: SessionConfig) -> TransferMethod:
+    """How a new session's tokens travel: the allowed method or, with ``any``, ``cookie`` if the request's
+    ``st-auth-mode`` says so and headers otherwise (also without a request)."""
+    allowed = config.token_transfer_method if request is None else allowed_transfer(request, config, True)
+    if allowed != "any":
+        return allowed
     mode = request.header(AUTH_MODE_HEADER) if request is not None else None
     return "cookie" if mode is not None and mode.strip().lower() == "cookie" else "header"
+
+
+def refresh_request_for(refresh_token: str, anti_csrf_token: str | None, config: SessionConfig) -> RequestView:
+    """The refresh request a token stands for when there is no real one (``*_without_request_response``): the
+    token carried the way the recipe accepts it (a bearer header, or the refresh cookie when only cookies are)."""
+    carrier = ("authorization", f"Bearer {refresh_token}")
+    if config.token_transfer_method == "cookie":
+        carrier = ("cookie", f"{REFRESH_COOKIE}={refresh_token}")
+    headers = [carrier, ("rid", "session")]
+    if anti_csrf_token is not None:
+        headers.append((ANTI_CSRF_HEADER, anti_csrf_token))
+    return RequestView.build("POST", config.refresh_path, headers)

@@ -69,6 +69,7 @@ class FaunaIntegration:
         user_id: str,
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
+        disable_anti_csrf: bool = False,
     ) -> Flow[SessionState]:
         """A session and its Fauna token, or neither."""
         yield from self.lifecycle.before_create(user_id)
@@ -78,13 +79,16 @@ class FaunaIntegration:
             user_id=user_id,
             access_token_payload=access_token_payload,
             session_data_in_database=session_data_in_database,
+            disable_anti_csrf=disable_anti_csrf,
         )
         yield from self.lifecycle.after_create(self, state)
         return state
 
-    def refresh_session(self, *, request: RequestView) -> Flow[SessionState | Refusal]:
+    def refresh_session(
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+    ) -> Flow[SessionState | Refusal]:
         """Rotate the session first (a client is never stranded), then its Fauna token."""
-        state = yield from self.inner.refresh_session(request=request)
+        state = yield from self.inner.refresh_session(request=request, disable_anti_csrf=disable_anti_csrf)
         if isinstance(state, SessionState):
             yield from self.lifecycle.after_refresh(self, state)
         return state

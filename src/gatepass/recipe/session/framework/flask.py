@@ -96,7 +96,7 @@ class Middleware:
 
     def _on_error(self, error: GatepassError) -> Response:
         recipe = _instance().session
-        answer = recipe.answer_exception(error)
+        answer = recipe.answer_exception(error, ADAPTER.view(request))
         if answer is None:
             raise error
         result = run_sync(answer, recipe)

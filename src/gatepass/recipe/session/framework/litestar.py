@@ -89,8 +89,8 @@ class _AnswerResponse(Response[None]):
 
 
 def _error_handler(gp: Gatepass) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
-    def answer_error(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-        answer = gp.session.answer_exception(error)
+    def answer_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+        answer = gp.session.answer_exception(error, ADAPTER.view(request))
         if answer is None:  # registered only for the exceptions answer_exception answers
             raise ConfigurationError(f"gatepass cannot answer {type(error).__name__}") from error
         return _AnswerResponse(answer, gp.session)

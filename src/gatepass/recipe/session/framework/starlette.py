@@ -57,7 +57,8 @@ class GatepassMiddleware:
         gp = self._gatepass or get_instance()
         recipe = gp.session
         scope.setdefault(asgi.INSTANCE, gp)
-        api = recipe.serve(asgi.request_view(scope))
+        view = asgi.request_view(scope)
+        api = recipe.serve(view)
         if api is not None:
             await asgi.send_result(send, await run_async(api, recipe))
             return
@@ -72,7 +73,7 @@ class GatepassMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as error:
-            answer = None if started else recipe.answer_exception(error)
+            answer = None if started else recipe.answer_exception(error, view)
             if answer is None:
                 raise
             await asgi.send_result(send, await run_async(answer, recipe))
