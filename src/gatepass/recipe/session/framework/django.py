@@ -1,5 +1,6 @@
 """Django: ``gatepass.recipe.session.framework.django.Middleware`` (sync and async) and ``@verify_session()`` for
-sync and async views. The verified session is ``request.gatepass_session``::
+sync and async views. The verified session is ``request.gatepass_session``. (Django REST framework: ``drf``, which
+needs this middleware too.)::
 
     MIDDLEWARE = [..., "gatepass.recipe.session.framework.django.Middleware"]
 
@@ -32,15 +33,19 @@ from gatepass.recipe.session.steps import run_async, run_sync
 
 F = TypeVar("F", bound=Callable[..., Any])
 _STATES = "_gatepass_states"
+_CHANGES = "_gatepass_changes"
 
 
 class _DjangoAdapter:
+    # A Django REST framework ``Request`` wraps the ``HttpRequest`` (``_request``): both are accepted.
     def view(self, request: HttpRequest) -> RequestView:
+        request = getattr(request, "_request", request)
         headers = [(k, v) for k, v in request.headers.items()]
         client = str(request.META.get("REMOTE_ADDR") or "")
         return RequestView.build(request.method or "GET", request.path, headers, client)
 
     def remember(self, request: HttpRequest, state: SessionState) -> None:
+        request = getattr(request, "_request", request)
         states: list[SessionState] = request.__dict__.setdefault(_STATES, [])
         states.append(state)
 
@@ -72,10 +77,18 @@ def _result_response(result: ApiResult) -> HttpResponse:
     return apply_changes(response, result.changes)
 
 
+def remember_changes(request: HttpRequest, changes: ResponseChanges) -> None:
+    """Keep ``changes`` (an error answer's, say) with ``request``: the ``Middleware`` applies them to its response,
+    after those of the request's sessions."""
+    request.__dict__.setdefault(_CHANGES, []).append(changes)
+
+
 def _changes_for(request: HttpRequest) -> ResponseChanges:
     changes = ResponseChanges()
     for state in request.__dict__.get(_STATES, []):
         changes.extend(state.changes)
+    for extra in request.__dict__.get(_CHANGES, []):
+        changes.extend(extra)
     return changes
 
 
@@ -119,10 +132,11 @@ class Middleware:
         """Answer a session error or core failure a view raised (``None``: not ours, Django carries on); the
         answer carries only the error's response changes."""
         recipe = self._recipe_for(request)
-        answer = recipe.answer_exception(exception)
+        answer = recipe.answer_exception(exception, ADAPTER.view(request))
         if answer is None:
             return None
         request.__dict__[_STATES] = []  # an error answer carries only the error's changes
+        request.__dict__[_CHANGES] = []
         return _result_response(run_sync(answer, recipe))
 
 
