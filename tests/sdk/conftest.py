@@ -20,7 +20,7 @@ from tests.conformance.conftest import new_app
 from tests.helpers import API_KEY, CoreProcess, running_core
 from tests.sdk.apps import serve
 
-FRAMEWORKS = ["fastapi", "starlette", "flask", "django-sync", "django-async", "litestar"]
+FRAMEWORKS = ["fastapi", "starlette", "flask", "django-sync", "django-async", "drf", "litestar"]
 CORES = ["embedded", "remote"]
 
 

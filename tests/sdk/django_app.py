@@ -18,6 +18,13 @@ if not settings.configured:
         MIDDLEWARE=["tests.sdk.django_app.AsyncUrlconf", "gatepass.recipe.session.framework.django.Middleware"],
         INSTALLED_APPS=[],
         USE_TZ=True,
+        REST_FRAMEWORK={  # the DRF app (tests/sdk/drf_app.py): no django.contrib.auth, JSON only
+            "UNAUTHENTICATED_USER": None,
+            "DEFAULT_AUTHENTICATION_CLASSES": ["gatepass.recipe.session.framework.drf.SessionAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": [],
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        },
     )
     django.setup()
 
@@ -102,8 +109,12 @@ def _routes(is_async: bool) -> list[Any]:
 urlpatterns = _routes(False)
 
 
+URLCONF_MARKER = "gatepass.test_urlconf"
+
+
 class AsyncUrlconf:
-    """Requests that arrive over ASGI use the async views (``django_async_urls``)."""
+    """Requests that arrive over ASGI use the async views (``django_async_urls``); a WSGI environ can name another
+    URLconf (a module name or an object with ``urlpatterns``) under ``URLCONF_MARKER`` (the DRF app's)."""
 
     sync_capable = True
     async_capable = True
@@ -116,6 +127,8 @@ class AsyncUrlconf:
     def __call__(self, request: HttpRequest) -> Any:
         if isinstance(request, ASGIRequest):
             request.urlconf = "tests.sdk.django_async_urls"
+        elif URLCONF_MARKER in request.META:
+            request.urlconf = request.META[URLCONF_MARKER]
         return self.get_response(request)
 
 

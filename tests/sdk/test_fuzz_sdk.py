@@ -1,8 +1,9 @@
 """Property-based attacks on every framework adapter over real HTTP (issue items 1 and 9).
 
-Each served app (FastAPI, Starlette, Flask, Django sync, Django async on an embedded core; FastAPI on a remote
-``gatepass core`` process) is reused across examples. The properties, for crafted access tokens (cookie and
-Bearer), refresh tokens, ``front-token``/``anti-csrf``/``rid``/``st-auth-mode`` headers and whole cookie headers:
+Each served app (FastAPI, Starlette, Flask, Django sync, Django async, Django REST framework, Litestar on an
+embedded core; FastAPI on a remote ``gatepass core`` process) is reused across examples. The properties, for crafted
+access tokens (cookie and Bearer), refresh tokens, ``front-token``/``anti-csrf``/``rid``/``st-auth-mode`` headers and
+whole cookie headers:
 
 - never a 5xx: 401 (or 200 for an optional session that is absent) as the protocol says;
 - never an accepted forgery: a token that differs from the real one is never a session, even re-signed with the
@@ -38,7 +39,7 @@ from tests.sdk.conftest import build_gatepass, make_core, running_app
 USER = "fuzz-user"
 APPS = [
     *[pytest.param((f, "embedded"), id=f"{f}-embedded") for f in ["fastapi", "starlette", "flask"]],
-    *[pytest.param((f, "embedded"), id=f"{f}-embedded") for f in ["django-sync", "django-async"]],
+    *[pytest.param((f, "embedded"), id=f"{f}-embedded") for f in ["django-sync", "django-async", "drf", "litestar"]],
     pytest.param(("fastapi", "remote"), id="fastapi-remote"),
 ]
 PROTECTED, OPTIONAL, REFRESH = "/protected", "/optional", "/auth/session/refresh"

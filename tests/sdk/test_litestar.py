@@ -29,7 +29,7 @@ from gatepass.recipe.session.framework.litestar import (
 )
 from gatepass.recipe.session.recipe import APIInterface, Overrides
 from tests.helpers import CoreProcess, serve_in_thread
-from tests.sdk.conftest import build_gatepass, cookie_headers, make_core
+from tests.sdk.conftest import build_gatepass, make_core
 
 Session = NamedDependency[AsyncSessionContainer]
 REQUIRED = {"session": Provide(verify_session())}

@@ -58,13 +58,14 @@ from gatepass.recipe.session.claims import (
 )
 from gatepass.recipe.session.container import AsyncSessionContainer, SessionContainer
 from gatepass.recipe.session.core_client import EmbeddedCore, RemoteCore
-from gatepass.recipe.session.errors import SessionError, raising, raising_required
+from gatepass.recipe.session.errors import ErrorResponse, SessionError, raising, raising_required
 from gatepass.recipe.session.faunadb.access_provider import AccessProviderJwts
 from gatepass.recipe.session.faunadb.credentials import FaunaTokenCredentials
 from gatepass.recipe.session.faunadb.fauna_calls import FaunaClient, q
 from gatepass.recipe.session.faunadb.lifecycle import FaunaSettings
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
 from gatepass.recipe.session.faunadb.supertokens_python.host import OfficialFaunaOverride, OfficialSessionFacts
+from gatepass.recipe.session.framework.drf import SessionUser
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResult
 from gatepass.recipe.session.state import VerifyOptions
@@ -77,6 +78,8 @@ SECRET_FIELD = re.compile(r"token|secret|key|password|session_data", re.IGNORECA
 
 # Fields named like a secret that hold none, and why. A new entry needs a reason as good as these.
 NOT_SECRET: dict[tuple[str, str], str] = {
+    ("SessionOptions", "get_token_transfer_method"): "the app's function choosing cookie or header: no token in it",
+    ("SessionConfig", "get_token_transfer_method"): "the app's function choosing cookie or header: no token in it",
     ("GetJWKSResult", "keys"): "public keys (public members only): published to anyone at /jwt/jwks.json",
     ("SessionClaims", "refresh_token_hash1"): "H(refresh token) is a claim of every access token, public by design",
     ("SessionClaims", "parent_refresh_token_hash1"): "as refresh_token_hash1",
@@ -258,6 +261,8 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
     objects = [state, verified, result, result.changes, *result.changes.cookies, *state.changes.cookies, info]
     objects += [login, verify, refresh, *calls, *[Reply(body) for body in replies], JsonBody(replies[0])]
     objects += [SessionContainer(gp.session, state), AsyncSessionContainer(gp.session, verified)]
+    objects += [SessionUser(SessionContainer(gp.session, verified))]  # DRF's request.user
+    objects += [ErrorResponse(401, {"message": "unauthorised"}, result.changes)]  # what an error handler shapes
     objects += [VerifyRules(anti_csrf, check_anti_csrf=True), gp.session.apis, gp.session.functions]
     objects += _typed_wire(calls, replies, secrets)
     return secrets, objects
