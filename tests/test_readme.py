@@ -53,7 +53,9 @@ def test_python_samples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     try:
         for sample in _blocks("python"):
             exec(compile(sample, "README.md", "exec"), namespace)
-        assert {"app", "flask_app", "django_me", "litestar_app", "session_with_roles", "fauna_app"} <= set(namespace)
+        assert {"app", "flask_app", "django_me", "DrfAdmin", "litestar_app", "session_with_roles", "fauna_app"} <= set(
+            namespace
+        )
     finally:
         reset_sdk()
         reset()
