@@ -109,7 +109,12 @@ def _held(state: SessionState, client: Client | None) -> Client:
 def _login(recipe: SessionRecipe, user_id: str) -> Client:
     request = RequestView.build("POST", "/login", [("st-auth-mode", "header")])
     flow = recipe.functions.create_new_session(
-        request=request, tenant_id="public", user_id=user_id, access_token_payload={}, session_data_in_database={}
+        request=request,
+        tenant_id="public",
+        user_id=user_id,
+        access_token_payload={},
+        session_data_in_database={},
+        user_context={},
     )
     return _held(run_sync(flow, recipe), None)
 
@@ -117,7 +122,7 @@ def _login(recipe: SessionRecipe, user_id: str) -> Client:
 def _request(recipe: SessionRecipe, client: Client) -> tuple[Client, SessionState | None]:
     """One API call; a refused token makes the client refresh (as supertokens-website does), then retry."""
     view = RequestView.build("GET", "/api", [("authorization", f"Bearer {client.access}")])
-    state = run_sync(recipe.functions.get_session(request=view, options=VerifyOptions()), recipe)
+    state = run_sync(recipe.functions.get_session(request=view, options=VerifyOptions(), user_context={}), recipe)
     if isinstance(state, SessionState):
         return _held(state, client), state
     return _refresh(recipe, client), None
@@ -126,7 +131,7 @@ def _request(recipe: SessionRecipe, client: Client) -> tuple[Client, SessionStat
 def _refresh(recipe: SessionRecipe, client: Client) -> Client:
     headers = [("authorization", f"Bearer {client.refresh}"), ("rid", "session")]
     view = RequestView.build("POST", recipe.config.refresh_path, headers)
-    state = run_sync(recipe.functions.refresh_session(request=view), recipe)
+    state = run_sync(recipe.functions.refresh_session(request=view, user_context={}), recipe)
     assert isinstance(state, SessionState), f"an honest client's refresh was refused: {state!r}"
     return _held(state, client)
 
@@ -154,9 +159,9 @@ def _check(recipe: SessionRecipe, admin: FaunaClient | None, client: Client, clo
     if clock() >= client.expiry_ms:
         return  # the newest access token is expired: nothing is promised until the client refreshes
     view = RequestView.build("GET", "/api", [("authorization", f"Bearer {client.access}")])
-    state = run_sync(recipe.functions.get_session(request=view, options=VerifyOptions()), recipe)
+    state = run_sync(recipe.functions.get_session(request=view, options=VerifyOptions(), user_context={}), recipe)
     assert isinstance(state, SessionState), f"a valid newest access token was refused: {state!r}"
-    secrets = [run_sync(recipe.functions.get_faunadb_token(state=state), recipe)]
+    secrets = [run_sync(recipe.functions.get_faunadb_token(state=state, user_context={}), recipe)]
     if frontend:
         secrets.append(state.access_token_payload["faunadbToken"])
     for secret in secrets:

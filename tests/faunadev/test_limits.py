@@ -260,7 +260,13 @@ def test_defect_14_values_deeper_than_json_allows_are_refused(fauna: FaunaDev, a
     deep_value = {"let": bindings, "in": {"var": "a"}}
     assert error_of(ask(fauna.url, deep_value))["code"] == "invalid argument"
     compared = {"let": bindings, "in": {"equals": [{"var": "a"}, {"var": "a"}]}}
-    assert error_of(ask(fauna.url, compared))["code"] in ("stack overflow", "invalid argument")
+    answer = ask(fauna.url, compared)
+    # comparing the one value with itself may need no descent (it is the same object): the right answer, true, or a
+    # clean refusal; never a crash (seen both ways under the whole suite's load)
+    if answer.status_code == 200:
+        assert answer.json() == {"resource": True}
+    else:
+        assert error_of(answer)["code"] in ("stack overflow", "invalid argument")
     stored = {
         "let": bindings,
         "in": {"create": {"collection": "things"}, "params": {"object": {"data": {"object": {"v": {"var": "a"}}}}}},

@@ -21,7 +21,7 @@ from tests.helpers import free_port, serve_in_thread
 ADMIN_ONLY = ClaimValidator("role", lambda payload: (payload.get("role") == "admin", {"expected": "admin"}))
 
 
-def _admin_only(_: list[ClaimValidator], __: Any) -> list[ClaimValidator]:
+def _admin_only(_: list[ClaimValidator], __: Any, ___: dict[str, Any]) -> list[ClaimValidator]:
     return [ADMIN_ONLY]
 
 

@@ -52,8 +52,15 @@ def _claims(world: World, kind: str) -> tuple[PrimitiveArrayClaim, BooleanClaim]
     return roles, verified
 
 
-def _admin(roles: PrimitiveArrayClaim) -> Callable[[list[AnyValidator], Any], list[AnyValidator]]:
-    return lambda validators, _session: [*validators, roles.validators.includes("admin", MAX_AGE_S)]
+def _admin(roles: PrimitiveArrayClaim) -> Callable[[list[AnyValidator], Any, dict[str, Any]], list[AnyValidator]]:
+    """Upstream's shape: (global validators, the session, user_context); the session reads as upstream's does."""
+
+    def admin(validators: list[AnyValidator], session: Any, user_context: dict[str, Any]) -> list[AnyValidator]:
+        assert session.get_user_id() and isinstance(session.get_access_token_payload(), dict)
+        assert isinstance(user_context, dict)
+        return [*validators, roles.validators.includes("admin", MAX_AGE_S)]
+
+    return admin
 
 
 def _fastapi(gp: Gatepass, roles: PrimitiveArrayClaim) -> Any:

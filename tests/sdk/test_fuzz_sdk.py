@@ -66,7 +66,7 @@ class Target:
         return {self.cookie_access, self.cookie_refresh, self.header_access, self.header_refresh}
 
     def handles(self) -> list[str]:
-        return syncio.get_all_session_handles_for_user(USER, None, gatepass=self.gp)
+        return syncio.get_all_session_handles_for_user(USER, tenant_id=None, gatepass=self.gp)
 
 
 def _login(http: httpx.Client, mode: str) -> httpx.Response:

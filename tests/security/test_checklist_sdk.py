@@ -188,6 +188,7 @@ def test_sec_27_oversized_cookie_is_an_error_not_a_dropped_cookie(app_url: str, 
                 user_id="u27",
                 access_token_payload={"blob": "x" * 5000},
                 session_data_in_database={},
+                user_context={},
             ),
             gp.session,
         )

@@ -234,7 +234,12 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
     functions = gp.session.functions
     login = RequestView.build("POST", "/login", [("st-auth-mode", "cookie")])
     create_flow = functions.create_new_session(
-        request=login, tenant_id="public", user_id=user_id, access_token_payload={}, session_data_in_database={}
+        request=login,
+        tenant_id="public",
+        user_id=user_id,
+        access_token_payload={},
+        session_data_in_database={},
+        user_context={},
     )
     state = _drive(gp, create_flow, calls, replies)
     assert state.refresh_token and state.anti_csrf_token
@@ -242,10 +247,14 @@ def _session_objects(gp: Gatepass, user_id: str) -> tuple[dict[str, str], list[A
     cookie = f"sAccessToken={state.access_token}; sRefreshToken={state.refresh_token}"
     headers = [("cookie", cookie), ("anti-csrf", state.anti_csrf_token), ("rid", "session")]
     verify = RequestView.build("POST", "/protected", headers)
-    verified = _drive(gp, functions.get_session(request=verify, options=VerifyOptions()), calls, replies)
+    verified = _drive(
+        gp, functions.get_session(request=verify, options=VerifyOptions(), user_context={}), calls, replies
+    )
     refresh = RequestView.build("POST", gp.session.config.refresh_path, headers)
-    result = _drive(gp, gp.session.apis.refresh_post(request=refresh), calls, replies)
-    info = _drive(gp, functions.get_session_information(session_handle=state.session_handle), calls, replies)
+    result = _drive(gp, gp.session.apis.refresh_post(request=refresh, user_context={}), calls, replies)
+    info = _drive(
+        gp, functions.get_session_information(session_handle=state.session_handle, user_context={}), calls, replies
+    )
     secrets = {
         "access token": state.access_token,
         "refresh token": first_refresh,
@@ -274,10 +283,15 @@ def _try_theft(gp: Gatepass, refresh_token_value: str) -> list[Any]:
     errors: list[Any] = []
     for _ in range(3):
         try:
-            state = run_sync(raising_required(gp.session.functions.refresh_session(request=request)), gp.session)
+            state = run_sync(
+                raising_required(gp.session.functions.refresh_session(request=request, user_context={})), gp.session
+            )
             bearer = [("authorization", f"Bearer {state.access_token}")]
             view = RequestView.build("GET", "/protected", bearer)
-            run_sync(raising(gp.session.functions.get_session(request=view, options=VerifyOptions())), gp.session)
+            run_sync(
+                raising(gp.session.functions.get_session(request=view, options=VerifyOptions(), user_context={})),
+                gp.session,
+            )
         except SessionError as error:
             errors.append(error)
     return errors

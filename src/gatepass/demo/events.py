@@ -5,6 +5,7 @@ customising). A line names the event and the user id, never a token or a Fauna s
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.outcomes import Refusal
@@ -22,8 +23,10 @@ _SIGN_OUT_OPTIONS = VerifyOptions(session_required=True, override_global_claim_v
 def _log_refreshes(original: RecipeInterface) -> RecipeInterface:
     refresh = original.refresh_session
 
-    def refresh_session(*, request: RequestView, disable_anti_csrf: bool | None = None) -> Flow[SessionState | Refusal]:
-        state = yield from refresh(request=request, disable_anti_csrf=disable_anti_csrf)
+    def refresh_session(
+        *, request: RequestView, disable_anti_csrf: bool | None = None, user_context: dict[str, Any]
+    ) -> Flow[SessionState | Refusal]:
+        state = yield from refresh(request=request, disable_anti_csrf=disable_anti_csrf, user_context=user_context)
         if isinstance(state, SessionState):
             log.info("refresh: user=%s", state.user_id)
         return state
@@ -36,10 +39,11 @@ def _log_sign_outs(original: APIInterface) -> APIInterface:
     sign_out = original.signout_post
     recipe = original.recipe
 
-    def signout_post(*, request: RequestView) -> Flow[ApiResult]:
+    def signout_post(*, request: RequestView, user_context: dict[str, Any]) -> Flow[ApiResult]:
         # whose session it is: the answer does not say, so ask the same question the sign-out asks (a local verify)
-        state = yield from recipe.functions.get_session(request=request, options=_SIGN_OUT_OPTIONS)
-        result = yield from sign_out(request=request)
+        verify = recipe.functions.get_session
+        state = yield from verify(request=request, options=_SIGN_OUT_OPTIONS, user_context=user_context)
+        result = yield from sign_out(request=request, user_context=user_context)
         if result.status == 200 and isinstance(state, SessionState):
             log.info("sign-out: user=%s", state.user_id)
         return result

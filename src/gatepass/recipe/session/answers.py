@@ -90,7 +90,7 @@ def refusal_answer(
     if isinstance(refusal, TokenTheft):
         log.warning("token theft detected: handle=%s user=%s", refusal.session_handle, refusal.user_id)
         try:
-            yield from revoke(session_handle=refusal.session_handle)
+            yield from revoke(session_handle=refusal.session_handle, user_context={})
         except CoreError as failure:
             return failure_answer(failure)
     status, body = _default(config, refusal, changes)

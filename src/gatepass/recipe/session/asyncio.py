@@ -11,6 +11,7 @@ from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
 from gatepass.recipe.session.outcomes import ClaimsValidationResult
+from gatepass.recipe.session.signatures import user_context_of
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
 from gatepass.recipe.session.steps import run_async
 
@@ -23,10 +24,12 @@ async def create_new_session(
     user_id: str,
     access_token_payload: dict[str, Any] | None = None,
     session_data_in_database: dict[str, Any] | None = None,
+    user_context: dict[str, Any] | None = None,
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
-    """Create a session for ``user_id``; its tokens go out on the response (cookies or headers per st-auth-mode)."""
+    """Create a session for ``user_id``; its tokens go out on the response (cookies or headers per st-auth-mode).
+    ``user_context`` (upstream's: ``None`` is a fresh ``{}``) reaches every override and claim this call runs."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     flow = gp.session.new_session(
@@ -35,7 +38,7 @@ async def create_new_session(
         user_id=user_id,
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
-        user_context={},
+        user_context=user_context_of(user_context),
     )
     state = await run_async(flow, gp.session)
     adapter.remember(request, state)
@@ -47,32 +50,39 @@ async def get_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
+    override_global_claim_validators: claim_flows.Override | None = None,
+    user_context: dict[str, Any] | None = None,
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer | None:
-    """The request's session, verified as the arguments say, or ``None`` when ``session_required`` is false
-    and the request carries none. A refusal is raised (``UnauthorisedError``, ``TryRefreshTokenError``,
-    ``InvalidClaimsError``)."""
+    """The request's session, verified as the arguments say (its claims by the global validators, or by
+    ``override_global_claim_validators(validators, session, user_context)``'s), or ``None`` when
+    ``session_required`` is false and the request carries none. A refusal is raised (``UnauthorisedError``,
+    ``TryRefreshTokenError``, ``InvalidClaimsError``)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
-    options = VerifyOptions(session_required, anti_csrf_check, check_database)
-    state = await run_async(
-        raising(gp.session.functions.get_session(request=adapter.view(request), options=options)), gp.session
+    options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
+    flow = gp.session.functions.get_session(
+        request=adapter.view(request), options=options, user_context=user_context_of(user_context)
     )
+    state = await run_async(raising(flow), gp.session)
     if state is None:
         return None
     adapter.remember(request, state)
     return AsyncSessionContainer(gp.session, state)
 
 
-async def refresh_session(request: Any, *, gatepass: Gatepass | None = None) -> AsyncSessionContainer:
+async def refresh_session(
+    request: Any, user_context: dict[str, Any] | None = None, *, gatepass: Gatepass | None = None
+) -> AsyncSessionContainer:
     """Rotate the request's refresh token; the new tokens go out on the response the way it came. A refusal
     is raised (``UnauthorisedError``, ``TokenTheftError`` or a duplicate-cookies error)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
-    state = await run_async(
-        raising_required(gp.session.functions.refresh_session(request=adapter.view(request))), gp.session
+    flow = gp.session.functions.refresh_session(
+        request=adapter.view(request), user_context=user_context_of(user_context)
     )
+    state = await run_async(raising_required(flow), gp.session)
     adapter.remember(request, state)
     return AsyncSessionContainer(gp.session, state)
 
@@ -83,6 +93,7 @@ async def create_new_session_without_request_response(
     access_token_payload: dict[str, Any] | None = None,
     session_data_in_database: dict[str, Any] | None = None,
     disable_anti_csrf: bool = False,
+    user_context: dict[str, Any] | None = None,
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
@@ -96,7 +107,7 @@ async def create_new_session_without_request_response(
         user_id=user_id,
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
-        user_context={},
+        user_context=user_context_of(user_context),
         disable_anti_csrf=disable_anti_csrf,
     )
     return AsyncSessionContainer(gp.session, await run_async(flow, gp.session))
@@ -118,17 +129,17 @@ async def get_session_without_request_response(
     gives it); ``None`` when ``session_required`` is false and the token is empty or not an access token. A
     refusal is raised as in ``get_session``."""
     gp = gatepass or get_instance()
+    context = user_context_of(user_context)
     verification = gp.session.functions.get_session_without_request(
         access_token=access_token,
         anti_csrf_token=anti_csrf_token,
         anti_csrf_check=anti_csrf_check,
         session_required=session_required,
         check_database=check_database,
+        user_context=context,
     )
     added = gp.session.get_claim_validators_added_by_other_recipes()
-    flow = claim_flows.checked(
-        gp.session.functions, added, verification, override_global_claim_validators, user_context or {}
-    )
+    flow = claim_flows.checked(gp.session.functions, added, verification, override_global_claim_validators, context)
     state = await run_async(raising(flow), gp.session)
     return None if state is None else AsyncSessionContainer(gp.session, state)
 
@@ -137,6 +148,7 @@ async def refresh_session_without_request_response(
     refresh_token: str,
     disable_anti_csrf: bool = False,
     anti_csrf_token: str | None = None,
+    user_context: dict[str, Any] | None = None,
     *,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
@@ -145,64 +157,108 @@ async def refresh_session_without_request_response(
     order). A refusal is raised as in ``refresh_session``."""
     gp = gatepass or get_instance()
     view = transport.refresh_request_for(refresh_token, anti_csrf_token, gp.session.config)
-    flow = gp.session.functions.refresh_session(request=view, disable_anti_csrf=disable_anti_csrf)
+    flow = gp.session.functions.refresh_session(
+        request=view, disable_anti_csrf=disable_anti_csrf, user_context=user_context_of(user_context)
+    )
     return AsyncSessionContainer(gp.session, await run_async(raising_required(flow), gp.session))
 
 
-async def revoke_session(session_handle: str, *, gatepass: Gatepass | None = None) -> bool:
+async def revoke_session(
+    session_handle: str, user_context: dict[str, Any] | None = None, *, gatepass: Gatepass | None = None
+) -> bool:
     """Revoke one session; ``True`` if it existed."""
     gp = gatepass or get_instance()
-    return await run_async(gp.session.functions.revoke_session(session_handle=session_handle), gp.session)
-
-
-async def revoke_all_sessions_for_user(
-    user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
-) -> list[str]:
-    """Revoke a user's sessions in one tenant (``None``, the default: in all); the handles revoked."""
-    gp = gatepass or get_instance()
-    flow = gp.session.functions.revoke_all_sessions_for_user(user_id=user_id, tenant_id=tenant_id)
+    flow = gp.session.functions.revoke_session(
+        session_handle=session_handle, user_context=user_context_of(user_context)
+    )
     return await run_async(flow, gp.session)
 
 
-async def revoke_multiple_sessions(session_handles: list[str], *, gatepass: Gatepass | None = None) -> list[str]:
+async def revoke_all_sessions_for_user(
+    user_id: str,
+    revoke_sessions_for_linked_accounts: bool = True,
+    tenant_id: str | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> list[str]:
+    """Revoke a user's sessions in one tenant (``None``, the default: in all); the handles revoked.
+    ``revoke_sessions_for_linked_accounts`` is upstream's, kept for its argument order: gatepass has no account
+    linking, so a user's sessions are all there is."""
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.revoke_all_sessions_for_user(
+        user_id=user_id, tenant_id=tenant_id, user_context=user_context_of(user_context)
+    )
+    return await run_async(flow, gp.session)
+
+
+async def revoke_multiple_sessions(
+    session_handles: list[str], user_context: dict[str, Any] | None = None, *, gatepass: Gatepass | None = None
+) -> list[str]:
     """Revoke these sessions; the handles of those that existed."""
     gp = gatepass or get_instance()
-    return await run_async(gp.session.functions.revoke_multiple_sessions(session_handles=session_handles), gp.session)
+    flow = gp.session.functions.revoke_multiple_sessions(
+        session_handles=session_handles, user_context=user_context_of(user_context)
+    )
+    return await run_async(flow, gp.session)
 
 
 async def get_all_session_handles_for_user(
-    user_id: str, tenant_id: str | None = None, *, gatepass: Gatepass | None = None
+    user_id: str,
+    fetch_sessions_for_linked_accounts: bool = True,
+    tenant_id: str | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
 ) -> list[str]:
-    """A user's live session handles in one tenant (``None``, the default: in all)."""
+    """A user's live session handles in one tenant (``None``, the default: in all).
+    ``fetch_sessions_for_linked_accounts`` is upstream's, kept for its argument order (no account linking here)."""
     gp = gatepass or get_instance()
-    flow = gp.session.functions.get_all_session_handles_for_user(user_id=user_id, tenant_id=tenant_id)
+    flow = gp.session.functions.get_all_session_handles_for_user(
+        user_id=user_id, tenant_id=tenant_id, user_context=user_context_of(user_context)
+    )
     return await run_async(flow, gp.session)
 
 
 async def get_session_information(
-    session_handle: str, *, gatepass: Gatepass | None = None
+    session_handle: str, user_context: dict[str, Any] | None = None, *, gatepass: Gatepass | None = None
 ) -> SessionInformation | None:
     """One session's stored state, or ``None`` if it does not exist."""
     gp = gatepass or get_instance()
-    return await run_async(gp.session.functions.get_session_information(session_handle=session_handle), gp.session)
+    flow = gp.session.functions.get_session_information(
+        session_handle=session_handle, user_context=user_context_of(user_context)
+    )
+    return await run_async(flow, gp.session)
 
 
 async def update_session_data_in_database(
-    session_handle: str, data: dict[str, Any], *, gatepass: Gatepass | None = None
+    session_handle: str,
+    new_session_data: dict[str, Any],
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
 ) -> bool:
     """Replace the data stored with a session; ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
-    flow = gp.session.functions.update_session_data_in_database(session_handle=session_handle, data=data)
+    flow = gp.session.functions.update_session_data_in_database(
+        session_handle=session_handle, data=new_session_data, user_context=user_context_of(user_context)
+    )
     return await run_async(flow, gp.session)
 
 
 async def merge_into_access_token_payload(
-    session_handle: str, update: dict[str, Any], *, gatepass: Gatepass | None = None
+    session_handle: str,
+    new_access_token_payload: dict[str, Any],
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
 ) -> bool:
-    """Merge ``update`` into the payload of the session's next access token (a ``None`` value removes a
-    claim; protected claims are ignored); ``False`` if the session does not exist."""
+    """Merge ``new_access_token_payload`` into the payload of the session's next access token (a ``None`` value
+    removes a claim; protected claims are ignored); ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
-    flow = gp.session.functions.merge_into_access_token_payload(session_handle=session_handle, update=update)
+    flow = gp.session.functions.merge_into_access_token_payload(
+        session_handle=session_handle, update=new_access_token_payload, user_context=user_context_of(user_context)
+    )
     return await run_async(flow, gp.session)
 
 
@@ -217,7 +273,7 @@ async def fetch_and_set_claim(
     """Fetch ``claim``'s value for the session's user and merge it into the session's payload (its next access
     token carries it); ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
-    flow = claim_handles.fetch_and_set_claim(gp.session.functions, session_handle, claim, user_context or {})
+    flow = claim_handles.fetch_and_set_claim(gp.session.functions, session_handle, claim, user_context_of(user_context))
     return await run_async(flow, gp.session)
 
 
@@ -231,7 +287,9 @@ async def set_claim_value(
 ) -> bool:
     """Merge ``value`` into the session's payload as ``claim``'s; ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
-    flow = claim_handles.set_claim_value(gp.session.functions, session_handle, claim, value, user_context or {})
+    flow = claim_handles.set_claim_value(
+        gp.session.functions, session_handle, claim, value, user_context_of(user_context)
+    )
     return await run_async(flow, gp.session)
 
 
@@ -245,7 +303,7 @@ async def get_claim_value(
     """``claim``'s value in the session's stored payload (``GetClaimValueOkResult``), or
     ``SessionDoesNotExistError``."""
     gp = gatepass or get_instance()
-    flow = claim_handles.get_claim_value(gp.session.functions, session_handle, claim, user_context or {})
+    flow = claim_handles.get_claim_value(gp.session.functions, session_handle, claim, user_context_of(user_context))
     return await run_async(flow, gp.session)
 
 
@@ -258,7 +316,7 @@ async def remove_claim(
 ) -> bool:
     """Remove ``claim`` from the session's payload; ``False`` if the session does not exist."""
     gp = gatepass or get_instance()
-    flow = claim_handles.remove_claim(gp.session.functions, session_handle, claim, user_context or {})
+    flow = claim_handles.remove_claim(gp.session.functions, session_handle, claim, user_context_of(user_context))
     return await run_async(flow, gp.session)
 
 
@@ -275,7 +333,7 @@ async def validate_claims_for_session_handle(
     gp = gatepass or get_instance()
     added = gp.session.get_claim_validators_added_by_other_recipes()
     flow = claim_handles.validate_claims_for_session_handle(
-        gp.session.functions, added, session_handle, override_global_claim_validators, user_context or {}
+        gp.session.functions, added, session_handle, override_global_claim_validators, user_context_of(user_context)
     )
     return await run_async(flow, gp.session)
 
@@ -300,6 +358,6 @@ async def validate_claims_in_jwt_payload(
         user_id,
         jwt_payload,
         override_global_claim_validators,
-        user_context or {},
+        user_context_of(user_context),
     )
     return await run_async(flow, gp.session)

@@ -17,13 +17,12 @@ the payload giving ``(ok, reason)``) still works wherever a validator does.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from gatepass.recipe.session.claims.base import ClaimValidationResult, SessionClaim
 from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResult, InvalidClaims, Refusal
 from gatepass.recipe.session.signatures import GetGlobalClaimValidators, RegenerateAccessToken, ValidateClaims
-from gatepass.recipe.session.state import AnyValidator, ClaimValidator, SessionState
+from gatepass.recipe.session.state import AnyValidator, ClaimValidator, GlobalValidatorsOverride, SessionState
 from gatepass.recipe.session.steps import Blocking, Flow, resolved
 from gatepass.tokens.access_token import PROTECTED_CLAIMS
 
@@ -137,7 +136,7 @@ def validate_claims(
     return ClaimsValidationResult(failures, update)
 
 
-Override = Callable[[list[AnyValidator], SessionState], list[AnyValidator]]
+Override = GlobalValidatorsOverride
 
 
 def global_validators(
@@ -171,7 +170,7 @@ def required_validators(
     user = state.user_id
     validators = yield from global_validators(functions, added, state.tenant_id, user, user, user_context)
     if override is not None:
-        validators = yield from resolved(override(list(validators), state))
+        validators = yield from resolved(override(list(validators), state, user_context))
     return list(validators)
 
 
@@ -191,7 +190,7 @@ def assert_claims(
     )
     if result.access_token_payload_update is not None:
         update = {k: v for k, v in result.access_token_payload_update.items() if k not in PROTECTED_CLAIMS}
-        yield from functions.regenerate_access_token(state=state, update=update)
+        yield from functions.regenerate_access_token(state=state, update=update, user_context=user_context)
     return InvalidClaims(result.invalid_claims) if result.invalid_claims else None
 
 

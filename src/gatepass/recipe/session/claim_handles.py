@@ -25,12 +25,16 @@ def fetch_and_set_claim(
     functions: RecipeInterface, session_handle: str, claim: SessionClaim[Any], user_context: dict[str, Any]
 ) -> Flow[bool]:
     """Fetch the claim's value for the session's user and merge it in; ``False`` if the session does not exist."""
-    info = yield from functions.get_session_information(session_handle=session_handle)
+    info = yield from functions.get_session_information(session_handle=session_handle, user_context=user_context)
     if info is None:
         return False
     payload = info.custom_claims_in_access_token_payload
     update = yield from build(claim, info.user_id, info.recipe_user_id, info.tenant_id, payload, user_context)
-    return (yield from functions.merge_into_access_token_payload(session_handle=session_handle, update=update))
+    return (
+        yield from functions.merge_into_access_token_payload(
+            session_handle=session_handle, update=update, user_context=user_context
+        )
+    )
 
 
 def set_claim_value(
@@ -38,7 +42,11 @@ def set_claim_value(
 ) -> Flow[bool]:
     """Merge ``value`` in as the claim's (fetched now); ``False`` if the session does not exist."""
     update = claim.add_to_payload_({}, value, user_context)
-    return (yield from functions.merge_into_access_token_payload(session_handle=session_handle, update=update))
+    return (
+        yield from functions.merge_into_access_token_payload(
+            session_handle=session_handle, update=update, user_context=user_context
+        )
+    )
 
 
 def remove_claim(
@@ -46,14 +54,18 @@ def remove_claim(
 ) -> Flow[bool]:
     """Remove the claim from the session's payload; ``False`` if the session does not exist."""
     update = claim.remove_from_payload_by_merge_({}, user_context)
-    return (yield from functions.merge_into_access_token_payload(session_handle=session_handle, update=update))
+    return (
+        yield from functions.merge_into_access_token_payload(
+            session_handle=session_handle, update=update, user_context=user_context
+        )
+    )
 
 
 def get_claim_value(
     functions: RecipeInterface, session_handle: str, claim: SessionClaim[Any], user_context: dict[str, Any]
 ) -> Flow[SessionDoesNotExistError | GetClaimValueOkResult[Any]]:
     """The claim's value in the session's stored payload."""
-    info = yield from functions.get_session_information(session_handle=session_handle)
+    info = yield from functions.get_session_information(session_handle=session_handle, user_context=user_context)
     if info is None:
         return SessionDoesNotExistError()
     return GetClaimValueOkResult(claim.get_value_from_payload(info.custom_claims_in_access_token_payload, user_context))
@@ -67,7 +79,7 @@ def validate_claims_for_session_handle(
     user_context: dict[str, Any],
 ) -> Flow[SessionDoesNotExistError | ClaimsValidationResult]:
     """Validate a session by its handle (refetching as the validators ask, and storing what changed)."""
-    info = yield from functions.get_session_information(session_handle=session_handle)
+    info = yield from functions.get_session_information(session_handle=session_handle, user_context=user_context)
     if info is None:
         return SessionDoesNotExistError()
     ids = info.tenant_id, info.user_id, info.recipe_user_id
@@ -84,7 +96,11 @@ def validate_claims_for_session_handle(
     )
     if result.access_token_payload_update is not None:
         update = {k: v for k, v in result.access_token_payload_update.items() if k not in PROTECTED_CLAIMS}
-        if not (yield from functions.merge_into_access_token_payload(session_handle=session_handle, update=update)):
+        if not (
+            yield from functions.merge_into_access_token_payload(
+                session_handle=session_handle, update=update, user_context=user_context
+            )
+        ):
             return SessionDoesNotExistError()
     return ClaimsValidationResult(result.invalid_claims)
 

@@ -102,6 +102,7 @@ class _Originals:
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
         disable_anti_csrf: bool = False,
+        user_context: dict[str, Any],
     ) -> Flow[SessionState]:
         recipe = self.recipe
         previous = None if request is None else (yield from flows.previous_session_handle(recipe, request))
@@ -115,17 +116,19 @@ class _Originals:
             disable_anti_csrf=disable_anti_csrf,
         )
         if previous is not None:  # a login replaces the session the request carried (no fixation)
-            yield from recipe.functions.revoke_session(session_handle=previous)
+            yield from recipe.functions.revoke_session(session_handle=previous, user_context=user_context)
         return state
 
-    def get_session(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]:
+    def get_session(
+        self, *, request: RequestView, options: VerifyOptions, user_context: dict[str, Any]
+    ) -> Flow[SessionState | Refusal | None]:
         recipe = self.recipe
         state = yield from flows.get_session(recipe, request, options)
         if not isinstance(state, SessionState):
             return state
         added = recipe.get_claim_validators_added_by_other_recipes()
         override = options.override_global_claim_validators
-        refusal = yield from claim_flows.check_session(recipe.functions, added, state, override, {})
+        refusal = yield from claim_flows.check_session(recipe.functions, added, state, override, user_context)
         return refusal or state
 
     def get_global_claim_validators(
@@ -161,6 +164,7 @@ class _Originals:
         anti_csrf_check: bool,
         session_required: bool,
         check_database: bool,
+        user_context: dict[str, Any],
     ) -> Flow[SessionState | Refusal | None]:
         parsed = flows.parse_access_token(access_token)
         if parsed is None and access_token and session_required:
@@ -178,59 +182,73 @@ class _Originals:
         )
 
     def refresh_session(
-        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None, user_context: dict[str, Any]
     ) -> Flow[SessionState | Refusal]:
         return flows.refresh_session(self.recipe, request, disable_anti_csrf)
 
-    def revoke_session(self, *, session_handle: str) -> Flow[bool]:
+    def revoke_session(self, *, session_handle: str, user_context: dict[str, Any]) -> Flow[bool]:
         return handle_flows.revoke_session(self.recipe, session_handle)
 
-    def revoke_multiple_sessions(self, *, session_handles: list[str]) -> Flow[list[str]]:
+    def revoke_multiple_sessions(self, *, session_handles: list[str], user_context: dict[str, Any]) -> Flow[list[str]]:
         return handle_flows.revoke_multiple_sessions(self.recipe, session_handles)
 
-    def revoke_all_sessions_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+    def revoke_all_sessions_for_user(
+        self, *, user_id: str, tenant_id: str | None, user_context: dict[str, Any]
+    ) -> Flow[list[str]]:
         return handle_flows.revoke_all_sessions_for_user(self.recipe, user_id, tenant_id)
 
-    def get_all_session_handles_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+    def get_all_session_handles_for_user(
+        self, *, user_id: str, tenant_id: str | None, user_context: dict[str, Any]
+    ) -> Flow[list[str]]:
         return handle_flows.get_all_session_handles_for_user(self.recipe, user_id, tenant_id)
 
-    def get_session_information(self, *, session_handle: str) -> Flow[SessionInformation | None]:
+    def get_session_information(
+        self, *, session_handle: str, user_context: dict[str, Any]
+    ) -> Flow[SessionInformation | None]:
         return handle_flows.get_session_information(self.recipe, session_handle)
 
-    def update_session_data_in_database(self, *, session_handle: str, data: dict[str, Any]) -> Flow[bool]:
+    def update_session_data_in_database(
+        self, *, session_handle: str, data: dict[str, Any], user_context: dict[str, Any]
+    ) -> Flow[bool]:
         return handle_flows.update_session_data_in_database(self.recipe, session_handle, data)
 
-    def merge_into_access_token_payload(self, *, session_handle: str, update: dict[str, Any]) -> Flow[bool]:
+    def merge_into_access_token_payload(
+        self, *, session_handle: str, update: dict[str, Any], user_context: dict[str, Any]
+    ) -> Flow[bool]:
         return handle_flows.merge_into_access_token_payload(self.recipe, session_handle, update)
 
-    def regenerate_access_token(self, *, state: SessionState, update: dict[str, Any]) -> Flow[bool]:
+    def regenerate_access_token(
+        self, *, state: SessionState, update: dict[str, Any], user_context: dict[str, Any]
+    ) -> Flow[bool]:
         return handle_flows.merge_into_session_payload(self.recipe, state, update)
 
-    def get_faunadb_token(self, *, state: SessionState) -> Flow[str | Refusal]:
+    def get_faunadb_token(self, *, state: SessionState, user_context: dict[str, Any]) -> Flow[str | Refusal]:
         raise ConfigurationError("get_faunadb_token needs the FaunaDB integration (faunadb.init, not session.init)")
         yield  # a flow, like every other function
 
-    def refresh_post(self, *, request: RequestView) -> Flow[ApiResult]:
-        state = yield from self.recipe.functions.refresh_session(request=request)
+    def refresh_post(self, *, request: RequestView, user_context: dict[str, Any]) -> Flow[ApiResult]:
+        state = yield from self.recipe.functions.refresh_session(request=request, user_context=user_context)
         if not isinstance(state, SessionState):
             return (yield from self.recipe.answer(state, request))
         return ApiResult(200, {}, state.changes)
 
-    def signout_post(self, *, request: RequestView) -> Flow[ApiResult]:
+    def signout_post(self, *, request: RequestView, user_context: dict[str, Any]) -> Flow[ApiResult]:
         recipe = self.recipe
         options = VerifyOptions(session_required=True, override_global_claim_validators=lambda *_: [])
-        state = yield from recipe.functions.get_session(request=request, options=options)
+        state = yield from recipe.functions.get_session(request=request, options=options, user_context=user_context)
         if not isinstance(state, SessionState):
             return (yield from recipe.answer(state or Unauthorised(flows.NO_SESSION, clear_tokens=False), request))
-        yield from recipe.functions.revoke_session(session_handle=state.session_handle)
+        yield from recipe.functions.revoke_session(session_handle=state.session_handle, user_context=user_context)
         changes = state.changes
         transport.clear_tokens(changes, recipe.config, state.transfer_method or "header")
         return ApiResult(200, {"status": "OK"}, changes)
 
-    def jwks_get(self, *, request: RequestView) -> Flow[ApiResult]:
+    def jwks_get(self, *, request: RequestView, user_context: dict[str, Any]) -> Flow[ApiResult]:
         return jwts.jwks_get(self.recipe.jwks)
 
-    def open_id_discovery_configuration_get(self, *, request: RequestView) -> Flow[ApiResult]:
+    def open_id_discovery_configuration_get(
+        self, *, request: RequestView, user_context: dict[str, Any]
+    ) -> Flow[ApiResult]:
         return jwts.open_id_discovery_configuration_get(self.recipe.config.app_info)
 
 
@@ -367,6 +385,7 @@ class SessionRecipe:
                 access_token_payload=payload,
                 session_data_in_database=session_data_in_database,
                 disable_anti_csrf=disable_anti_csrf,
+                user_context=user_context,
             )
         )
 
@@ -409,7 +428,7 @@ class SessionRecipe:
         if path == self.config.app_info.refresh_path and not self.apis.disable_refresh_post:
             return lambda: self._limited_refresh(request)
         if path == self.config.app_info.signout_path and not self.apis.disable_signout_post:
-            return lambda: self.apis.signout_post(request=request)
+            return lambda: self.apis.signout_post(request=request, user_context={})
         return None
 
     def api_paths(self) -> list[tuple[str, str]]:
@@ -422,9 +441,9 @@ class SessionRecipe:
     def _public_document(self, request: RequestView, path: str) -> Callable[[], Flow[ApiResult]] | None:
         base, apis = self.config.app_info.api_base_path, self.apis
         if path == base + jwts.JWKS_PATH and not apis.disable_jwks_get:
-            return lambda: apis.jwks_get(request=request)
+            return lambda: apis.jwks_get(request=request, user_context={})
         if path == base + jwts.DISCOVERY_PATH and not apis.disable_open_id_discovery_configuration_get:
-            return lambda: apis.open_id_discovery_configuration_get(request=request)
+            return lambda: apis.open_id_discovery_configuration_get(request=request, user_context={})
         return None
 
     def serve(self, request: RequestView) -> Flow[ApiResult] | None:
@@ -444,8 +463,8 @@ class SessionRecipe:
         app's error handlers see ``request``."""
         return answers.exception_answer(self.config, self.error_handlers, self._revoke, error, request)
 
-    def _revoke(self, *, session_handle: str) -> Flow[bool]:
-        return self.functions.revoke_session(session_handle=session_handle)
+    def _revoke(self, *, session_handle: str, user_context: dict[str, Any]) -> Flow[bool]:
+        return self.functions.revoke_session(session_handle=session_handle, user_context=user_context)
 
     def _limited_refresh(self, request: RequestView) -> Flow[ApiResult]:
         """The refresh API behind a per-address limit on failures (checklist 35): a limited address gets 429 before
@@ -455,7 +474,7 @@ class SessionRecipe:
             changes = ResponseChanges()
             changes.set_header("retry-after", str(wait))
             return ApiResult(429, {"message": "too many failed refresh attempts: try again later"}, changes)
-        result = yield from self.apis.refresh_post(request=request)
+        result = yield from self.apis.refresh_post(request=request, user_context={})
         if isinstance(result.refusal, Unauthorised | TokenTheft):
             presented = any(transport.token_in(request, "refresh", way) for way in ("cookie", "header"))
             if presented and self._refresh_limiter.charge(request.client):  # no token at all guesses nothing

@@ -19,6 +19,12 @@ from gatepass.recipe.session.steps import Flow
 JsonObject = dict[str, Any]
 
 
+def user_context_of(user_context: JsonObject | None) -> JsonObject:
+    """Upstream's rule for every public ``user_context``: ``None`` is a fresh ``{}``; a dict is passed through as
+    is (not copied), so what an override puts in it reaches the caller."""
+    return {} if user_context is None else user_context
+
+
 @dataclass
 class ApiResult:
     """A framework-neutral answer: status, JSON body and the response changes (cookies, headers); ``refusal`` is
@@ -44,6 +50,7 @@ class CreateNewSession(Protocol):
         access_token_payload: JsonObject,
         session_data_in_database: JsonObject,
         disable_anti_csrf: bool = False,
+        user_context: JsonObject,
     ) -> Flow[SessionState]: ...
 
 
@@ -51,7 +58,9 @@ class GetSession(Protocol):
     """``get_session``: the request's session, checked as ``options`` say; a refusal, or ``None`` when the
     request carries none and none is required."""
 
-    def __call__(self, *, request: RequestView, options: VerifyOptions) -> Flow[SessionState | Refusal | None]: ...
+    def __call__(
+        self, *, request: RequestView, options: VerifyOptions, user_context: JsonObject
+    ) -> Flow[SessionState | Refusal | None]: ...
 
 
 class GetSessionWithoutRequest(Protocol):
@@ -66,6 +75,7 @@ class GetSessionWithoutRequest(Protocol):
         anti_csrf_check: bool,
         session_required: bool,
         check_database: bool,
+        user_context: JsonObject,
     ) -> Flow[SessionState | Refusal | None]: ...
 
 
@@ -75,57 +85,57 @@ class RefreshSession(Protocol):
     the anti-CSRF check that ``VIA_TOKEN`` asks for (upstream's option of the same name)."""
 
     def __call__(
-        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None, user_context: JsonObject
     ) -> Flow[SessionState | Refusal]: ...
 
 
 class RevokeSession(Protocol):
     """``revoke_session``: ``True`` if the session existed."""
 
-    def __call__(self, *, session_handle: str) -> Flow[bool]: ...
+    def __call__(self, *, session_handle: str, user_context: JsonObject) -> Flow[bool]: ...
 
 
 class RevokeMultipleSessions(Protocol):
     """``revoke_multiple_sessions``: the handles of the sessions that existed."""
 
-    def __call__(self, *, session_handles: list[str]) -> Flow[list[str]]: ...
+    def __call__(self, *, session_handles: list[str], user_context: JsonObject) -> Flow[list[str]]: ...
 
 
 class SessionsOfUser(Protocol):
     """``revoke_all_sessions_for_user`` and ``get_all_session_handles_for_user`` (``tenant_id=None``: all)."""
 
-    def __call__(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]: ...
+    def __call__(self, *, user_id: str, tenant_id: str | None, user_context: JsonObject) -> Flow[list[str]]: ...
 
 
 class GetSessionInformation(Protocol):
     """``get_session_information``: one session's stored state, or ``None`` if it does not exist."""
 
-    def __call__(self, *, session_handle: str) -> Flow[SessionInformation | None]: ...
+    def __call__(self, *, session_handle: str, user_context: JsonObject) -> Flow[SessionInformation | None]: ...
 
 
 class UpdateSessionData(Protocol):
     """``update_session_data_in_database``: replace the session's stored data; ``False`` if it does not exist."""
 
-    def __call__(self, *, session_handle: str, data: JsonObject) -> Flow[bool]: ...
+    def __call__(self, *, session_handle: str, data: JsonObject, user_context: JsonObject) -> Flow[bool]: ...
 
 
 class MergeIntoAccessTokenPayload(Protocol):
     """``merge_into_access_token_payload``: merge ``update`` into the payload of the session's next access
     token (a ``None`` value removes a claim); ``False`` if the session does not exist."""
 
-    def __call__(self, *, session_handle: str, update: JsonObject) -> Flow[bool]: ...
+    def __call__(self, *, session_handle: str, update: JsonObject, user_context: JsonObject) -> Flow[bool]: ...
 
 
 class RegenerateAccessToken(Protocol):
     """Re-sign ``state``'s access token with ``update`` merged in; ``False`` when the session no longer exists."""
 
-    def __call__(self, *, state: SessionState, update: JsonObject) -> Flow[bool]: ...
+    def __call__(self, *, state: SessionState, update: JsonObject, user_context: JsonObject) -> Flow[bool]: ...
 
 
 class GetFaunadbToken(Protocol):
     """The session's Fauna secret (the FaunaDB integration installs it), or ``Unauthorised`` if the session ended."""
 
-    def __call__(self, *, state: SessionState) -> Flow[str | Refusal]: ...
+    def __call__(self, *, state: SessionState, user_context: JsonObject) -> Flow[str | Refusal]: ...
 
 
 class GetGlobalClaimValidators(Protocol):
@@ -162,4 +172,4 @@ class ApiCall(Protocol):
     """An API the SDK serves: ``refresh_post``, ``signout_post``, ``jwks_get`` and
     ``open_id_discovery_configuration_get``."""
 
-    def __call__(self, *, request: RequestView) -> Flow[ApiResult]: ...
+    def __call__(self, *, request: RequestView, user_context: JsonObject) -> Flow[ApiResult]: ...

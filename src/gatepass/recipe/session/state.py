@@ -30,6 +30,28 @@ class SessionState:
     access_token_updated: bool = False
     changes: ResponseChanges = field(default_factory=ResponseChanges)
 
+    # upstream's session getters, so that code written against its SessionContainer (an override of the global
+    # validators, say) reads a SessionState the same way
+    def get_user_id(self, user_context: dict[str, Any] | None = None) -> str:
+        """The session's user."""
+        return self.user_id
+
+    def get_recipe_user_id(self, user_context: dict[str, Any] | None = None) -> str:
+        """The session's user (no account linking: the same id)."""
+        return self.user_id
+
+    def get_handle(self, user_context: dict[str, Any] | None = None) -> str:
+        """The session's handle."""
+        return self.session_handle
+
+    def get_tenant_id(self, user_context: dict[str, Any] | None = None) -> str:
+        """The session's tenant."""
+        return self.tenant_id
+
+    def get_access_token_payload(self, user_context: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A copy of the access token's payload."""
+        return dict(self.access_token_payload)
+
     @property
     def custom_claims(self) -> dict[str, Any]:
         """The payload without the protected (session) claims."""
@@ -63,14 +85,18 @@ class ClaimValidator:
 AnyValidator = ClaimValidator | SessionClaimValidator
 """A bare ``ClaimValidator`` or a claims validator (``claims``: ``has_value``, ``includes``, your own)."""
 
+GlobalValidatorsOverride = Callable[[list[AnyValidator], SessionState, dict[str, Any]], list[AnyValidator]]
+"""Upstream's ``override_global_claim_validators(global_validators, session, user_context)``: the validators to run
+(the session has upstream's getters: ``get_user_id()``, ``get_access_token_payload()``, ...)."""
+
 
 @dataclass(frozen=True)
 class VerifyOptions:
     """How ``get_session`` checks a request. ``anti_csrf_check=None``: check cookie-borne tokens on every
-    method but GET. ``override_global_claim_validators`` gets the global validators and the session, and
-    returns the ones to run."""
+    method but GET. ``override_global_claim_validators`` gets the global validators, the session and the
+    call's ``user_context``, and returns the ones to run."""
 
     session_required: bool = True
     anti_csrf_check: bool | None = None
     check_database: bool = False
-    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None
+    override_global_claim_validators: GlobalValidatorsOverride | None = None

@@ -70,6 +70,7 @@ class FaunaIntegration:
         access_token_payload: dict[str, Any],
         session_data_in_database: dict[str, Any],
         disable_anti_csrf: bool = False,
+        user_context: dict[str, Any],
     ) -> Flow[SessionState]:
         """A session and its Fauna token, or neither."""
         yield from self.lifecycle.before_create(user_id)
@@ -80,37 +81,45 @@ class FaunaIntegration:
             access_token_payload=access_token_payload,
             session_data_in_database=session_data_in_database,
             disable_anti_csrf=disable_anti_csrf,
+            user_context=user_context,
         )
         yield from self.lifecycle.after_create(self, state)
         return state
 
     def refresh_session(
-        self, *, request: RequestView, disable_anti_csrf: bool | None = None
+        self, *, request: RequestView, disable_anti_csrf: bool | None = None, user_context: dict[str, Any]
     ) -> Flow[SessionState | Refusal]:
         """Rotate the session first (a client is never stranded), then its Fauna token."""
-        state = yield from self.inner.refresh_session(request=request, disable_anti_csrf=disable_anti_csrf)
+        refresh = self.inner.refresh_session
+        state = yield from refresh(request=request, disable_anti_csrf=disable_anti_csrf, user_context=user_context)
         if isinstance(state, SessionState):
             yield from self.lifecycle.after_refresh(self, state)
         return state
 
-    def revoke_session(self, *, session_handle: str) -> Flow[bool]:
+    def revoke_session(self, *, session_handle: str, user_context: dict[str, Any]) -> Flow[bool]:
         """Revoke the session, then delete its Fauna token."""
-        revocation = self.inner.revoke_session(session_handle=session_handle)
+        revocation = self.inner.revoke_session(session_handle=session_handle, user_context=user_context)
         return self.lifecycle.revoking(self, [session_handle], revocation)
 
-    def revoke_all_sessions_for_user(self, *, user_id: str, tenant_id: str | None) -> Flow[list[str]]:
+    def revoke_all_sessions_for_user(
+        self, *, user_id: str, tenant_id: str | None, user_context: dict[str, Any]
+    ) -> Flow[list[str]]:
         """Revoke the user's sessions, then delete their Fauna tokens."""
-        handles = yield from self._outer.get_all_session_handles_for_user(user_id=user_id, tenant_id=tenant_id)
-        revocation = self.inner.revoke_all_sessions_for_user(user_id=user_id, tenant_id=tenant_id)
+        handles = yield from self._outer.get_all_session_handles_for_user(
+            user_id=user_id, tenant_id=tenant_id, user_context=user_context
+        )
+        revocation = self.inner.revoke_all_sessions_for_user(
+            user_id=user_id, tenant_id=tenant_id, user_context=user_context
+        )
         revoked: list[str] = yield from self.lifecycle.revoking(self, handles, revocation)
         return revoked
 
-    def revoke_multiple_sessions(self, *, session_handles: list[str]) -> Flow[list[str]]:
+    def revoke_multiple_sessions(self, *, session_handles: list[str], user_context: dict[str, Any]) -> Flow[list[str]]:
         """Revoke the sessions, then delete their Fauna tokens."""
-        revocation = self.inner.revoke_multiple_sessions(session_handles=session_handles)
+        revocation = self.inner.revoke_multiple_sessions(session_handles=session_handles, user_context=user_context)
         return self.lifecycle.revoking(self, session_handles, revocation)
 
-    def get_faunadb_token(self, *, state: SessionState) -> Flow[str | Refusal]:
+    def get_faunadb_token(self, *, state: SessionState, user_context: dict[str, Any]) -> Flow[str | Refusal]:
         """The Fauna secret the session's access token carries (see ``FaunaLifecycle.secret``)."""
         secret = yield from self.lifecycle.secret(self, state)
         return Unauthorised("Session does not exist anymore.") if secret is None else secret
@@ -122,14 +131,14 @@ class FaunaIntegration:
 
     def store(self, session: SessionState, update: dict[str, Any]) -> Flow[bool]:
         """One regenerate through the outermost functions."""
-        stored: bool = yield from self._outer.regenerate_access_token(state=session, update=update)
+        stored: bool = yield from self._outer.regenerate_access_token(state=session, update=update, user_context={})
         return stored
 
     def revoke(self, session_handle: str) -> Flow[bool]:
         """The wrapped revoke (the session's token, if any, is the caller's to delete)."""
-        return self.inner.revoke_session(session_handle=session_handle)
+        return self.inner.revoke_session(session_handle=session_handle, user_context={})
 
     def stored_payloads(self, session_handle: str) -> Flow[tuple[dict[str, Any], dict[str, Any]] | None]:
         """One ``get_session_information`` through the outermost functions."""
-        info = yield from self._outer.get_session_information(session_handle=session_handle)
+        info = yield from self._outer.get_session_information(session_handle=session_handle, user_context={})
         return None if info is None else (info.custom_claims_in_access_token_payload, info.session_data_in_database)

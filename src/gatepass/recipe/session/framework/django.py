@@ -28,7 +28,7 @@ from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.outcomes import Refusal
 from gatepass.recipe.session.recipe import SessionRecipe
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import GlobalValidatorsOverride, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async, run_sync
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,7 +152,8 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
+    override_global_claim_validators: GlobalValidatorsOverride | None = None,
+    user_context: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """Verify the session before a sync or async view; the session is ``request.gatepass_session``."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
@@ -165,7 +166,9 @@ def verify_session(
                 request.__dict__["gatepass_session"] = None
                 if request.method not in ("OPTIONS", "TRACE"):
                     gp: Gatepass = request.__dict__.get("gatepass_instance") or get_instance()
-                    flow = gp.session.functions.get_session(request=ADAPTER.view(request), options=options)
+                    flow = gp.session.functions.get_session(
+                        request=ADAPTER.view(request), options=options, user_context=dict(user_context or {})
+                    )
                     state = _verified(request, await run_async(flow, gp.session))
                     if state is not None:
                         request.__dict__["gatepass_session"] = AsyncSessionContainer(gp.session, state)
@@ -178,7 +181,9 @@ def verify_session(
             request.__dict__["gatepass_session"] = None
             if request.method not in ("OPTIONS", "TRACE"):
                 gp: Gatepass = request.__dict__.get("gatepass_instance") or get_instance()
-                flow = gp.session.functions.get_session(request=ADAPTER.view(request), options=options)
+                flow = gp.session.functions.get_session(
+                    request=ADAPTER.view(request), options=options, user_context=dict(user_context or {})
+                )
                 state = _verified(request, run_sync(flow, gp.session))
                 if state is not None:
                     request.__dict__["gatepass_session"] = SessionContainer(gp.session, state)

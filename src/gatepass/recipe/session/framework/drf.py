@@ -13,7 +13,6 @@ upstream's status and body, rendered by DRF's exception handling::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest
@@ -28,10 +27,10 @@ from gatepass.recipe.session.errors import SessionError
 from gatepass.recipe.session.flows import NO_SESSION
 from gatepass.recipe.session.framework.django import ADAPTER, remember_changes
 from gatepass.recipe.session.outcomes import Refusal, Unauthorised
-from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import AnyValidator, GlobalValidatorsOverride, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_sync
 
-Override = Callable[[list[AnyValidator], SessionState], list[AnyValidator]]
+Override = GlobalValidatorsOverride
 _UNVERIFIED = ("OPTIONS", "TRACE")  # as ``verify_session``: preflights and traces pass unverified
 
 
@@ -103,7 +102,7 @@ class SessionAuthentication(BaseAuthentication):  # type: ignore[misc]
             return None
         cls = type(self)
         options = VerifyOptions(False, cls.anti_csrf_check, cls.check_database, cls.override_global_claim_validators)
-        flow = gp.session.functions.get_session(request=ADAPTER.view(http_request), options=options)
+        flow = gp.session.functions.get_session(request=ADAPTER.view(http_request), options=options, user_context={})
         state = run_sync(flow, gp.session)
         if state is None:
             return None

@@ -24,7 +24,7 @@ from gatepass.recipe.session.container import SessionContainer
 from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import GlobalValidatorsOverride, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_sync
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,7 +108,8 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
+    override_global_claim_validators: GlobalValidatorsOverride | None = None,
+    user_context: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """A view decorator that verifies the session first (not for OPTIONS or TRACE); the view reads it with
     ``get_verified_session()``. A refusal is raised, for ``Middleware`` to answer."""
@@ -120,7 +121,12 @@ def verify_session(
             g.gatepass_session = None
             if request.method not in ("OPTIONS", "TRACE"):
                 recipe = _instance().session
-                state = run_sync(recipe.functions.get_session(request=ADAPTER.view(request), options=options), recipe)
+                state = run_sync(
+                    recipe.functions.get_session(
+                        request=ADAPTER.view(request), options=options, user_context=dict(user_context or {})
+                    ),
+                    recipe,
+                )
                 if state is not None and not isinstance(state, SessionState):
                     raise error_for(state)
                 if state is not None:

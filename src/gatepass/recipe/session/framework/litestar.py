@@ -44,7 +44,7 @@ from gatepass.recipe.session.errors import SessionError, error_for
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.recipe import SessionRecipe
 from gatepass.recipe.session.signatures import ApiResult
-from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import GlobalValidatorsOverride, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import Flow, run_async
 
 _SESSION = "gatepass.session"
@@ -145,13 +145,14 @@ class GatepassPlugin(InitPluginProtocol):
 
 
 async def _verified(
-    connection: ASGIConnection[Any, Any, Any, Any], options: VerifyOptions
+    connection: ASGIConnection[Any, Any, Any, Any], options: VerifyOptions, user_context: dict[str, Any] | None
 ) -> AsyncSessionContainer | None:
     scope = _scope(connection)
     if scope.get("method") in ("OPTIONS", "TRACE"):
         return None
     gp: Gatepass = scope.get(plumbing.INSTANCE) or get_instance()
-    flow = gp.session.functions.get_session(request=ADAPTER.view(connection), options=options)
+    context = dict(user_context or {})  # a fresh dict per request: what an override adds stays with its request
+    flow = gp.session.functions.get_session(request=ADAPTER.view(connection), options=options, user_context=context)
     state = await run_async(flow, gp.session)
     if state is None:
         return None
@@ -163,7 +164,7 @@ async def _verified(
     return session
 
 
-Override = Callable[[list[AnyValidator], SessionState], list[AnyValidator]]
+Override = GlobalValidatorsOverride
 
 
 def verify_session(
@@ -171,13 +172,14 @@ def verify_session(
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
     override_global_claim_validators: Override | None = None,
+    user_context: dict[str, Any] | None = None,
 ) -> Callable[[Request[Any, Any, Any]], Awaitable[AsyncSessionContainer | None]]:
     """A dependency (``Provide(verify_session())``) that verifies the request's session; ``None`` when optional
     and absent."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
 
     async def dependency(request: Request[Any, Any, Any]) -> AsyncSessionContainer | None:
-        return await _verified(request, options)
+        return await _verified(request, options, user_context)
 
     return dependency
 
@@ -187,12 +189,13 @@ def session_guard(
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
     override_global_claim_validators: Override | None = None,
+    user_context: dict[str, Any] | None = None,
 ) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """A guard that verifies the request's session; the handler reads it with ``get_verified_session``."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        await _verified(connection, options)
+        await _verified(connection, options, user_context)
 
     return guard
 

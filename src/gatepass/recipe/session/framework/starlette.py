@@ -15,6 +15,7 @@ session touched during the request to the response::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 
@@ -24,7 +25,7 @@ from gatepass.recipe.session.asgi import Receive, Scope, Send
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import error_for
 from gatepass.recipe.session.http_types import RequestView
-from gatepass.recipe.session.state import AnyValidator, SessionState, VerifyOptions
+from gatepass.recipe.session.state import GlobalValidatorsOverride, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import run_async
 
 
@@ -83,7 +84,8 @@ def verify_session(
     session_required: bool = True,
     anti_csrf_check: bool | None = None,
     check_database: bool = False,
-    override_global_claim_validators: Callable[[list[AnyValidator], SessionState], list[AnyValidator]] | None = None,
+    override_global_claim_validators: GlobalValidatorsOverride | None = None,
+    user_context: dict[str, Any] | None = None,
 ) -> Callable[[Request], Awaitable[AsyncSessionContainer | None]]:
     """A FastAPI dependency (or a callable for Starlette endpoints) that verifies the request's session."""
     options = VerifyOptions(session_required, anti_csrf_check, check_database, override_global_claim_validators)
@@ -93,7 +95,10 @@ def verify_session(
             return None
         gp: Gatepass = request.scope.get(asgi.INSTANCE) or get_instance()
         state = await run_async(
-            gp.session.functions.get_session(request=ADAPTER.view(request), options=options), gp.session
+            gp.session.functions.get_session(
+                request=ADAPTER.view(request), options=options, user_context=dict(user_context or {})
+            ),
+            gp.session,
         )
         if state is None:
             return None
