@@ -58,9 +58,13 @@ def _admin(roles: PrimitiveArrayClaim) -> Callable[[list[AnyValidator], Any, dic
     def admin(validators: list[AnyValidator], session: Any, user_context: dict[str, Any]) -> list[AnyValidator]:
         assert session.get_user_id() and isinstance(session.get_access_token_payload(), dict)
         assert isinstance(user_context, dict)
-        return [*validators, roles.validators.includes("admin", MAX_AGE_S)]
+        return _with_admin(roles, validators)
 
     return admin
+
+
+def _with_admin(roles: PrimitiveArrayClaim, validators: list[AnyValidator]) -> list[AnyValidator]:
+    return [*validators, roles.validators.includes("admin", MAX_AGE_S)]
 
 
 def _fastapi(gp: Gatepass, roles: PrimitiveArrayClaim) -> Any:
@@ -256,13 +260,14 @@ async def test_validate_claims_for_a_handle_and_for_a_payload(site: Site) -> Non
     handle, access, _ = site.login("ada")
     site.world.clock.advance(MAX_AGE_S * 1000 + 1)
     site.world.roles["ada"] = ["admin"]
-    admin = _admin(site.roles)
-    result = await site.run("validate_claims_for_session_handle", handle, lambda v, info, ctx: admin(v, info))
+    result = await site.run(
+        "validate_claims_for_session_handle", handle, lambda v, info, ctx: _with_admin(site.roles, v)
+    )
     assert result.invalid_claims == [], "the stale claim was refetched first"
     assert (await site.run("get_claim_value", handle, site.roles)).value == ["admin"], "and stored"
     payload = _payload(access)  # still the old token: reader, fetched long ago
     checked = await site.run(
-        "validate_claims_in_jwt_payload", "public", "ada", payload, lambda v, user, ctx: admin(v, None)
+        "validate_claims_in_jwt_payload", "public", "ada", payload, lambda v, user, ctx: _with_admin(site.roles, v)
     )
     assert [f.id for f in checked.invalid_claims] == ["st-role"]
     assert checked.invalid_claims[0].reason["message"] == "expired", "no refetch for a bare payload"
