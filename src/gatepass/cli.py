@@ -14,7 +14,8 @@ from gatepass.errors import GatepassError
 CORE_EPILOG = """\
 Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, GATEPASS_DATABASE_URL,
 GATEPASS_API_KEYS (comma-separated), GATEPASS_ACCESS_TOKEN_VALIDITY, GATEPASS_REFRESH_TOKEN_VALIDITY,
-GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_CLEANUP_INTERVAL_SECONDS,
+GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_SESSION_ABSOLUTE_LIFETIME,
+GATEPASS_ACCESS_TOKEN_VALIDITY_JITTER, GATEPASS_CLEANUP_INTERVAL_SECONDS,
 GATEPASS_LOG_LEVEL, GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
 GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS, GATEPASS_RATE_LIMIT_FAILED_API_KEYS,
 GATEPASS_RATE_LIMIT_FAILED_REFRESHES, GATEPASS_RATE_LIMIT_FAILED_VERIFIES) or from a TOML file given by --config or
@@ -54,6 +55,18 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         type=float,
         metavar="MINUTES",
         help="refresh-token (session) inactivity lifetime, in minutes (default 144000 = 100 days)",
+    )
+    core.add_argument(
+        "--session-absolute-lifetime",
+        type=float,
+        metavar="MINUTES",
+        help="a session ends this long after login however active it is (default 0: only by inactivity)",
+    )
+    core.add_argument(
+        "--access-token-validity-jitter",
+        type=float,
+        metavar="FRACTION",
+        help="take up to this fraction off each access token's lifetime, at random (0 to 0.5; default 0)",
     )
     core.add_argument(
         "--access-token-dynamic-signing-key-update-interval",

@@ -2,6 +2,8 @@
 
 ``access_token_validity`` is in seconds, ``refresh_token_validity`` in minutes and
 ``access_token_dynamic_signing_key_update_interval`` in hours (alias ``access_token_signing_key_update_interval``).
+gatepass adds ``session_absolute_lifetime`` (minutes; ``0``, the default, is none) and
+``access_token_validity_jitter`` (a fraction, ``0`` to ``0.5``; ``0``, the default, is none): see ``lifetimes``.
 Values may arrive as numbers or numeric strings (the upstream test harnesses send strings). Tiny values are
 allowed (a 1 s access token, a key interval of 0.0004 h) because test suites rely on them.
 """
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gatepass.core.lifetimes import MAX_JITTER
 from gatepass.errors import ConfigurationError
 from gatepass.tokens.key_schedule import KeyTimes
 
@@ -25,6 +28,7 @@ KEY_INTERVAL_NAMES = (
     "access_token_signing_key_update_interval",
 )
 MIN_KEY_INTERVAL_HOURS = 1 / 3600  # one second
+GATEPASS_LIFETIMES = ("session_absolute_lifetime", "access_token_validity_jitter")  # ours, not upstream's
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class AppConfig:
     access_token_validity: float = 3600  # seconds
     refresh_token_validity: float = 144000  # minutes
     access_token_dynamic_signing_key_update_interval: float = 168  # hours
+    session_absolute_lifetime: float = 0  # minutes; 0: sessions end only by inactivity (upstream)
+    access_token_validity_jitter: float = 0  # fraction of access_token_validity taken off at random; 0: none
 
     @property
     def access_validity_ms(self) -> int:
@@ -46,13 +52,18 @@ class AppConfig:
         return int(self.refresh_token_validity * 60_000)
 
     @property
+    def absolute_lifetime_ms(self) -> int:
+        """The absolute session lifetime in milliseconds (``0``: none)."""
+        return int(self.session_absolute_lifetime * 60_000)
+
+    @property
     def key_times(self) -> KeyTimes:
         """The signing-key schedule's inputs: key update interval and access-token lifetime, in milliseconds."""
         interval_ms = int(self.access_token_dynamic_signing_key_update_interval * 3_600_000)
         return KeyTimes(update_interval_ms=interval_ms, access_validity_ms=self.access_validity_ms)
 
     def to_json(self) -> str:
-        """Compact JSON of the three lifetimes; :func:`app_config_from_json` reads it back."""
+        """Compact JSON of the lifetimes; :func:`app_config_from_json` reads it back."""
         return json.dumps(asdict(self), separators=(",", ":"))
 
 
@@ -77,7 +88,7 @@ def build_app_config(values: Mapping[str, Any], base: AppConfig | None = None) -
             continue
         if name in KEY_INTERVAL_NAMES:
             current["access_token_dynamic_signing_key_update_interval"] = _number(name, raw)
-        elif name in ("access_token_validity", "refresh_token_validity"):
+        elif name in ("access_token_validity", "refresh_token_validity", *GATEPASS_LIFETIMES):
             current[name] = _number(name, raw)
         else:
             log.info("ignoring unsupported core config key %r", name)
@@ -94,6 +105,12 @@ def validate_app_config(config: AppConfig) -> None:
         raise ConfigurationError("refresh_token_validity (minutes) must be longer than access_token_validity")
     if config.refresh_token_validity > 10 * 365 * 24 * 60:
         raise ConfigurationError("refresh_token_validity must be at most ten years")
+    if not 0 <= config.session_absolute_lifetime <= 10 * 365 * 24 * 60:
+        raise ConfigurationError("session_absolute_lifetime must be between 0 (none) and ten years (in minutes)")
+    if 0 < config.session_absolute_lifetime * 60 <= config.access_token_validity:
+        raise ConfigurationError("session_absolute_lifetime (minutes) must be longer than access_token_validity")
+    if not 0 <= config.access_token_validity_jitter <= MAX_JITTER:
+        raise ConfigurationError(f"access_token_validity_jitter must be between 0 and {MAX_JITTER}")
     interval = config.access_token_dynamic_signing_key_update_interval
     if not MIN_KEY_INTERVAL_HOURS <= interval <= 10 * 365 * 24:
         raise ConfigurationError(

@@ -11,7 +11,10 @@ and none nests a key transaction inside it. Verify is ``verification``'s; the ha
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Callable
 
+from gatepass.core import lifetimes
 from gatepass.core.apps import AppContext
 from gatepass.core.clock import Clock
 from gatepass.core.identifiers import validate_user_id
@@ -47,10 +50,18 @@ REFRESH_TOKEN_NOT_VALID = "The refresh token is not valid"  # the token did not 
 class SessionService:
     """Create, refresh and regenerate over one storage; ``issuer`` signs and seals."""
 
-    def __init__(self, storage: Storage, clock: Clock, issuer: Issuer) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, issuer: Issuer, uniform: Callable[[], float] = random.random
+    ) -> None:
         self._storage = storage
         self._clock = clock
         self._issuer = issuer
+        self._uniform = uniform  # the jitter's draws from [0, 1): not a secret, so not from ``secrets``
+
+    def _access_expiry_s(self, ctx: AppContext, now: int, end_ms: int | None) -> int:
+        config = ctx.config
+        jitter = config.access_token_validity_jitter
+        return lifetimes.access_expiry_s(now, config.access_validity_ms, jitter, self._uniform(), end_ms)
 
     # create -------------------------------------------------------------------------------------------------------
     def create(self, ctx: AppContext, request: CreateSession) -> SessionCreated:
@@ -68,8 +79,9 @@ class SessionService:
         static = not request.use_dynamic_signing_key
         key = ctx.keyring.signing_key(ctx.config.key_times, static=static)  # first: a failure leaves no row
         grant = AccessGrant(user_id, handle, tenant_id, rth1, None, anti_csrf, payload, static)
-        access = self._issuer.access(ctx, grant, now, key=key)
-        refresh_expiry = now + ctx.config.refresh_validity_ms
+        end = lifetimes.absolute_end(now, ctx.config.absolute_lifetime_ms, request.absolute_lifetime_ms)
+        access = self._issuer.access(ctx, grant, now, key=key, expires_at_s=self._access_expiry_s(ctx, now, end))
+        refresh_expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, end)
         row = SessionRow(
             app_id=ctx.app_id,
             session_handle=handle,
@@ -81,6 +93,7 @@ class SessionService:
             expires_at_ms=refresh_expiry,
             created_at_ms=now,
             use_static_key=static,
+            absolute_expires_at_ms=end,
         )
         with self._storage.transaction() as tx:
             tx.insert_session(row)
@@ -124,7 +137,8 @@ class SessionService:
                 return None
             outcome = decide_refresh(row.refresh_token_hash2, token_hash1, content.parent_refresh_token_hash1)
             if outcome is RefreshOutcome.PROMOTE:
-                new_hash2, expiry = sha256_hex(token_hash1), now + ctx.config.refresh_validity_ms
+                expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, row.absolute_expires_at_ms)
+                new_hash2 = sha256_hex(token_hash1)
                 tx.update_refresh_state(ctx.app_id, row.session_handle, new_hash2, expiry, now)
             if outcome is not RefreshOutcome.THEFT and row.use_static_key != use_static_key:
                 tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
@@ -140,10 +154,11 @@ class SessionService:
         grant = AccessGrant.of_row(
             row, rth1=sha256_hex(child), prth1=token_hash1, anti_csrf=anti_csrf, use_static_key=static
         )
-        access = self._issuer.access(ctx, grant, now)
+        end = row.absolute_expires_at_ms
+        access = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload)
-        refresh = IssuedToken(child, now + ctx.config.refresh_validity_ms, now)
+        refresh = IssuedToken(child, lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, end), now)
         return Refreshed(ref, access, refresh, anti_csrf)
 
     # regenerate ---------------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ LIFETIME_NAMES = (
     "access_token_validity",
     "refresh_token_validity",
     "access_token_dynamic_signing_key_update_interval",
+    "session_absolute_lifetime",
+    "access_token_validity_jitter",
 )
 
 

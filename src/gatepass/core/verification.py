@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gatepass.core import lifetimes
 from gatepass.core.apps import AppContext
 from gatepass.core.clock import Clock
 from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
@@ -114,7 +115,7 @@ class Verifier:
             )
             if decision.promote:
                 new_hash2 = sha256_hex(claims.refresh_token_hash1)
-                expiry = now + ctx.config.refresh_validity_ms
+                expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, row.absolute_expires_at_ms)
                 tx.update_refresh_state(ctx.app_id, row.session_handle, new_hash2, expiry, now)
         if decision.promote:
             log.info("session promoted: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)

@@ -81,7 +81,10 @@ class JsonBody:
         value = self._data.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _invalid(name)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits: no float holds it
+            raise _invalid(name) from None
 
 
 class Query:

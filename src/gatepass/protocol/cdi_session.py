@@ -39,6 +39,20 @@ from gatepass.protocol.cdi_replies import (
 )
 
 MAX_HANDLES_PER_REVOKE = 10_000  # one transaction: bounded so a single call cannot hold the database for minutes
+ABSOLUTE_LIFETIME_FIELD = "absoluteLifetimeMs"  # gatepass's extension to session creation (ignored by upstream)
+MAX_ABSOLUTE_LIFETIME_MS = 10 * 365 * 24 * 3_600_000  # ten years, as the app's own limit
+
+
+def _absolute_lifetime(body: JsonBody) -> int | None:
+    """The creator's absolute lifetime for the session: a whole number of milliseconds, 1 to ten years."""
+    if not body.has(ABSOLUTE_LIFETIME_FIELD):
+        return None
+    value = body.number(ABSOLUTE_LIFETIME_FIELD)
+    if not value.is_integer() or not 1 <= value <= MAX_ABSOLUTE_LIFETIME_MS:
+        raise BadRequest(f"{ABSOLUTE_LIFETIME_FIELD} must be a whole number of milliseconds, at most ten years")
+    return int(value)
+
+
 T = TypeVar("T", bound=CdiReply)
 Outcomes = Mapping[str, Callable[[ReplyReader], T]]  # status -> the reader of that outcome
 
@@ -62,18 +76,23 @@ class CreateSession(CdiRequest[SessionCreated]):
     user_data_in_database: JsonObject = field(repr=False)
     use_dynamic_signing_key: bool = True
     enable_anti_csrf: bool = False
+    # gatepass's extension: this session's absolute lifetime, overriding the app's ``session_absolute_lifetime``
+    absolute_lifetime_ms: int | None = None
 
     def path(self) -> str:
         return tenant_path(self.tenant_id, self.api_path)
 
     def body(self) -> JsonObject:
-        return {
+        body: JsonObject = {
             "userId": self.user_id,
             "userDataInJWT": self.user_data_in_jwt,
             "userDataInDatabase": self.user_data_in_database,
             "useDynamicSigningKey": self.use_dynamic_signing_key,
             "enableAntiCsrf": self.enable_anti_csrf,
         }
+        if self.absolute_lifetime_ms is not None:
+            body[ABSOLUTE_LIFETIME_FIELD] = self.absolute_lifetime_ms
+        return body
 
     def parse_reply(self, body: object) -> SessionCreated:
         return read_outcome(body, self.what, {"OK": SessionCreated.read})
@@ -87,6 +106,7 @@ class CreateSession(CdiRequest[SessionCreated]):
             user_data_in_database=body.mapping("userDataInDatabase", default={}),
             use_dynamic_signing_key=body.flag("useDynamicSigningKey", default=True),
             enable_anti_csrf=body.flag("enableAntiCsrf", default=False),
+            absolute_lifetime_ms=_absolute_lifetime(body),
         )
 
 

@@ -28,6 +28,7 @@ class SessionRow:
     expires_at_ms: int
     created_at_ms: int
     use_static_key: bool
+    absolute_expires_at_ms: int | None = None  # the absolute end (``core.lifetimes``); None: only inactivity
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 PRIMARY KEY (app_id, name))""",
         ],
     ),
+    # 2: the absolute session lifetime (security checklist 24); NULL keeps the sessions made before it as they were
+    (2, ["ALTER TABLE session_info ADD COLUMN absolute_expires_at BIGINT"]),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -17,7 +17,7 @@ from gatepass.storage.schema import MIGRATIONS, VERSION_TABLE
 
 _SESSION_COLUMNS = (
     "app_id, session_handle, tenant_id, user_id, refresh_token_hash_2, session_data, jwt_user_payload, "
-    "expires_at, created_at_time, use_static_key"
+    "expires_at, created_at_time, use_static_key, absolute_expires_at"
 )
 
 
@@ -33,6 +33,7 @@ def _row_to_session(row: Sequence[Any]) -> SessionRow:
         expires_at_ms=int(row[7]),
         created_at_ms=int(row[8]),
         use_static_key=bool(row[9]),
+        absolute_expires_at_ms=None if row[10] is None else int(row[10]),
     )
 
 
@@ -125,7 +126,7 @@ class SqlTransaction(Transaction):
     # sessions --------------------------------------------------------------------------------------------------
     def insert_session(self, row: SessionRow) -> None:
         self._execute(
-            f"INSERT INTO session_info ({_SESSION_COLUMNS}, last_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO session_info ({_SESSION_COLUMNS}, last_updated_at) VALUES ({', '.join('?' * 12)})",
             (
                 row.app_id,
                 row.session_handle,
@@ -137,6 +138,7 @@ class SqlTransaction(Transaction):
                 row.expires_at_ms,
                 row.created_at_ms,
                 int(row.use_static_key),
+                row.absolute_expires_at_ms,
                 row.created_at_ms,
             ),
         )

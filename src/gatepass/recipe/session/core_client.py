@@ -168,13 +168,18 @@ class EmbeddedCore:
         access_token_validity: float | None = None,
         refresh_token_validity: float | None = None,
         access_token_dynamic_signing_key_update_interval: float | None = None,
+        session_absolute_lifetime: float | None = None,
+        access_token_validity_jitter: float | None = None,
         clock: Clock | None = None,
     ) -> None:
-        """Lifetimes in seconds (as ``gatepass core``'s settings); ``clock`` (epoch milliseconds) for tests."""
+        """Lifetimes in ``gatepass core``'s settings' units (access tokens in seconds, sessions in minutes);
+        ``clock`` (epoch milliseconds) for tests."""
         lifetimes = {
             "access_token_validity": access_token_validity,
             "refresh_token_validity": refresh_token_validity,
             "access_token_dynamic_signing_key_update_interval": access_token_dynamic_signing_key_update_interval,
+            "session_absolute_lifetime": session_absolute_lifetime,
+            "access_token_validity_jitter": access_token_validity_jitter,
         }
         settings = {k: v for k, v in lifetimes.items() if v is not None}
         self._embedded = (
