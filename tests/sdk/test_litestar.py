@@ -162,6 +162,44 @@ def test_the_apps_own_exception_handler_wins(tmp_path: Path) -> None:
         gp.close()
 
 
+def test_cors_from_the_sdks_options_lets_the_website_call_with_credentials(tmp_path: Path) -> None:
+    from litestar.config.cors import CORSConfig
+
+    from gatepass.recipe.session.cors import cors_middleware_options
+
+    gp = build_gatepass("litestar", make_core("embedded", None, tmp_path))
+    cors = CORSConfig(**cors_middleware_options(gp))  # the Starlette helper's keywords are Litestar's too
+
+    @get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    with_cors = Litestar([ping], plugins=[GatepassPlugin(gp)], cors_config=cors)
+    origin = gp.app_info.website_domain
+    try:
+        with serve_in_thread(with_cors) as url, httpx.Client(base_url=url) as client:
+            preflight = client.options(
+                "/auth/session/refresh",
+                headers={"origin": origin, "access-control-request-method": "POST",
+                         "access-control-request-headers": "rid,fdi-version,anti-csrf,st-auth-mode"},
+            )  # fmt: skip
+            assert preflight.status_code in (200, 204)
+            assert preflight.headers["access-control-allow-origin"] == origin
+            assert preflight.headers["access-control-allow-credentials"] == "true"
+            allowed = preflight.headers["access-control-allow-headers"].lower()
+            assert all(name in allowed for name in ("rid", "fdi-version", "anti-csrf", "st-auth-mode"))
+            stranger = client.options(
+                "/auth/session/refresh",
+                headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+            )
+            assert stranger.headers.get("access-control-allow-origin") != "https://evil.example"
+            answer = client.post("/auth/session/refresh", headers={"origin": origin, "rid": "session"})
+            assert answer.status_code == 401 and answer.headers["access-control-allow-origin"] == origin
+            assert "front-token" in answer.headers["access-control-expose-headers"]
+    finally:
+        gp.close()
+
+
 def test_the_plugin_uses_the_process_default_instance(tmp_path: Path) -> None:
     gp = build_gatepass("litestar", make_core("embedded", None, tmp_path))
     set_default(gp)
