@@ -62,7 +62,9 @@ class Site:
 def _app(gp: Gatepass, roles: PrimitiveArrayClaim, bundle: Path, site: Site) -> FastAPI:
     app = FastAPI()
     app.add_middleware(GatepassMiddleware, gatepass=gp)
-    admin_only = verify_session(override_global_claim_validators=lambda v, _s, _ctx: [*v, roles.validators.includes("admin")])
+    admin_only = verify_session(
+        override_global_claim_validators=lambda v, _s, _ctx: [*v, roles.validators.includes("admin")]
+    )
 
     @app.middleware("http")
     async def count_refreshes(request: Request, call_next: Any) -> Response:
