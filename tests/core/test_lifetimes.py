@@ -22,7 +22,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.storage import sql
 from gatepass.storage.opening import open_storage
 from gatepass.storage.schema import LATEST_VERSION, MIGRATIONS
-from tests.core.conftest import FakeClock, create_session, refresh, segments, verify
+from tests.core.conftest import FakeClock, create_session, forge, refresh, segments, verify
 
 ACCESS_S, REFRESH_MIN, ABSOLUTE_MIN = 60, 30, 120
 STEP_MS = 50_000  # the client's activity: a call every 50 s, a refresh whenever its access token has expired
@@ -222,3 +222,31 @@ def test_the_embedded_core_takes_the_lifetimes_too(tmp_path: Path, clock: FakeCl
             syncio.refresh_session_without_request_response(tokens["refreshToken"], True, gatepass=gp)
     finally:
         gp.close()
+
+
+def test_a_re_minted_token_never_outlives_the_absolute_end(
+    client: httpx.Client, clock: FakeClock, runtime: Any
+) -> None:
+    """A token signed with the session keys may claim any ``exp`` (the JWT recipe signs session-shaped payloads):
+    regenerate and verify's replacement keep the presented ``exp`` only up to the session's absolute end."""
+    start = clock.now
+    made = create_session(client, "stretch", absoluteLifetimeMs=10 * 60_000)
+    token = made["accessToken"]["token"]
+    header, payload = segments(token)
+    ctx = runtime.apps.get("public")
+    key = ctx.keyring.verification_key(header["kid"], ctx.config.key_times)
+    far = {**payload, "exp": payload["exp"] + 10 * 365 * 24 * 3600}
+    stretched = forge(header, far, key.sign)
+    regenerated = client.post("/recipe/session/regenerate", json={"accessToken": stretched, "userDataInJWT": {"a": 1}})
+    assert regenerated.status_code == 200 and regenerated.json()["status"] == "OK", regenerated.text
+    new_exp = segments(regenerated.json()["accessToken"]["token"])[1]["exp"]
+    assert new_exp * 1000 <= start + 10 * 60_000
+    clock.advance(10 * 60_000)
+    assert verify(client, stretched, checkDatabase=True)["status"] != "OK"  # the session itself has ended
+    assert client.post("/recipe/session/regenerate", json={"accessToken": stretched}).json()["status"] != "OK"
+
+
+@given(exp=st.integers(0, 2**40), end=st.one_of(st.none(), st.integers(0, 2**50)))
+def test_a_kept_expiry_is_capped_at_the_end(exp: int, end: int | None) -> None:
+    kept = lifetimes.kept_expiry_s(exp, end)
+    assert kept <= exp and (end is None or kept * 1000 <= end) and (end is not None or kept == exp)

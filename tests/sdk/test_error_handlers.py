@@ -146,3 +146,21 @@ def test_a_handler_cannot_split_a_header() -> None:
     with pytest.raises(ValueError, match="redirect status"):
         response.redirect("/login", 200)
     assert response.changes.empty and response.status == 401
+
+
+def test_a_handler_cannot_undo_the_token_clearing(tmp_path: Path) -> None:
+    def swap(error: SessionError, request: RequestView | None, response: ErrorResponse) -> None:
+        response.changes = ResponseChanges()  # an attempt to drop the cleared cookies
+        response.set_header("x-tried", "yes")
+
+    gp = build_gatepass("fastapi", make_core("embedded", None, tmp_path), error_handlers=ErrorHandlers(swap))
+    try:
+        with running_app("fastapi", gp) as url, httpx.Client(base_url=url) as client:
+            made = client.post("/login", json={"userId": "swap"}, headers={"st-auth-mode": "cookie"})
+            client.post("/revoke")
+            refused = client.get("/checkdb", headers={"cookie": made.headers["set-cookie"].split(";")[0]})
+            assert refused.status_code == 401
+            assert cookie_headers(refused)["sAccessToken"].startswith("sAccessToken=;")  # still cleared
+            assert "x-tried" not in refused.headers  # the swapped-in changes were not used
+    finally:
+        gp.close()

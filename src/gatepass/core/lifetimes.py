@@ -32,6 +32,12 @@ def session_expiry(now_ms: int, refresh_validity_ms: int, end_ms: int | None) ->
     return inactive if end_ms is None else min(inactive, end_ms)
 
 
+def kept_expiry_s(presented_exp_s: int, end_ms: int | None) -> int:
+    """The ``exp`` of a re-minted access token (verify's replacement, a regenerate): the presented token's, never
+    past the session's absolute end (a token the JWT recipe signed may claim any ``exp``)."""
+    return presented_exp_s if end_ms is None else min(presented_exp_s, end_ms // 1000)
+
+
 def access_expiry_s(now_ms: int, validity_ms: int, jitter: float, uniform: float, end_ms: int | None) -> int:
     """A new access token's ``exp`` (epoch seconds): its lifetime less ``uniform * jitter`` of it, capped at the
     session's absolute end. ``uniform`` is a draw from ``[0, 1)``."""

@@ -184,7 +184,8 @@ class SessionService:
             if payload is not None:
                 tx.update_jwt_payload(ctx.app_id, row.session_handle, payload, now)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, new_payload)
-        if claims.expires_at * 1000 <= now:
+        expires_at_s = lifetimes.kept_expiry_s(claims.expires_at, row.absolute_expires_at_ms)
+        if expires_at_s * 1000 <= now:
             return Regenerated(ref)
         grant = AccessGrant.of_row(
             row,
@@ -193,7 +194,7 @@ class SessionService:
             anti_csrf=claims.anti_csrf_token,
             custom=new_payload,
         )
-        return Regenerated(ref, self._issuer.access(ctx, grant, now, expires_at_s=claims.expires_at))
+        return Regenerated(ref, self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s))
 
     def _verified_ignoring_expiry(self, ctx: AppContext, token: str) -> VerifiedAccessToken | TryRefresh:
         now_s = self._clock() // 1000

@@ -124,5 +124,6 @@ class Verifier:
         grant = AccessGrant.of_row(row, rth1=claims.refresh_token_hash1, prth1=None, anti_csrf=claims.anti_csrf_token)
         # The replacement keeps the presented token's exp: a verify never lengthens an access token's life (only a
         # refresh does), so whatever was issued with the refresh (a Fauna token's TTL) covers every token after it.
-        access = self._issuer.access(ctx, grant, now, expires_at_s=claims.expires_at)
+        expires_at_s = lifetimes.kept_expiry_s(claims.expires_at, row.absolute_expires_at_ms)
+        access = self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s)
         return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload), access)

@@ -99,7 +99,8 @@ def refusal_answer(
         return ApiResult(status, body, changes, refusal)
     response = ErrorResponse(status, body, changes)
     custom(error_for(refusal), request, response)
-    return ApiResult(response.status, response.body, response.changes, refusal)
+    # ``changes``, not ``response.changes``: a handler adds headers to it, but cannot swap out the token clearing
+    return ApiResult(response.status, response.body, changes, refusal)
 
 
 def exception_answer(
