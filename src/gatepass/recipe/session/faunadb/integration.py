@@ -37,7 +37,7 @@ __all__ = [
 
 class FaunaIntegration:
     """The overrides, installed on the recipe's functions by ``install``; ``inner`` keeps the functions it wraps.
-    It is also the ``SessionHost`` the rules run against."""
+    Each call runs the rules against a ``_CallHost`` carrying that call's ``user_context``."""
 
     def __init__(self, settings: FaunaSettings, original: RecipeInterface) -> None:
         self.settings = settings
@@ -83,7 +83,7 @@ class FaunaIntegration:
             disable_anti_csrf=disable_anti_csrf,
             user_context=user_context,
         )
-        yield from self.lifecycle.after_create(self, state)
+        yield from self.lifecycle.after_create(self._host(user_context), state)
         return state
 
     def refresh_session(
@@ -93,13 +93,13 @@ class FaunaIntegration:
         refresh = self.inner.refresh_session
         state = yield from refresh(request=request, disable_anti_csrf=disable_anti_csrf, user_context=user_context)
         if isinstance(state, SessionState):
-            yield from self.lifecycle.after_refresh(self, state)
+            yield from self.lifecycle.after_refresh(self._host(user_context), state)
         return state
 
     def revoke_session(self, *, session_handle: str, user_context: dict[str, Any]) -> Flow[bool]:
         """Revoke the session, then delete its Fauna token."""
         revocation = self.inner.revoke_session(session_handle=session_handle, user_context=user_context)
-        return self.lifecycle.revoking(self, [session_handle], revocation)
+        return self.lifecycle.revoking(self._host(user_context), [session_handle], revocation)
 
     def revoke_all_sessions_for_user(
         self, *, user_id: str, tenant_id: str | None, user_context: dict[str, Any]
@@ -111,34 +111,47 @@ class FaunaIntegration:
         revocation = self.inner.revoke_all_sessions_for_user(
             user_id=user_id, tenant_id=tenant_id, user_context=user_context
         )
-        revoked: list[str] = yield from self.lifecycle.revoking(self, handles, revocation)
+        revoked: list[str] = yield from self.lifecycle.revoking(self._host(user_context), handles, revocation)
         return revoked
 
     def revoke_multiple_sessions(self, *, session_handles: list[str], user_context: dict[str, Any]) -> Flow[list[str]]:
         """Revoke the sessions, then delete their Fauna tokens."""
         revocation = self.inner.revoke_multiple_sessions(session_handles=session_handles, user_context=user_context)
-        return self.lifecycle.revoking(self, session_handles, revocation)
+        return self.lifecycle.revoking(self._host(user_context), session_handles, revocation)
 
     def get_faunadb_token(self, *, state: SessionState, user_context: dict[str, Any]) -> Flow[str | Refusal]:
         """The Fauna secret the session's access token carries (see ``FaunaLifecycle.secret``)."""
-        secret = yield from self.lifecycle.secret(self, state)
+        secret = yield from self.lifecycle.secret(self._host(user_context), state)
         return Unauthorised("Session does not exist anymore.") if secret is None else secret
 
-    # the SessionHost ------------------------------------------------------------------------------------------------
+    def _host(self, user_context: dict[str, Any]) -> _CallHost:
+        return _CallHost(self, user_context)
+
+
+class _CallHost:
+    """The ``SessionHost`` of one call: the integration's own calls (a regenerate, a revoke, a read) carry that
+    call's ``user_context``, so the app's overrides of them see the caller's dict."""
+
+    def __init__(self, integration: FaunaIntegration, user_context: dict[str, Any]) -> None:
+        self._integration = integration
+        self._context = user_context
+
     def facts(self, session: SessionState) -> SessionState:
         """A ``SessionState`` has every fact the rules read."""
         return session
 
     def store(self, session: SessionState, update: dict[str, Any]) -> Flow[bool]:
         """One regenerate through the outermost functions."""
-        stored: bool = yield from self._outer.regenerate_access_token(state=session, update=update, user_context={})
+        regenerate = self._integration._outer.regenerate_access_token
+        stored: bool = yield from regenerate(state=session, update=update, user_context=self._context)
         return stored
 
     def revoke(self, session_handle: str) -> Flow[bool]:
         """The wrapped revoke (the session's token, if any, is the caller's to delete)."""
-        return self.inner.revoke_session(session_handle=session_handle, user_context={})
+        return self._integration.inner.revoke_session(session_handle=session_handle, user_context=self._context)
 
     def stored_payloads(self, session_handle: str) -> Flow[tuple[dict[str, Any], dict[str, Any]] | None]:
         """One ``get_session_information`` through the outermost functions."""
-        info = yield from self._outer.get_session_information(session_handle=session_handle, user_context={})
+        read = self._integration._outer.get_session_information
+        info = yield from read(session_handle=session_handle, user_context=self._context)
         return None if info is None else (info.custom_claims_in_access_token_payload, info.session_data_in_database)
