@@ -15,7 +15,8 @@ CORE_EPILOG = """\
 Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, GATEPASS_DATABASE_URL,
 GATEPASS_API_KEYS (comma-separated), GATEPASS_ACCESS_TOKEN_VALIDITY, GATEPASS_REFRESH_TOKEN_VALIDITY,
 GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_SESSION_ABSOLUTE_LIFETIME,
-GATEPASS_ACCESS_TOKEN_VALIDITY_JITTER, GATEPASS_CLEANUP_INTERVAL_SECONDS,
+GATEPASS_ACCESS_TOKEN_VALIDITY_JITTER, GATEPASS_REFRESH_TOKEN_GRACE_PERIOD, GATEPASS_MAX_SESSIONS_PER_USER,
+GATEPASS_SESSION_CAP_POLICY, GATEPASS_CLEANUP_INTERVAL_SECONDS,
 GATEPASS_LOG_LEVEL, GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
 GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS, GATEPASS_RATE_LIMIT_FAILED_API_KEYS,
 GATEPASS_RATE_LIMIT_FAILED_REFRESHES, GATEPASS_RATE_LIMIT_FAILED_VERIFIES) or from a TOML file given by --config or
@@ -25,8 +26,42 @@ variables.
 
 Database URLs: sqlite:///relative/path.db, sqlite:////absolute/path.db, or
 postgresql://user:password@host:5432/dbname (several core processes may share one PostgreSQL database).
-Apps created with PUT /recipe/multitenancy/app/v2 may override the three lifetimes in their coreConfig.
+Apps created with PUT /recipe/multitenancy/app/v2 may override the lifetimes and session policies in their
+coreConfig.
 """
+
+
+def _add_session_policies(core: argparse.ArgumentParser) -> None:
+    """gatepass's own session policies (not upstream's): absolute lifetime, jitter, grace window, session cap."""
+    core.add_argument(
+        "--session-absolute-lifetime",
+        type=float,
+        metavar="MINUTES",
+        help="a session ends this long after login however active it is (default 0: only by inactivity)",
+    )
+    core.add_argument(
+        "--access-token-validity-jitter",
+        type=float,
+        metavar="FRACTION",
+        help="take up to this fraction off each access token's lifetime, at random (0 to 0.5; default 0)",
+    )
+    core.add_argument(
+        "--refresh-token-grace-period",
+        type=float,
+        metavar="SECONDS",
+        help="a just-superseded refresh token may be used once more this long (0 to 300; default 0: never)",
+    )
+    core.add_argument(
+        "--max-sessions-per-user",
+        type=int,
+        metavar="N",
+        help="the most live sessions one user may have (default 0: no cap)",
+    )
+    core.add_argument(
+        "--session-cap-policy",
+        choices=["revoke_oldest", "refuse"],
+        help="what a login beyond --max-sessions-per-user does (default revoke_oldest)",
+    )
 
 
 def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,18 +91,7 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="MINUTES",
         help="refresh-token (session) inactivity lifetime, in minutes (default 144000 = 100 days)",
     )
-    core.add_argument(
-        "--session-absolute-lifetime",
-        type=float,
-        metavar="MINUTES",
-        help="a session ends this long after login however active it is (default 0: only by inactivity)",
-    )
-    core.add_argument(
-        "--access-token-validity-jitter",
-        type=float,
-        metavar="FRACTION",
-        help="take up to this fraction off each access token's lifetime, at random (0 to 0.5; default 0)",
-    )
+    _add_session_policies(core)
     core.add_argument(
         "--access-token-dynamic-signing-key-update-interval",
         type=float,

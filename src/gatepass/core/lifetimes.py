@@ -3,8 +3,9 @@ the session's absolute end and ``now`` (epoch milliseconds).
 
 The invariants, at every moment of a session's life:
 
-- **Inactivity.** A session ends ``refresh_token_validity`` after its last rotation (its creation or a refresh): the
-  row's expiry moves forward only when a refresh token is used.
+- **Inactivity.** A session ends ``refresh_token_validity`` (or the shorter validity it was created with, "remember
+  me" off) after its last rotation (its creation or a refresh): the row's expiry moves forward only when a refresh
+  token is used.
 - **Absolute lifetime.** A session with an absolute end (the app's ``session_absolute_lifetime`` from creation, or
   the lifetime the creator asked for) ends there however active it is: the row's expiry and every access token's
   ``exp`` are capped at it, so at and after it no access token verifies and a refresh finds no session
@@ -16,6 +17,8 @@ The invariants, at every moment of a session's life:
 
 from __future__ import annotations
 
+from gatepass.storage.contract import SessionRow
+
 MAX_JITTER = 0.5  # beyond this an access token's lifetime is more noise than setting
 
 
@@ -26,10 +29,20 @@ def absolute_end(now_ms: int, app_lifetime_ms: int, requested_ms: int | None) ->
     return now_ms + lifetime if lifetime > 0 else None
 
 
+def inactivity_ms(app_validity_ms: int, session_validity_ms: int | None) -> int:
+    """A session's inactivity timeout: the one it was created with, else the app's."""
+    return app_validity_ms if session_validity_ms is None else session_validity_ms
+
+
 def session_expiry(now_ms: int, refresh_validity_ms: int, end_ms: int | None) -> int:
     """The row's expiry after a rotation at ``now_ms``: the inactivity timeout, capped at the absolute end."""
     inactive = now_ms + refresh_validity_ms
     return inactive if end_ms is None else min(inactive, end_ms)
+
+
+def rotated_expiry(now_ms: int, app_validity_ms: int, row: SessionRow) -> int:
+    """A stored session's expiry after a rotation at ``now_ms`` (its own inactivity timeout, its absolute end)."""
+    return session_expiry(now_ms, inactivity_ms(app_validity_ms, row.refresh_validity_ms), row.absolute_expires_at_ms)
 
 
 def kept_expiry_s(presented_exp_s: int, end_ms: int | None) -> int:

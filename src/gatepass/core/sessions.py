@@ -36,7 +36,7 @@ from gatepass.protocol.cdi import (
     TokenTheftDetected,
 )
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, VerifyRules, decide_verify
-from gatepass.storage.contract import SessionRow, Storage
+from gatepass.storage.contract import Promotion, SessionRow, Storage
 from gatepass.tokens import refresh_token
 from gatepass.tokens.access_token import VerifiedAccessToken
 from gatepass.tokens.encoding import secret_equals, sha256_hex
@@ -94,6 +94,7 @@ class SessionService:
             created_at_ms=now,
             use_static_key=static,
             absolute_expires_at_ms=end,
+            refresh_token_hash1=rth1,
         )
         with self._storage.transaction() as tx:
             tx.insert_session(row)
@@ -137,9 +138,9 @@ class SessionService:
                 return None
             outcome = decide_refresh(row.refresh_token_hash2, token_hash1, content.parent_refresh_token_hash1)
             if outcome is RefreshOutcome.PROMOTE:
-                expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, row.absolute_expires_at_ms)
-                new_hash2 = sha256_hex(token_hash1)
-                tx.update_refresh_state(ctx.app_id, row.session_handle, new_hash2, expiry, now)
+                expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
+                promotion = Promotion(sha256_hex(token_hash1), token_hash1, row.refresh_token_hash2, expiry, now)
+                tx.promote(ctx.app_id, row.session_handle, promotion)
             if outcome is not RefreshOutcome.THEFT and row.use_static_key != use_static_key:
                 tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
         return outcome, row
@@ -158,7 +159,7 @@ class SessionService:
         access = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload)
-        refresh = IssuedToken(child, lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, end), now)
+        refresh = IssuedToken(child, lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row), now)
         return Refreshed(ref, access, refresh, anti_csrf)
 
     # regenerate ---------------------------------------------------------------------------------------------------

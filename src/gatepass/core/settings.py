@@ -25,6 +25,9 @@ LIFETIME_NAMES = (
     "access_token_dynamic_signing_key_update_interval",
     "session_absolute_lifetime",
     "access_token_validity_jitter",
+    "refresh_token_grace_period",
+    "max_sessions_per_user",
+    "session_cap_policy",
 )
 
 

@@ -21,7 +21,7 @@ from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
 from gatepass.core.rotation import decide_promotion
 from gatepass.protocol.cdi import Verified, VerifyRefused, VerifyReply, VerifySession
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, UnknownKey, VerifyRules, decide_verify
-from gatepass.storage.contract import Storage
+from gatepass.storage.contract import Promotion, Storage
 from gatepass.tokens.access_token import VerifiedAccessToken
 from gatepass.tokens.encoding import sha256_hex
 
@@ -114,9 +114,10 @@ class Verifier:
                 row.refresh_token_hash2, claims.refresh_token_hash1, claims.parent_refresh_token_hash1
             )
             if decision.promote:
-                new_hash2 = sha256_hex(claims.refresh_token_hash1)
-                expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, row.absolute_expires_at_ms)
-                tx.update_refresh_state(ctx.app_id, row.session_handle, new_hash2, expiry, now)
+                rth1 = claims.refresh_token_hash1
+                expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
+                promotion = Promotion(sha256_hex(rth1), rth1, row.refresh_token_hash2, expiry, now)
+                tx.promote(ctx.app_id, row.session_handle, promotion)
         if decision.promote:
             log.info("session promoted: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         if not decision.mint:

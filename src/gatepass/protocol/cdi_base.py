@@ -5,6 +5,8 @@ re-exported by ``gatepass.protocol.cdi``; import them from there.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, Literal, TypeAlias, TypeVar
@@ -158,6 +160,55 @@ def tenant_path(tenant_id: str | None, api_path: str) -> str:
 
 
 # shared parts -------------------------------------------------------------------------------------------------------
+MAX_USER_AGENT_CHARS = 512  # beyond this a user agent is noise (or an attack on the "your devices" page)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Where a session's request came from, as the backend SDK saw it: gatepass's extension ``clientInfo``
+    (``{"ip", "userAgent"}``, both optional), recorded at creation and refresh for "your devices".
+
+    ``clean`` is the one rule for both sides: an address that is not an IP address is dropped, a user agent loses
+    control characters and lone surrogates and is cut to ``MAX_USER_AGENT_CHARS``. Neither is a secret.
+    """
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def clean(cls, ip: str | None, user_agent: str | None) -> ClientInfo | None:
+        """The recordable form of what a request says about its client; ``None`` when nothing is left."""
+        address: str | None = None
+        if ip is not None:
+            try:
+                address = str(ipaddress.ip_address(ip.strip()))
+            except ValueError:
+                address = None
+        agent: str | None = None
+        if user_agent is not None:
+            text = user_agent.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+            agent = _CONTROL.sub("", text).strip()[:MAX_USER_AGENT_CHARS] or None
+        return None if address is None and agent is None else cls(address, agent)
+
+    def to_json(self) -> JsonObject:
+        """The wire and stored form (absent parts omitted)."""
+        body: JsonObject = {}
+        if self.ip is not None:
+            body["ip"] = self.ip
+        if self.user_agent is not None:
+            body["userAgent"] = self.user_agent
+        return body
+
+    @classmethod
+    def from_json(cls, value: object) -> ClientInfo | None:
+        """A stored or received ``clientInfo``, cleaned; ``None`` for anything else than an object of strings."""
+        if not isinstance(value, dict):
+            return None
+        ip, agent = value.get("ip"), value.get("userAgent")
+        return cls.clean(ip if isinstance(ip, str) else None, agent if isinstance(agent, str) else None)
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     """A token the core issued: ``{"token", "expiry", "createdTime"}`` (milliseconds since the epoch)."""

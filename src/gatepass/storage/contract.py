@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gatepass.protocol.cdi_base import ClientInfo
+
 
 @dataclass(frozen=True)
 class SessionRow:
@@ -29,6 +31,29 @@ class SessionRow:
     created_at_ms: int
     use_static_key: bool
     absolute_expires_at_ms: int | None = None  # the absolute end (``core.lifetimes``); None: only inactivity
+    refresh_validity_ms: int | None = None  # this session's inactivity timeout; None: the app's
+    browser_session: bool = False  # the SDK sets its cookies without Expires/Max-Age
+    # The grace window (``core.rotation``): H(current refresh token), and the hash2 it superseded and when. None on
+    # rows from before schema 3 until their next promotion.
+    refresh_token_hash1: str | None = field(default=None, repr=False)
+    previous_refresh_token_hash2: str | None = field(default=None, repr=False)
+    superseded_at_ms: int | None = None
+    last_active_at_ms: int | None = None  # the last refresh or promotion; None: none since creation
+    created_client: ClientInfo | None = None  # where it was created from, if the SDK said
+    last_client: ClientInfo | None = None  # where it was last refreshed from, if the SDK said
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A rotation's writes: the new current refresh token (its H and H(H)), the hash2 it supersedes, the session's
+    new expiry, when, and from where (``None``: unknown, the last client stays)."""
+
+    hash2: str
+    hash1: str = field(repr=False)
+    previous_hash2: str = field(repr=False)
+    expires_at_ms: int
+    now_ms: int
+    client: ClientInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +91,20 @@ class Transaction(Protocol):
     def get_session(self, app_id: str, handle: str, now_ms: int, *, for_update: bool = False) -> SessionRow | None:
         """The live session with this handle, or None; ``for_update`` locks its row until the transaction ends."""
 
-    def update_refresh_state(self, app_id: str, handle: str, hash2: str, expires_at_ms: int, now_ms: int) -> None:
-        """Record a rotation: the new refresh token's hash and the session's new expiry."""
+    def promote(self, app_id: str, handle: str, promotion: Promotion) -> None:
+        """Record a rotation: the new current refresh token, what it superseded, the new expiry and the activity."""
+
+    def record_activity(self, app_id: str, handle: str, now_ms: int, client: ClientInfo | None) -> None:
+        """Record a refresh that rotated nothing: the session's last activity and (unless ``None``) client."""
+
+    def consume_grace(self, app_id: str, handle: str) -> None:
+        """Close the session's grace window: its superseded refresh token is never accepted again."""
+
+    def lock_user(self, app_id: str, user_id: str) -> None:
+        """Serialise session creation for one user across processes, until the transaction ends."""
+
+    def sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[SessionRow]:
+        """The user's live sessions, oldest first, in one tenant or (``None``) in all of them."""
 
     def set_use_static_key(self, app_id: str, handle: str, use_static_key: bool) -> None:
         """Choose whether the session's access tokens are signed with the static key."""

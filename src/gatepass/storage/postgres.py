@@ -27,6 +27,7 @@ from gatepass.storage.sql import SqlTransaction
 from gatepass.storage.url import scrub, scrubbed_cause
 
 _MIGRATION_LOCK = 0x6761_7465  # "gate"
+_USER_LOCKS = 0x7573_6572  # "user": the first key of the per-user advisory locks (the session cap)
 CONNECT_TIMEOUT_S = 5  # libpq's minimum is 2 s; unset, libpq waits for the OS (minutes on a black-holed host)
 INSTALL_HINT = "run scripts/setup postgres, or pip install -e '.[postgres]' in a gatepass clone"
 
@@ -64,6 +65,12 @@ class PostgresTransaction(SqlTransaction):
 
     def _sql(self, query: str) -> str:
         return query.replace("?", "%s")
+
+    def lock_user(self, app_id: str, user_id: str) -> None:
+        # A transaction-scoped advisory lock per (app, user): FOR UPDATE cannot stop a concurrent INSERT, and the
+        # session cap counts rows another transaction may be about to add. CRC32 collisions only serialise more.
+        lock_id = zlib.crc32(f"gatepass-user:{app_id}:{user_id}".encode())
+        self._execute("SELECT pg_advisory_xact_lock(?, ?)", (_USER_LOCKS, lock_id - 2**31))
 
     def lock_app_keys(self, app_id: str) -> None:
         lock_id = zlib.crc32(f"gatepass-keys:{app_id}".encode())

@@ -57,6 +57,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     ),
     # 2: the absolute session lifetime (security checklist 24); NULL keeps the sessions made before it as they were
     (2, ["ALTER TABLE session_info ADD COLUMN absolute_expires_at BIGINT"]),
+    # 3: per-session lifetimes, the refresh grace window and "your devices"; NULLs keep older rows as they were
+    (
+        3,
+        [
+            "ALTER TABLE session_info ADD COLUMN refresh_validity_ms BIGINT",
+            "ALTER TABLE session_info ADD COLUMN browser_session INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE session_info ADD COLUMN refresh_token_hash_1 TEXT",
+            "ALTER TABLE session_info ADD COLUMN previous_refresh_token_hash_2 TEXT",
+            "ALTER TABLE session_info ADD COLUMN superseded_at BIGINT",
+            "ALTER TABLE session_info ADD COLUMN last_active_at BIGINT",
+            "ALTER TABLE session_info ADD COLUMN created_client TEXT",
+            "ALTER TABLE session_info ADD COLUMN last_client TEXT",
+            "CREATE INDEX session_info_user_created ON session_info (app_id, user_id, created_at_time)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

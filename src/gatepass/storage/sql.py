@@ -12,13 +12,28 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gatepass.storage.contract import SessionRow, StoredKey, Transaction
+from gatepass.protocol.cdi_base import ClientInfo
+from gatepass.storage.contract import Promotion, SessionRow, StoredKey, Transaction
 from gatepass.storage.schema import MIGRATIONS, VERSION_TABLE
 
 _SESSION_COLUMNS = (
     "app_id, session_handle, tenant_id, user_id, refresh_token_hash_2, session_data, jwt_user_payload, "
-    "expires_at, created_at_time, use_static_key, absolute_expires_at"
+    "expires_at, created_at_time, use_static_key, absolute_expires_at, refresh_validity_ms, browser_session, "
+    "refresh_token_hash_1, previous_refresh_token_hash_2, superseded_at, last_active_at, created_client, last_client"
 )
+_SESSION_COLUMN_COUNT = _SESSION_COLUMNS.count(",") + 1
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _client(text: Any) -> ClientInfo | None:
+    return None if text is None else ClientInfo.from_json(json.loads(text))
+
+
+def _client_json(client: ClientInfo | None) -> str | None:
+    return None if client is None else _dumps(client.to_json())
 
 
 def _row_to_session(row: Sequence[Any]) -> SessionRow:
@@ -33,7 +48,15 @@ def _row_to_session(row: Sequence[Any]) -> SessionRow:
         expires_at_ms=int(row[7]),
         created_at_ms=int(row[8]),
         use_static_key=bool(row[9]),
-        absolute_expires_at_ms=None if row[10] is None else int(row[10]),
+        absolute_expires_at_ms=_optional_int(row[10]),
+        refresh_validity_ms=_optional_int(row[11]),
+        browser_session=bool(row[12]),
+        refresh_token_hash1=row[13],
+        previous_refresh_token_hash2=row[14],
+        superseded_at_ms=_optional_int(row[15]),
+        last_active_at_ms=_optional_int(row[16]),
+        created_client=_client(row[17]),
+        last_client=_client(row[18]),
     )
 
 
@@ -126,7 +149,8 @@ class SqlTransaction(Transaction):
     # sessions --------------------------------------------------------------------------------------------------
     def insert_session(self, row: SessionRow) -> None:
         self._execute(
-            f"INSERT INTO session_info ({_SESSION_COLUMNS}, last_updated_at) VALUES ({', '.join('?' * 12)})",
+            f"INSERT INTO session_info ({_SESSION_COLUMNS}, last_updated_at) "
+            f"VALUES ({', '.join('?' * (_SESSION_COLUMN_COUNT + 1))})",
             (
                 row.app_id,
                 row.session_handle,
@@ -139,6 +163,14 @@ class SqlTransaction(Transaction):
                 row.created_at_ms,
                 int(row.use_static_key),
                 row.absolute_expires_at_ms,
+                row.refresh_validity_ms,
+                int(row.browser_session),
+                row.refresh_token_hash1,
+                row.previous_refresh_token_hash2,
+                row.superseded_at_ms,
+                row.last_active_at_ms,
+                _client_json(row.created_client),
+                _client_json(row.last_client),
                 row.created_at_ms,
             ),
         )
@@ -152,12 +184,31 @@ class SqlTransaction(Transaction):
         )
         return None if row is None else _row_to_session(row)
 
-    def update_refresh_state(self, app_id: str, handle: str, hash2: str, expires_at_ms: int, now_ms: int) -> None:
+    def promote(self, app_id: str, handle: str, promotion: Promotion) -> None:
+        p = promotion
         self._execute(
-            "UPDATE session_info SET refresh_token_hash_2 = ?, expires_at = ?, last_updated_at = ? "
-            "WHERE app_id = ? AND session_handle = ?",
-            (hash2, expires_at_ms, now_ms, app_id, handle),
+            "UPDATE session_info SET refresh_token_hash_2 = ?, refresh_token_hash_1 = ?, "
+            "previous_refresh_token_hash_2 = ?, superseded_at = ?, expires_at = ?, last_updated_at = ?, "
+            "last_active_at = ?, last_client = COALESCE(?, last_client) WHERE app_id = ? AND session_handle = ?",
+            (p.hash2, p.hash1, p.previous_hash2, p.now_ms, p.expires_at_ms, p.now_ms, p.now_ms)
+            + (_client_json(p.client), app_id, handle),
         )
+
+    def record_activity(self, app_id: str, handle: str, now_ms: int, client: ClientInfo | None) -> None:
+        self._execute(
+            "UPDATE session_info SET last_active_at = ?, last_client = COALESCE(?, last_client) "
+            "WHERE app_id = ? AND session_handle = ?",
+            (now_ms, _client_json(client), app_id, handle),
+        )
+
+    def consume_grace(self, app_id: str, handle: str) -> None:
+        self._execute(
+            "UPDATE session_info SET previous_refresh_token_hash_2 = NULL WHERE app_id = ? AND session_handle = ?",
+            (app_id, handle),
+        )
+
+    def lock_user(self, app_id: str, user_id: str) -> None:
+        """Serialise session creation for one user (a no-op where the transaction already is: SQLite's writer)."""
 
     def set_use_static_key(self, app_id: str, handle: str, use_static_key: bool) -> None:
         self._execute(
@@ -201,10 +252,20 @@ class SqlTransaction(Transaction):
         rows = self._fetchall(
             "SELECT session_handle FROM session_info WHERE app_id = ? AND user_id = ? AND expires_at > ?"
             + extra
-            + " ORDER BY created_at_time",
+            + " ORDER BY created_at_time, session_handle",
             (app_id, user_id, now_ms, *params),
         )
         return [str(r[0]) for r in rows]
+
+    def sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[SessionRow]:
+        extra, params = self._user_filter(tenant_id)
+        rows = self._fetchall(
+            f"SELECT {_SESSION_COLUMNS} FROM session_info WHERE app_id = ? AND user_id = ? AND expires_at > ?"
+            + extra
+            + " ORDER BY created_at_time, session_handle",
+            (app_id, user_id, now_ms, *params),
+        )
+        return [_row_to_session(r) for r in rows]
 
     def delete_sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]:
         handles = self.handles_for_user(app_id, user_id, tenant_id, now_ms)
