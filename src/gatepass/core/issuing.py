@@ -60,9 +60,11 @@ class AccessGrant:
         )
 
 
-def session_ref(handle: str, user_id: str, tenant_id: str, custom: dict[str, Any]) -> SessionRef:
+def session_ref(
+    handle: str, user_id: str, tenant_id: str, custom: dict[str, Any], browser_session: bool = False
+) -> SessionRef:
     """The ``session`` object of a reply (no account linking: the recipe user is the user)."""
-    return SessionRef(handle, user_id, user_id, tenant_id, custom)
+    return SessionRef(handle, user_id, user_id, tenant_id, custom, browser_session)
 
 
 class Issuer:

@@ -3,6 +3,15 @@
 The session row keeps one hash, ``hash2 = H(H(current refresh token))``. A refresh with the current token mints a
 child without writing; the child is promoted (becomes current) the first time it or its access token is used.
 Anything that is neither current nor an un-promoted child of current is a reused, superseded token: theft.
+
+**The grace window** (``refresh_token_grace_period``, off by default; supertokens-core#1300/#1301). Two requests in
+flight with one refresh token P each mint a child (C and X); the first child used is promoted, and its sibling,
+which may be what a browser's cookie jar or a mobile app kept, was theft. With a window of ``g`` ms, each promotion
+records the hash2 it superseded and when. Within ``g`` of that promotion, and **once**, a refresh with the
+superseded token itself (P) or a sibling of the new current (a child of P) answers with a child of the *current*
+token: the client converges on the current lineage and nothing is revoked. Outside the window, a second time, or
+for any older token, it is theft as before. The invariant: at every moment at most one lineage can be promoted,
+and a token superseded more than ``g`` ago, or reused twice, is always theft.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from gatepass.storage.contract import SessionRow
 from gatepass.tokens.encoding import secret_equals, sha256_hex
 
 
@@ -19,6 +29,7 @@ class RefreshOutcome(enum.Enum):
     CURRENT = "current"  # mint a child, write nothing
     PROMOTE = "promote"  # the token is a child of current: make it current, then mint its child
     THEFT = "theft"
+    GRACE = "grace"  # a just-superseded token within the grace window: answer with a child of current, once
 
 
 def decide_refresh(stored_hash2: str, token_hash1: str, parent_hash1: str | None) -> RefreshOutcome:
@@ -28,6 +39,26 @@ def decide_refresh(stored_hash2: str, token_hash1: str, parent_hash1: str | None
     if parent_hash1 is not None and secret_equals(sha256_hex(parent_hash1), stored_hash2):
         return RefreshOutcome.PROMOTE
     return RefreshOutcome.THEFT
+
+
+def decide_refresh_with_grace(
+    row: SessionRow, token_hash1: str, parent_hash1: str | None, now_ms: int, grace_ms: int
+) -> RefreshOutcome:
+    """``decide_refresh`` against the stored session, where a theft within the grace window is ``GRACE``."""
+    outcome = decide_refresh(row.refresh_token_hash2, token_hash1, parent_hash1)
+    if outcome is not RefreshOutcome.THEFT or not _grace_open(row, now_ms, grace_ms):
+        return outcome
+    previous = row.previous_refresh_token_hash2 or ""
+    superseded = secret_equals(sha256_hex(token_hash1), previous)
+    sibling = parent_hash1 is not None and secret_equals(sha256_hex(parent_hash1), previous)
+    return RefreshOutcome.GRACE if superseded or sibling else RefreshOutcome.THEFT
+
+
+def _grace_open(row: SessionRow, now_ms: int, grace_ms: int) -> bool:
+    """A window is open from a promotion for ``grace_ms``, until its first use (which clears the previous hash)."""
+    if grace_ms <= 0 or row.previous_refresh_token_hash2 is None or row.refresh_token_hash1 is None:
+        return False
+    return row.superseded_at_ms is not None and now_ms < row.superseded_at_ms + grace_ms
 
 
 @dataclass(frozen=True)

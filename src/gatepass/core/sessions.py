@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import replace
 
 from gatepass.core import lifetimes
 from gatepass.core.apps import AppContext
@@ -20,7 +21,8 @@ from gatepass.core.clock import Clock
 from gatepass.core.identifiers import validate_user_id
 from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
 from gatepass.core.payloads import check_access_token_payload, check_storable
-from gatepass.core.rotation import RefreshOutcome, decide_refresh
+from gatepass.core.rotation import RefreshOutcome, decide_refresh_with_grace
+from gatepass.errors import BadRequest
 from gatepass.protocol.cdi import (
     CreateSession,
     IssuedToken,
@@ -71,6 +73,7 @@ class SessionService:
         validate_user_id(user_id)
         check_access_token_payload(payload)
         check_storable(request.user_data_in_database, "userDataInDatabase")
+        _check_session_lifetimes(ctx, request)
         now = self._clock()
         handle = self._issuer.new_handle(tenant_id)
         anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
@@ -81,7 +84,8 @@ class SessionService:
         grant = AccessGrant(user_id, handle, tenant_id, rth1, None, anti_csrf, payload, static)
         end = lifetimes.absolute_end(now, ctx.config.absolute_lifetime_ms, request.absolute_lifetime_ms)
         access = self._issuer.access(ctx, grant, now, key=key, expires_at_s=self._access_expiry_s(ctx, now, end))
-        refresh_expiry = lifetimes.session_expiry(now, ctx.config.refresh_validity_ms, end)
+        inactivity = lifetimes.inactivity_ms(ctx.config.refresh_validity_ms, request.refresh_validity_ms)
+        refresh_expiry = lifetimes.session_expiry(now, inactivity, end)
         row = SessionRow(
             app_id=ctx.app_id,
             session_handle=handle,
@@ -94,12 +98,16 @@ class SessionService:
             created_at_ms=now,
             use_static_key=static,
             absolute_expires_at_ms=end,
+            refresh_validity_ms=request.refresh_validity_ms,
+            browser_session=request.browser_session,
             refresh_token_hash1=rth1,
+            created_client=request.client_info,
+            last_client=request.client_info,
         )
         with self._storage.transaction() as tx:
             tx.insert_session(row)
         log.info("session created: app=%s handle=%s user=%s", ctx.app_id, handle, user_id)
-        ref = session_ref(handle, user_id, tenant_id, payload)
+        ref = session_ref(handle, user_id, tenant_id, payload, request.browser_session)
         return SessionCreated(ref, access, IssuedToken(refresh, refresh_expiry, now), anti_csrf)
 
     # refresh ------------------------------------------------------------------------------------------------------
@@ -114,7 +122,7 @@ class SessionService:
                 return RefreshRefused("Anti CSRF token missing, or not matching", reason="anti_csrf")
         token_hash1 = sha256_hex(request.refresh_token)
         now = self._clock()
-        rotated = self._rotate(ctx, content, token_hash1, not request.use_dynamic_signing_key, now)
+        rotated = self._rotate(ctx, content, token_hash1, request, now)
         if rotated is None:
             return RefreshRefused("Session missing in db or has expired", reason="session_ended")
         outcome, row = rotated
@@ -126,39 +134,56 @@ class SessionService:
                 row.user_id,
             )
             return TokenTheftDetected(row.session_handle, row.user_id)
+        if outcome is RefreshOutcome.GRACE:
+            log.info(
+                "superseded refresh token used within the grace window: app=%s handle=%s",
+                ctx.app_id,
+                row.session_handle,
+            )
+            parent = row.refresh_token_hash1 or token_hash1  # GRACE implies hash1 is known
+            return self._refreshed(ctx, row, parent, request, now)
         return self._refreshed(ctx, row, token_hash1, request, now)
 
     def _rotate(
-        self, ctx: AppContext, content: RefreshTokenContent, token_hash1: str, use_static_key: bool, now: int
+        self, ctx: AppContext, content: RefreshTokenContent, token_hash1: str, request: RefreshSession, now: int
     ) -> tuple[RefreshOutcome, SessionRow] | None:
         """The rotation decision and its writes, in one transaction; ``None`` when the session is gone."""
+        use_static_key = not request.use_dynamic_signing_key
         with self._storage.transaction() as tx:
             row = tx.get_session(ctx.app_id, content.session_handle, now, for_update=True)
             if row is None:
                 return None
-            outcome = decide_refresh(row.refresh_token_hash2, token_hash1, content.parent_refresh_token_hash1)
+            parent_hash1 = content.parent_refresh_token_hash1
+            grace_ms = ctx.config.grace_period_ms
+            outcome = decide_refresh_with_grace(row, token_hash1, parent_hash1, now, grace_ms)
             if outcome is RefreshOutcome.PROMOTE:
                 expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
-                promotion = Promotion(sha256_hex(token_hash1), token_hash1, row.refresh_token_hash2, expiry, now)
-                tx.promote(ctx.app_id, row.session_handle, promotion)
-            if outcome is not RefreshOutcome.THEFT and row.use_static_key != use_static_key:
-                tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
+                new = Promotion(sha256_hex(token_hash1), token_hash1, row.refresh_token_hash2, expiry, now)
+                tx.promote(ctx.app_id, row.session_handle, replace(new, client=request.client_info))
+            elif outcome is RefreshOutcome.GRACE:
+                tx.consume_grace(ctx.app_id, row.session_handle)
+            if outcome is not RefreshOutcome.THEFT:
+                if outcome is not RefreshOutcome.PROMOTE:
+                    tx.record_activity(ctx.app_id, row.session_handle, now, request.client_info)
+                if row.use_static_key != use_static_key:
+                    tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
         return outcome, row
 
     def _refreshed(
-        self, ctx: AppContext, row: SessionRow, token_hash1: str, request: RefreshSession, now: int
+        self, ctx: AppContext, row: SessionRow, parent_hash1: str, request: RefreshSession, now: int
     ) -> Refreshed:
+        """A child of ``parent_hash1`` (the presented token, or in the grace window the current one)."""
         anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
-        content = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, token_hash1, anti_csrf)
+        content = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, parent_hash1, anti_csrf)
         child = self._issuer.refresh(ctx, content)
         static = not request.use_dynamic_signing_key
         grant = AccessGrant.of_row(
-            row, rth1=sha256_hex(child), prth1=token_hash1, anti_csrf=anti_csrf, use_static_key=static
+            row, rth1=sha256_hex(child), prth1=parent_hash1, anti_csrf=anti_csrf, use_static_key=static
         )
         end = row.absolute_expires_at_ms
         access = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
-        ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload)
+        ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.browser_session)
         refresh = IssuedToken(child, lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row), now)
         return Refreshed(ref, access, refresh, anti_csrf)
 
@@ -184,7 +209,7 @@ class SessionService:
             new_payload = row.jwt_payload if payload is None else payload
             if payload is not None:
                 tx.update_jwt_payload(ctx.app_id, row.session_handle, payload, now)
-        ref = session_ref(row.session_handle, row.user_id, row.tenant_id, new_payload)
+        ref = session_ref(row.session_handle, row.user_id, row.tenant_id, new_payload, row.browser_session)
         expires_at_s = lifetimes.kept_expiry_s(claims.expires_at, row.absolute_expires_at_ms)
         if expires_at_s * 1000 <= now:
             return Regenerated(ref)
@@ -203,3 +228,14 @@ class SessionService:
         if isinstance(decision, Accept | NeedsCore):
             return decision.verified
         return decision if isinstance(decision, TryRefresh) else TryRefresh("unknown signing key", "invalid")
+
+
+def _check_session_lifetimes(ctx: AppContext, request: CreateSession) -> None:
+    """A session's own inactivity timeout must outlive its access token and not exceed the app's (400 otherwise)."""
+    validity = request.refresh_validity_ms
+    if validity is None:
+        return
+    if validity <= ctx.config.access_validity_ms:
+        raise BadRequest("refreshTokenValidityMs must be longer than the access token's validity")
+    if validity > ctx.config.refresh_validity_ms:
+        raise BadRequest("refreshTokenValidityMs must be at most the app's refresh_token_validity")

@@ -127,4 +127,5 @@ class Verifier:
         # refresh does), so whatever was issued with the refresh (a Fauna token's TTL) covers every token after it.
         expires_at_s = lifetimes.kept_expiry_s(claims.expires_at, row.absolute_expires_at_ms)
         access = self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s)
-        return Verified(session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload), access)
+        ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.browser_session)
+        return Verified(ref, access)

@@ -241,6 +241,7 @@ class SessionRef:
     recipe_user_id: str
     tenant_id: str | None
     user_data_in_jwt: JsonObject = field(repr=False)  # may carry the anti-CSRF token or a Fauna secret
+    browser_session: bool = False  # gatepass's extension ``browserSession``: cookies without Expires (sent if true)
 
     def to_json(self) -> JsonObject:
         """The ``session`` object as the core sends it (``tenantId`` only when known)."""
@@ -252,6 +253,8 @@ class SessionRef:
         }
         if self.tenant_id is not None:
             body["tenantId"] = self.tenant_id
+        if self.browser_session:
+            body["browserSession"] = True
         return body
 
     @classmethod
@@ -264,4 +267,5 @@ class SessionRef:
             recipe_user_id=reply.optional_text("recipeUserId") or user_id,
             tenant_id=reply.optional_text("tenantId"),
             user_data_in_jwt=reply.mapping("userDataInJWT"),
+            browser_session=reply.has("browserSession") and reply.flag("browserSession"),
         )

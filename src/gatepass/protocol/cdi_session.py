@@ -14,7 +14,7 @@ from typing import Self, TypeVar
 
 from gatepass.errors import BadRequest
 from gatepass.protocol.body import JsonBody, Query
-from gatepass.protocol.cdi_base import CdiReply, CdiRequest, JsonObject, ReplyReader, tenant_path
+from gatepass.protocol.cdi_base import CdiReply, CdiRequest, ClientInfo, JsonObject, ReplyReader, tenant_path
 from gatepass.protocol.cdi_replies import (
     TOKEN_THEFT_DETECTED,
     TRY_REFRESH_TOKEN,
@@ -43,14 +43,35 @@ ABSOLUTE_LIFETIME_FIELD = "absoluteLifetimeMs"  # gatepass's extension to sessio
 MAX_ABSOLUTE_LIFETIME_MS = 10 * 365 * 24 * 3_600_000  # ten years, as the app's own limit
 
 
-def _absolute_lifetime(body: JsonBody) -> int | None:
-    """The creator's absolute lifetime for the session: a whole number of milliseconds, 1 to ten years."""
-    if not body.has(ABSOLUTE_LIFETIME_FIELD):
+# gatepass's other extensions (ignored by upstream): a session's own inactivity timeout ("remember me" off),
+# browser-session cookies, and where the request came from
+REFRESH_VALIDITY_FIELD = "refreshTokenValidityMs"
+BROWSER_SESSION_FIELD = "browserSession"
+CLIENT_INFO_FIELD = "clientInfo"
+
+
+def _milliseconds(body: JsonBody, name: str) -> int | None:
+    """An optional lifetime: a whole number of milliseconds, 1 to ten years."""
+    if not body.has(name):
         return None
-    value = body.number(ABSOLUTE_LIFETIME_FIELD)
+    value = body.number(name)
     if not value.is_integer() or not 1 <= value <= MAX_ABSOLUTE_LIFETIME_MS:
-        raise BadRequest(f"{ABSOLUTE_LIFETIME_FIELD} must be a whole number of milliseconds, at most ten years")
+        raise BadRequest(f"{name} must be a whole number of milliseconds, at most ten years")
     return int(value)
+
+
+def _client_info(body: JsonBody) -> ClientInfo | None:
+    """The optional ``clientInfo``: an object whose ``ip`` and ``userAgent`` are strings when present, cleaned."""
+    info = body.optional_mapping(CLIENT_INFO_FIELD)
+    if info is None:
+        return None
+    parts = JsonBody(info)
+    return ClientInfo.clean(parts.optional_text("ip"), parts.optional_text("userAgent"))
+
+
+def _put_client_info(body: JsonObject, client_info: ClientInfo | None) -> None:
+    if client_info is not None:
+        body[CLIENT_INFO_FIELD] = client_info.to_json()
 
 
 T = TypeVar("T", bound=CdiReply)
@@ -76,8 +97,12 @@ class CreateSession(CdiRequest[SessionCreated]):
     user_data_in_database: JsonObject = field(repr=False)
     use_dynamic_signing_key: bool = True
     enable_anti_csrf: bool = False
-    # gatepass's extension: this session's absolute lifetime, overriding the app's ``session_absolute_lifetime``
+    # gatepass's extensions: this session's absolute lifetime and inactivity timeout (overriding the app's
+    # ``session_absolute_lifetime``; at most its ``refresh_token_validity``), browser-session cookies, the client
     absolute_lifetime_ms: int | None = None
+    refresh_validity_ms: int | None = None
+    browser_session: bool = False
+    client_info: ClientInfo | None = None
 
     def path(self) -> str:
         return tenant_path(self.tenant_id, self.api_path)
@@ -92,6 +117,11 @@ class CreateSession(CdiRequest[SessionCreated]):
         }
         if self.absolute_lifetime_ms is not None:
             body[ABSOLUTE_LIFETIME_FIELD] = self.absolute_lifetime_ms
+        if self.refresh_validity_ms is not None:
+            body[REFRESH_VALIDITY_FIELD] = self.refresh_validity_ms
+        if self.browser_session:
+            body[BROWSER_SESSION_FIELD] = True
+        _put_client_info(body, self.client_info)
         return body
 
     def parse_reply(self, body: object) -> SessionCreated:
@@ -106,7 +136,10 @@ class CreateSession(CdiRequest[SessionCreated]):
             user_data_in_database=body.mapping("userDataInDatabase", default={}),
             use_dynamic_signing_key=body.flag("useDynamicSigningKey", default=True),
             enable_anti_csrf=body.flag("enableAntiCsrf", default=False),
-            absolute_lifetime_ms=_absolute_lifetime(body),
+            absolute_lifetime_ms=_milliseconds(body, ABSOLUTE_LIFETIME_FIELD),
+            refresh_validity_ms=_milliseconds(body, REFRESH_VALIDITY_FIELD),
+            browser_session=body.flag(BROWSER_SESSION_FIELD, default=False),
+            client_info=_client_info(body),
         )
 
 
@@ -164,6 +197,7 @@ class RefreshSession(CdiRequest[RefreshReply]):
     anti_csrf_token: str | None = field(default=None, repr=False)
     enable_anti_csrf: bool = False
     use_dynamic_signing_key: bool
+    client_info: ClientInfo | None = None  # gatepass's extension, as in ``CreateSession``
 
     def body(self) -> JsonObject:
         body: JsonObject = {
@@ -173,6 +207,7 @@ class RefreshSession(CdiRequest[RefreshReply]):
         }
         if self.anti_csrf_token is not None:
             body["antiCsrfToken"] = self.anti_csrf_token
+        _put_client_info(body, self.client_info)
         return body
 
     def parse_reply(self, body: object) -> RefreshReply:
@@ -190,6 +225,7 @@ class RefreshSession(CdiRequest[RefreshReply]):
             anti_csrf_token=body.optional_text("antiCsrfToken"),
             enable_anti_csrf=body.flag("enableAntiCsrf", default=False),
             use_dynamic_signing_key=body.flag("useDynamicSigningKey"),
+            client_info=_client_info(body),
         )
 
 
