@@ -103,3 +103,26 @@ def test_app_created_on_one_process_serves_on_the_other(two_cores: tuple[CorePro
     created = _post(b, f"/appid-{app_id}/public/recipe/session", {"userId": "u"})
     assert created["accessToken"]["expiry"] - created["accessToken"]["createdTime"] == 9000
     assert _refresh(a, created["refreshToken"]["token"], f"/appid-{app_id}")["status"] == "OK"
+
+
+@pytest.fixture
+def two_graceful_cores(database_url: str, tmp_path: Path) -> Iterator[tuple[CoreProcess, CoreProcess]]:
+    args = ["--api-key", API_KEY, "--refresh-token-grace-period", "60"]
+    with (
+        running_core(database_url, tmp_path / "a.log", args) as a,
+        running_core(database_url, tmp_path / "b.log", args) as b,
+    ):
+        yield a, b
+
+
+def test_the_grace_window_is_used_once_across_processes(
+    two_graceful_cores: tuple[CoreProcess, CoreProcess],
+) -> None:
+    """Issue 13 item 5: a displaced sibling sent to both processes at once is accepted exactly once."""
+    a, b = two_graceful_cores
+    parent = _post(a, "/public/recipe/session", {"userId": "tabs"})["refreshToken"]["token"]
+    current, sibling = (_refresh(core, parent)["refreshToken"]["token"] for core in (a, b))
+    assert _refresh(b, current)["status"] == "OK"  # promoted on b
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(r["status"] for r in pool.map(lambda i: _refresh((a, b)[i % 2], sibling), range(8)))
+    assert statuses == ["OK"] + ["TOKEN_THEFT_DETECTED"] * 7

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
 from gatepass.core.app_config import AppConfig, build_app_config
-from gatepass.core.rotation import RefreshOutcome, decide_promotion, decide_refresh
+from gatepass.core.rotation import RefreshOutcome, decide_promotion, decide_refresh, decide_refresh_with_grace
 from gatepass.core.routing import Route, split_path
 from gatepass.errors import ConfigurationError
+from gatepass.storage.contract import SessionRow
 from gatepass.tokens import key_schedule
 from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, json_object, secret_equals
 from gatepass.tokens.key_schedule import KeyTimes
@@ -46,6 +47,44 @@ def test_secret_equals() -> None:
 
 
 # rotation decisions ----------------------------------------------------------------------------------------------
+def _promoted_row(superseded: str | None = "rt0", current: str = "rt1", at: int | None = 1_000) -> SessionRow:
+    """A session whose ``current`` token superseded ``superseded`` at ``at``."""
+    return SessionRow(
+        "public", "h", "public", "u", H(H(current)), {}, {}, 10**12, 0, False,
+        refresh_token_hash1=H(current),
+        previous_refresh_token_hash2=None if superseded is None else H(H(superseded)),
+        superseded_at_ms=at,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("token", "parent", "now", "grace", "expected"),
+    [
+        ("rt0", None, 1_000, 10, RefreshOutcome.GRACE),  # the superseded token itself
+        ("rt1b", "rt0", 1_009, 10, RefreshOutcome.GRACE),  # a sibling of current, at the window's last ms
+        ("rt1b", "rt0", 1_010, 10, RefreshOutcome.THEFT),  # the window has closed
+        ("rt1b", "rt0", 1_005, 0, RefreshOutcome.THEFT),  # no grace period
+        ("rtx", "rt-1", 1_005, 10, RefreshOutcome.THEFT),  # an older branch
+        ("rtx", None, 1_005, 10, RefreshOutcome.THEFT),
+        ("rt1", "rt0", 1_005, 10, RefreshOutcome.CURRENT),  # current wins over grace
+        ("rt2", "rt1", 1_005, 10, RefreshOutcome.PROMOTE),
+    ],
+)
+def test_refresh_decision_with_a_grace_window(
+    token: str, parent: str | None, now: int, grace: int, expected: RefreshOutcome
+) -> None:
+    row = _promoted_row()
+    assert decide_refresh_with_grace(row, H(token), None if parent is None else H(parent), now, grace) is expected
+
+
+@pytest.mark.parametrize(
+    "row", [_promoted_row(superseded=None), _promoted_row(at=None), replace(_promoted_row(), refresh_token_hash1=None)]
+)
+def test_no_window_without_its_record(row: SessionRow) -> None:
+    """A used window (previous cleared), or a row from before schema 3, gives no grace."""
+    assert decide_refresh_with_grace(row, H("rt0"), None, 1_001, 10) is RefreshOutcome.THEFT
+
+
 def test_refresh_with_current_token() -> None:
     assert decide_refresh(H(H("rt0")), H("rt0"), None) is RefreshOutcome.CURRENT
 
