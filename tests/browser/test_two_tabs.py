@@ -4,9 +4,9 @@
 The race, made deterministic: tab B's refresh reaches the core (which mints child X of the refresh token P), but its
 answer is held back, and its cross-tab refresh lock lapses (browser-tabs-lock frees a lock its tab has not renewed
 for 5 s, as when a mobile browser freezes a background tab mid-request; here the test removes it). Tab A then takes
-it, refreshes P (child C) and uses C's access token, which promotes C. Only then does B's answer land: the shared cookie jar now holds X, a displaced sibling of the
-current token. Without a grace window the next refresh, with X, is theft and signs the user out of both tabs; with
-one, it converges on C's lineage and both tabs stay signed in."""
+it, refreshes P (child C) and uses C's access token, which promotes C. Only then does B's answer land: the shared
+cookie jar now holds X, a displaced sibling of the current token. Without a grace window the next refresh, with X,
+is theft and signs the user out of both tabs; with one, it converges on C's lineage and both tabs stay signed in."""
 
 from __future__ import annotations
 

@@ -150,6 +150,7 @@ def test_verify_session_copies_its_context_per_request_and_apis_start_empty(gp: 
 
 
 UPSTREAM_NAMES = {"recipe_user_id": "user_id"}  # gatepass has no account linking: the user id is the recipe user id
+GATEPASS_EXTRAS = {"create_new_session": ["lifetime"], "create_new_session_without_request_response": ["lifetime"]}
 
 
 @pytest.mark.parametrize("module", ["asyncio", "syncio"])
@@ -163,6 +164,11 @@ def test_every_public_function_takes_upstreams_parameters_in_upstreams_order(mod
         theirs = [UPSTREAM_NAMES.get(p, p) for p in inspect.signature(theirs_function).parameters]
         mine = list(inspect.signature(getattr(ours, name)).parameters)
         assert mine[: len(theirs)] == theirs, name
-        assert mine[len(theirs) :] == ["gatepass"], name  # ours adds only the instance, keyword-only
+        # ours adds only gatepass's own options and the instance, keyword-only
+        assert mine[len(theirs) :] == [*GATEPASS_EXTRAS.get(name, []), "gatepass"], name
+        extras = [
+            p for p in inspect.signature(getattr(ours, name)).parameters.values() if p.name in mine[len(theirs) :]
+        ]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extras), name
         compared += 1
     assert compared >= 18  # all of upstream's session functions gatepass has (it lacks create_jwt, get_jwks, ...)

@@ -14,6 +14,7 @@ from gatepass.recipe.session.errors import (
     TryRefreshTokenError,
     UnauthorisedError,
 )
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.recipe import Overrides
 from gatepass.recipe.session.spec import SessionRecipeSpec
 from gatepass.recipe.session.state import AnyValidator, ClaimValidator, SessionInformation, VerifyOptions
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidClaimsError",
     "SessionError",
     "SessionInformation",
+    "SessionLifetime",
     "TokenTheftError",
     "TryRefreshTokenError",
     "UnauthorisedError",

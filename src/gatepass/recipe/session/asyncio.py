@@ -10,6 +10,7 @@ from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionCl
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.errors import raising, raising_required
 from gatepass.recipe.session.framework.base import adapter_for
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import ClaimsValidationResult
 from gatepass.recipe.session.signatures import user_context_of
 from gatepass.recipe.session.state import SessionInformation, VerifyOptions
@@ -26,10 +27,13 @@ async def create_new_session(
     session_data_in_database: dict[str, Any] | None = None,
     user_context: dict[str, Any] | None = None,
     *,
+    lifetime: SessionLifetime | None = None,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
     """Create a session for ``user_id``; its tokens go out on the response (cookies or headers per st-auth-mode).
-    ``user_context`` (upstream's: ``None`` is a fresh ``{}``) reaches every override and claim this call runs."""
+    ``user_context`` (upstream's: ``None`` is a fresh ``{}``) reaches every override and claim this call runs.
+    ``lifetime`` (gatepass's): this session's own inactivity timeout, absolute lifetime and browser-session cookies
+    ("remember me" off: ``SessionLifetime.not_remembered()``)."""
     gp = gatepass or get_instance()
     adapter = adapter_for(gp.framework)
     flow = gp.session.new_session(
@@ -39,6 +43,7 @@ async def create_new_session(
         access_token_payload=access_token_payload or {},
         session_data_in_database=session_data_in_database or {},
         user_context=user_context_of(user_context),
+        lifetime=lifetime,
     )
     state = await run_async(flow, gp.session)
     adapter.remember(request, state)
@@ -95,11 +100,13 @@ async def create_new_session_without_request_response(
     disable_anti_csrf: bool = False,
     user_context: dict[str, Any] | None = None,
     *,
+    lifetime: SessionLifetime | None = None,
     gatepass: Gatepass | None = None,
 ) -> AsyncSessionContainer:
     """Create a session for ``user_id`` without a request or response: the caller delivers its tokens
     (``get_all_session_tokens_dangerously``, whose ``antiCsrfToken`` is set with ``VIA_TOKEN`` unless
-    ``disable_anti_csrf``)."""
+    ``disable_anti_csrf``). ``lifetime`` as for ``create_new_session`` (its browser-session flag applies to the
+    cookies of later refreshes through the SDK's API)."""
     gp = gatepass or get_instance()
     flow = gp.session.new_session(
         request=None,
@@ -109,6 +116,7 @@ async def create_new_session_without_request_response(
         session_data_in_database=session_data_in_database or {},
         user_context=user_context_of(user_context),
         disable_anti_csrf=disable_anti_csrf,
+        lifetime=lifetime,
     )
     return AsyncSessionContainer(gp.session, await run_async(flow, gp.session))
 

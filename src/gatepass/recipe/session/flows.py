@@ -27,6 +27,7 @@ from gatepass.recipe.session import transport
 from gatepass.recipe.session.config import SessionConfig
 from gatepass.recipe.session.http_types import RequestView, TransferMethod
 from gatepass.recipe.session.jwks_cache import JwksCache
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import (
     ClearDuplicateCookies,
     DuplicateCookies,
@@ -125,6 +126,7 @@ def state_from_core(
         access_token_payload=parsed.payload,
         access_token_expiry_ms=access.expiry_ms,
         access_token_updated=True,
+        browser_session=session.browser_session,
     )
     if isinstance(reply, SessionCreated | Refreshed):
         state.anti_csrf_token = reply.anti_csrf_token
@@ -139,11 +141,12 @@ def attach(ctx: RecipeContext, state: SessionState, method: TransferMethod) -> N
     state.transfer_method = method
     if state.access_token_updated:
         front = transport.front_token(state.user_id, state.access_token_expiry_ms, state.access_token_payload)
-        transport.set_access_token(state.changes, config, state.access_token, front, method, ctx.now_ms())
-    if state.refresh_token is not None and state.refresh_token_expiry_ms is not None:
-        transport.set_token(
-            state.changes, config, "refresh", state.refresh_token, state.refresh_token_expiry_ms, method
+        transport.set_access_token(
+            state.changes, config, state.access_token, front, method, ctx.now_ms(), state.browser_session
         )
+    if state.refresh_token is not None and state.refresh_token_expiry_ms is not None:
+        expires = None if state.browser_session else state.refresh_token_expiry_ms
+        transport.set_token(state.changes, config, "refresh", state.refresh_token, expires, method)
     if state.anti_csrf_token is not None and state.refresh_token is not None and method == "cookie":
         transport.set_anti_csrf(state.changes, state.anti_csrf_token)
 
@@ -158,12 +161,15 @@ def create_new_session(
     access_token_payload: dict[str, Any],
     session_data_in_database: dict[str, Any],
     disable_anti_csrf: bool = False,
+    lifetime: SessionLifetime | None = None,
 ) -> Flow[SessionState]:
     """Create a session at the core and record the response changes that deliver its tokens (by
     ``transfer_method_for_create``), clearing the tokens the request carried the other way. Protected
     claims in ``access_token_payload`` are dropped, and ``iss`` is set to the app's issuer. With ``VIA_TOKEN`` the
     session gets an anti-CSRF token unless its tokens travel in headers or ``disable_anti_csrf`` says not to
-    (without a request, as upstream: the caller delivers the tokens and the anti-CSRF token with them)."""
+    (without a request, as upstream: the caller delivers the tokens and the anti-CSRF token with them).
+    ``lifetime``: this session's own lifetimes and browser-session cookies."""
+    lifetime = lifetime or SessionLifetime()
     payload = {k: v for k, v in access_token_payload.items() if k not in PROTECTED_CLAIMS}
     payload["iss"] = ctx.config.app_info.issuer
     method = transport.transfer_method_for_create(request, ctx.config)
@@ -177,6 +183,9 @@ def create_new_session(
             user_data_in_database=session_data_in_database,
             use_dynamic_signing_key=ctx.config.use_dynamic_access_token_signing_key,
             enable_anti_csrf=enable_anti_csrf,
+            absolute_lifetime_ms=lifetime.absolute_lifetime_ms,
+            refresh_validity_ms=lifetime.refresh_validity_ms,
+            browser_session=lifetime.browser_session,
         )
     )
     state = state_from_core(created, created.access_token, tenant_id)

@@ -104,6 +104,7 @@ def merge_into_session_payload(ctx: RecipeContext, state: SessionState, update: 
         state.access_token = fresh.access_token
         state.access_token_payload = fresh.access_token_payload
         state.access_token_expiry_ms = fresh.access_token_expiry_ms
+        state.browser_session = fresh.browser_session
         state.access_token_updated = True
         if state.transfer_method is not None:
             attach(ctx, state, state.transfer_method)

@@ -78,7 +78,7 @@ class Cookie:
 
     name: str
     value: str = field(repr=False)  # already percent-encoded; a token, so never in a repr
-    expires_ms: int
+    expires_ms: int | None  # None: a browser-session cookie (no Expires)
     path: str
     domain: str | None
     secure: bool
@@ -86,11 +86,13 @@ class Cookie:
     http_only: bool = True
 
     def render(self) -> str:
-        """The ``Set-Cookie`` value: ``Expires`` (no ``Max-Age``), ``Path``, ``Domain`` if set, ``Secure``,
-        ``HttpOnly`` and ``SameSite``."""
+        """The ``Set-Cookie`` value: ``Expires`` (no ``Max-Age``; neither for a browser-session cookie), ``Path``,
+        ``Domain`` if set, ``Secure``, ``HttpOnly`` and ``SameSite``."""
         from email.utils import formatdate
 
-        parts = [f"{self.name}={self.value}", f"Expires={formatdate(self.expires_ms / 1000, usegmt=True)}"]
+        parts = [f"{self.name}={self.value}"]
+        if self.expires_ms is not None:
+            parts.append(f"Expires={formatdate(self.expires_ms / 1000, usegmt=True)}")
         parts.append(f"Path={self.path}")
         if self.domain:
             parts.append(f"Domain={self.domain}")

@@ -36,6 +36,7 @@ from gatepass.recipe.session.core_client import CoreConnection
 from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.jwks_cache import JwksCache
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import ClaimsValidationResult, Refusal, TokenTheft, TryRefreshToken, Unauthorised
 from gatepass.recipe.session.signatures import (
     ApiCall,
@@ -103,6 +104,7 @@ class _Originals:
         session_data_in_database: dict[str, Any],
         disable_anti_csrf: bool = False,
         user_context: dict[str, Any],
+        lifetime: SessionLifetime | None = None,
     ) -> Flow[SessionState]:
         recipe = self.recipe
         previous = None if request is None else (yield from flows.previous_session_handle(recipe, request))
@@ -114,6 +116,7 @@ class _Originals:
             access_token_payload=access_token_payload,
             session_data_in_database=session_data_in_database,
             disable_anti_csrf=disable_anti_csrf,
+            lifetime=lifetime,
         )
         if previous is not None:  # a login replaces the session the request carried (no fixation)
             yield from recipe.functions.revoke_session(session_handle=previous, user_context=user_context)
@@ -370,13 +373,16 @@ class SessionRecipe:
         session_data_in_database: dict[str, Any],
         user_context: dict[str, Any],
         disable_anti_csrf: bool = False,
+        lifetime: SessionLifetime | None = None,
     ) -> Flow[SessionState]:
         """What the public ``create_new_session`` runs: the recipe's claims built into the payload (as upstream
-        does, before the overridable ``create_new_session`` sees it), then that function."""
+        does, before the overridable ``create_new_session`` sees it), then that function (given ``lifetime`` only
+        when there is one: see ``signatures.CreateNewSession``)."""
         claims = self.get_claims_added_by_other_recipes()
         payload = yield from claim_flows.payload_with_claims(
             claims, user_id, tenant_id, access_token_payload, user_context
         )
+        extra = {} if lifetime is None else {"lifetime": lifetime}
         return (
             yield from self.functions.create_new_session(
                 request=request,
@@ -386,6 +392,7 @@ class SessionRecipe:
                 session_data_in_database=session_data_in_database,
                 disable_anti_csrf=disable_anti_csrf,
                 user_context=user_context,
+                **extra,
             )
         )
 

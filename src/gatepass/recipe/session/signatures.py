@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import ClaimsValidationResult, Refusal
 from gatepass.recipe.session.state import AnyValidator, SessionInformation, SessionState, VerifyOptions
 from gatepass.recipe.session.steps import Flow
@@ -39,7 +40,8 @@ class ApiResult:
 class CreateNewSession(Protocol):
     """``create_new_session``: a new session for ``user_id`` in ``tenant_id``. ``request`` (``None``: none)
     chooses how the tokens travel, and a session it already carried is revoked; ``disable_anti_csrf`` creates it
-    without an anti-CSRF token even with ``VIA_TOKEN`` (as upstream's)."""
+    without an anti-CSRF token even with ``VIA_TOKEN`` (as upstream's). ``lifetime`` (gatepass's) is passed only
+    when the caller gave one, so an override written without it keeps working for every other call."""
 
     def __call__(
         self,
@@ -51,6 +53,7 @@ class CreateNewSession(Protocol):
         session_data_in_database: JsonObject,
         disable_anti_csrf: bool = False,
         user_context: JsonObject,
+        lifetime: SessionLifetime | None = None,
     ) -> Flow[SessionState]: ...
 
 

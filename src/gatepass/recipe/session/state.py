@@ -28,6 +28,7 @@ class SessionState:
     anti_csrf_token: str | None = field(default=None, repr=False)
     transfer_method: TransferMethod | None = None
     access_token_updated: bool = False
+    browser_session: bool = False  # the core says: token cookies without Expires (``lifetime.SessionLifetime``)
     changes: ResponseChanges = field(default_factory=ResponseChanges)
 
     # upstream's session getters, so that code written against its SessionContainer (an override of the global

@@ -1,7 +1,8 @@
 """Where tokens travel (pure): reading them from a request, and the response changes that set or clear them.
 
 Cookies (upstream names and paths): ``sAccessToken`` on ``/`` for a year (the JWT's ``exp`` governs), and
-``sRefreshToken`` on ``<apiBasePath>/session/refresh`` until the refresh token expires; HttpOnly, Secure and
+``sRefreshToken`` on ``<apiBasePath>/session/refresh`` until the refresh token expires, or both without ``Expires``
+for a browser-session session (gone when the browser closes; clearing always expires them); HttpOnly, Secure and
 SameSite from the config, values percent-encoded. Headers: ``st-access-token`` / ``st-refresh-token`` out,
 ``Authorization: Bearer`` in. Every new access token also sends ``front-token`` (standard base64 of
 ``{"ate","uid","up"}``); clearing sends ``front-token: remove``. Responses that carry tokens get
@@ -76,7 +77,9 @@ def front_token(user_id: str, access_expiry_ms: int, payload: dict[str, Any]) ->
     return base64.b64encode(body.encode("utf-8")).decode("ascii")
 
 
-def _cookie(config: SessionConfig, name: str, value: str, expires_ms: int, path: str, domain: str | None) -> Cookie:
+def _cookie(
+    config: SessionConfig, name: str, value: str, expires_ms: int | None, path: str, domain: str | None
+) -> Cookie:
     encoded = quote(value, safe="", encoding="utf-8")
     if len(name) + len(encoded) + 1 > MAX_COOKIE_BYTES:
         raise ConfigurationError(
@@ -91,13 +94,14 @@ def set_token(
     config: SessionConfig,
     token_type: TokenType,
     value: str,
-    expires_ms: int,
+    expires_ms: int | None,
     method: TransferMethod,
     *,
     domain: str | None = None,
 ) -> None:
-    """Deliver one token by ``method``: its cookie (access on ``/``, refresh on the refresh path) or its
-    exposed header, and ``Cache-Control: no-store``. A cookie over 4096 bytes is a ``ConfigurationError``."""
+    """Deliver one token by ``method``: its cookie (access on ``/``, refresh on the refresh path; ``expires_ms``
+    ``None``: a browser-session cookie) or its exposed header, and ``Cache-Control: no-store``. A cookie over 4096
+    bytes is a ``ConfigurationError``."""
     if method == "cookie":
         name, path = (ACCESS_COOKIE, "/") if token_type == "access" else (REFRESH_COOKIE, config.refresh_path)
         changes.add_cookie(_cookie(config, name, value, expires_ms, path, domain or config.cookie_domain))
@@ -113,12 +117,15 @@ def set_access_token(
     front: str,
     method: TransferMethod,
     now_ms: int | None = None,
+    browser_session: bool = False,
 ) -> None:
     """Deliver a new access token with its ``front-token``; the cookie lasts a year from ``now_ms`` (the
-    JWT's ``exp`` governs). With ``expose_access_token_to_frontend_in_cookie_based_auth``, a cookie token
-    also goes out as a header."""
+    JWT's ``exp`` governs), or the browser session. With ``expose_access_token_to_frontend_in_cookie_based_auth``,
+    a cookie token also goes out as a header."""
     changes.set_header(FRONT_TOKEN_HEADER, front, expose=True)
-    expires = (now_ms if now_ms is not None else int(time.time() * 1000)) + ONE_YEAR_MS
+    expires: int | None = (now_ms if now_ms is not None else int(time.time() * 1000)) + ONE_YEAR_MS
+    if browser_session:
+        expires = None
     set_token(changes, config, "access", token, expires, method)
     if config.expose_access_token_to_frontend_in_cookie_based_auth and method == "cookie":
         set_token(changes, config, "access", token, expires, "header")

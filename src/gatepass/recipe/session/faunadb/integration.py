@@ -19,6 +19,7 @@ from gatepass.recipe.session.faunadb.lifecycle import (
     FaunaSettings,
 )
 from gatepass.recipe.session.http_types import RequestView
+from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import Refusal, Unauthorised
 from gatepass.recipe.session.recipe import RecipeInterface
 from gatepass.recipe.session.state import SessionState
@@ -71,9 +72,11 @@ class FaunaIntegration:
         session_data_in_database: dict[str, Any],
         disable_anti_csrf: bool = False,
         user_context: dict[str, Any],
+        lifetime: SessionLifetime | None = None,
     ) -> Flow[SessionState]:
         """A session and its Fauna token, or neither."""
         yield from self.lifecycle.before_create(user_id)
+        extra = {} if lifetime is None else {"lifetime": lifetime}
         state = yield from self.inner.create_new_session(
             request=request,
             tenant_id=tenant_id,
@@ -82,6 +85,7 @@ class FaunaIntegration:
             session_data_in_database=session_data_in_database,
             disable_anti_csrf=disable_anti_csrf,
             user_context=user_context,
+            **extra,
         )
         yield from self.lifecycle.after_create(self._host(user_context), state)
         return state
