@@ -7,6 +7,7 @@ It serves:
 - ``/``: a page that loads supertokens-website (``/supertokens.js``, bundled with esbuild from npm) and offers
   ``window.demo`` helpers;
 - ``POST /login``: creates a session for the posted ``userId`` (cookie or header mode, as the browser asks);
+  ``"remember": false`` makes it a browser session (cookies gone when the browser closes, 12 hours of inactivity);
 - ``GET /protected``: the verified session's user id and payload;
 - ``POST /update-payload``: merges the posted JSON into the access-token payload;
 - ``GET /refresh-count``: how many times the refresh endpoint ran (counted by an API override).
@@ -15,6 +16,7 @@ It serves:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 import gatepass
 from gatepass.recipe import session
 from gatepass.recipe.instance import Gatepass, create
+from gatepass.recipe.session import SessionLifetime
 from gatepass.recipe.session.asyncio import create_new_session
 from gatepass.recipe.session.container import AsyncSessionContainer
 from gatepass.recipe.session.cors import cors_middleware_options
@@ -39,8 +42,8 @@ PAGE = """<!doctype html>
 supertokens.init({{apiDomain: "{api_domain}", apiBasePath: "/auth", tokenTransferMethod: "{transfer}"}});
 const api = "{api_domain}";
 window.demo = {{
-  login: async (userId) => (await fetch(api + "/login", {{method: "POST",
-      headers: {{"content-type": "application/json"}}, body: JSON.stringify({{userId}})}})).status,
+  login: async (userId, remember = true) => (await fetch(api + "/login", {{method: "POST",
+      headers: {{"content-type": "application/json"}}, body: JSON.stringify({{userId, remember}})}})).status,
   protected: async () => {{
     const r = await fetch(api + "/protected");
     return {{status: r.status, body: await r.text()}};
@@ -100,7 +103,10 @@ def build_app(
     @app.post("/login")
     async def login(request: Request) -> dict[str, Any]:
         body = await request.json()
-        created = await create_new_session(request, "public", str(body["userId"]), {"role": "reader"}, gatepass=gp)
+        lifetime = None if body.get("remember", True) else SessionLifetime.not_remembered(timedelta(hours=12))
+        created = await create_new_session(
+            request, "public", str(body["userId"]), {"role": "reader"}, lifetime=lifetime, gatepass=gp
+        )
         return {"userId": created.get_user_id()}
 
     @app.get("/protected")

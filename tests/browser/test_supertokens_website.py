@@ -94,3 +94,29 @@ def test_session_lifecycle_in_the_browser(browser: Any, site: Site) -> None:
     assert page.evaluate("demo.protected()")["status"] == 401
     assert errors == []
     context.close()
+
+
+@pytest.fixture
+def cookie_site(supertokens_bundle: Path, tmp_path: Path) -> Iterator[Site]:
+    yield from _site(supertokens_bundle, tmp_path, "cookie", False)
+
+
+def test_a_not_remembered_login_keeps_browser_session_cookies(browser: Any, cookie_site: Site) -> None:
+    """Issue 13 item 3: Chromium holds the token cookies as session cookies (``expires == -1``), across a refresh."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(cookie_site.page_url)
+
+    def token_cookies() -> dict[str, float]:
+        return {c["name"]: c["expires"] for c in context.cookies() if c["name"] in ("sAccessToken", "sRefreshToken")}
+
+    assert page.evaluate("demo.login('forgetful', false)") == 200
+    assert token_cookies() == {"sAccessToken": -1, "sRefreshToken": -1}
+    refreshes_before = cookie_site.counter.count
+    time.sleep(ACCESS_TOKEN_SECONDS + 1.2)
+    assert page.evaluate("demo.protected()")["status"] == 200
+    assert cookie_site.counter.count == refreshes_before + 1  # the refresh happened, and kept them session cookies
+    assert token_cookies() == {"sAccessToken": -1, "sRefreshToken": -1}
+    assert page.evaluate("demo.login('remembered')") == 200  # a remembered login gets expiring cookies again
+    assert all(expires > time.time() for expires in token_cookies().values())
+    context.close()
