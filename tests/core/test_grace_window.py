@@ -1,7 +1,7 @@
 """The refresh grace window (issue 13 item 5; supertokens-core#1300/#1301) through the CDI endpoints, on SQLite and
 PostgreSQL, with an injected clock: a refresh token just superseded by a promotion (the superseded token itself, or
-a sibling of the new current) may be used **once** within ``refresh_token_grace_period`` and converges on the current
-lineage; outside the window, a second time, or for an older token, it is theft as before. The invariant is
+a sibling of the new current) may be used **once** within ``refresh_token_grace_period`` and gets a fresh current
+token; outside the window, a second time, or for an older token, it is theft as before. The invariant is
 ``core.rotation``'s docstring; the boundary is checked millisecond by millisecond, the "once" under parallel
 requests (here, one process; two processes in ``test_multi_process``)."""
 
@@ -52,11 +52,10 @@ def test_a_displaced_sibling_converges_on_the_current_lineage(client: httpx.Clie
     clock.advance(GRACE_MS - 1)
     answer = refresh(client, sibling)
     assert answer["status"] == "OK" and answer["session"]["handle"] == created["session"]["handle"]
-    # the answer descends from the current token: its use promotes it, and the lineage goes on, at every step
+    # the answer is the current token at once: its access token verifies, and the lineage goes on, at every step
     access = _token(answer, "accessToken")
-    assert segments(access)[1]["parentRefreshTokenHash1"] is not None
-    promoted = verify(client, access)
-    assert promoted["status"] == "OK" and "accessToken" in promoted  # a promotion answers with a new token
+    assert segments(access)[1]["parentRefreshTokenHash1"] is None
+    assert verify(client, access)["status"] == "OK"
     token = _token(answer)
     for _ in range(3):
         clock.advance(30_000)
@@ -119,15 +118,24 @@ def test_a_promotion_by_verify_opens_the_window_too(client: httpx.Client, clock:
     assert refresh(client, _token(second))["status"] == "OK"
 
 
-def test_the_grace_answer_can_itself_be_displaced_and_converge(client: httpx.Client, clock: FakeClock) -> None:
-    """The window follows the newest promotion: each supersession gets its own single grace."""
+def test_no_back_and_forth_the_lineage_a_grace_displaced_is_theft(client: httpx.Client) -> None:
+    """The grace answer displaces the lineage it joined with no window behind it: two holders cannot pass the
+    session between them (here C's child, still usable before, is theft after)."""
+    created = create_session(client, "ping-pong")
+    parent = _token(created)
+    first, second = refresh(client, parent), refresh(client, parent)
+    grandchild = _token(refresh(client, _token(first)))  # C promoted; its child not yet used
+    assert refresh(client, _token(second))["status"] == "OK"  # X in grace: a fresh current token
+    assert refresh(client, grandchild)["status"] == THEFT
+
+
+def test_the_new_token_opens_its_own_window_after_it_is_rotated(client: httpx.Client, clock: FakeClock) -> None:
     _, _, sibling = _race(client)
-    converged = refresh(client, sibling)
-    again = refresh(client, _token(converged))  # R' promoted: now C's other child is the displaced one
-    assert again["status"] == "OK"
+    converged = _token(refresh(client, sibling))
+    child = _token(refresh(client, converged))
+    assert refresh(client, child)["status"] == "OK"  # promoted: the converged token is now the superseded one
     clock.advance(GRACE_MS - 1)
-    token = _token(refresh(client, _token(converged)))  # R' itself, just superseded, within the new window
-    assert refresh(client, token)["status"] == "OK"
+    assert refresh(client, converged)["status"] == "OK"
 
 
 @pytest.mark.parametrize("parallel", [2, 16])
@@ -140,19 +148,21 @@ def test_once_holds_under_parallel_requests(client: httpx.Client, parallel: int)
 
 def test_rows_from_before_schema_3_get_no_grace(client: httpx.Client, runtime: CoreRuntime) -> None:
     created, _, sibling = _race(client)
-    with runtime.storage.transaction() as tx:  # as a row written before migration 3, promoted since
-        tx._execute("UPDATE session_info SET refresh_token_hash_1 = NULL WHERE session_handle = ?",
-                    (created["session"]["handle"],))  # fmt: skip
+    with runtime.storage.transaction() as tx:  # as a row written before migration 3, not promoted since
+        tx._execute("UPDATE session_info SET previous_refresh_token_hash_2 = NULL, superseded_at = NULL "
+                    "WHERE session_handle = ?", (created["session"]["handle"],))  # fmt: skip
     assert refresh(client, sibling)["status"] == THEFT
 
 
-def test_the_current_token_is_never_stored_in_the_clear(client: httpx.Client, runtime: CoreRuntime) -> None:
-    """Only hashes are stored: H(token) is what every access token already carries, H(H(token)) as before."""
-    created, _, _ = _race(client)
+def test_only_double_hashes_are_stored(client: httpx.Client, runtime: CoreRuntime) -> None:
+    """Checklist 16 holds with the window: no token and no H(token) in the row, before and after a grace use."""
+    created, parent, sibling = _race(client)
+    answer = _token(refresh(client, sibling))
     with runtime.storage.read() as tx:
         rows = tx._fetchall("SELECT * FROM session_info WHERE session_handle = ?", (created["session"]["handle"],))
     stored = " ".join(str(value) for value in rows[0])
-    assert _token(created) not in stored and _hash(_token(created)) not in stored  # P was superseded: hash2 only
+    for token in (parent, sibling, answer):
+        assert token not in stored and _hash(token) not in stored
 
 
 @pytest.mark.parametrize("app_config", [AppConfig(access_token_validity=60, refresh_token_validity=60)])

@@ -58,7 +58,7 @@ def test_updates_touch_only_live_sessions(storage: Storage) -> None:
         assert tx.update_jwt_payload("public", "h1", {"claim": "x"}, NOW)
         assert not tx.update_session_data("public", "gone", {}, NOW)
         assert not tx.update_jwt_payload("public", "missing", {}, NOW)
-        tx.promote("public", "h1", Promotion("hash2b", "hash1b", "hash2", NOW + 99, NOW))
+        tx.promote("public", "h1", Promotion("hash2b", "hash2", NOW + 99, NOW))
         tx.set_use_static_key("public", "h1", True)
     with storage.read() as tx:
         row = tx.get_session("public", "h1", NOW)

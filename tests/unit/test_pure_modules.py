@@ -51,7 +51,6 @@ def _promoted_row(superseded: str | None = "rt0", current: str = "rt1", at: int 
     """A session whose ``current`` token superseded ``superseded`` at ``at``."""
     return SessionRow(
         "public", "h", "public", "u", H(H(current)), {}, {}, 10**12, 0, False,
-        refresh_token_hash1=H(current),
         previous_refresh_token_hash2=None if superseded is None else H(H(superseded)),
         superseded_at_ms=at,
     )  # fmt: skip
@@ -78,10 +77,10 @@ def test_refresh_decision_with_a_grace_window(
 
 
 @pytest.mark.parametrize(
-    "row", [_promoted_row(superseded=None), _promoted_row(at=None), replace(_promoted_row(), refresh_token_hash1=None)]
+    "row", [_promoted_row(superseded=None), _promoted_row(at=None), replace(_promoted_row(), superseded_at_ms=None)]
 )
 def test_no_window_without_its_record(row: SessionRow) -> None:
-    """A used window (previous cleared), or a row from before schema 3, gives no grace."""
+    """A used window (previous cleared), or a row from before schema 3 (neither recorded), gives no grace."""
     assert decide_refresh_with_grace(row, H("rt0"), None, 1_001, 10) is RefreshOutcome.THEFT
 
 

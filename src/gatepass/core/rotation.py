@@ -8,10 +8,13 @@ Anything that is neither current nor an un-promoted child of current is a reused
 flight with one refresh token P each mint a child (C and X); the first child used is promoted, and its sibling,
 which may be what a browser's cookie jar or a mobile app kept, was theft. With a window of ``g`` ms, each promotion
 records the hash2 it superseded and when. Within ``g`` of that promotion, and **once**, a refresh with the
-superseded token itself (P) or a sibling of the new current (a child of P) answers with a child of the *current*
-token: the client converges on the current lineage and nothing is revoked. Outside the window, a second time, or
-for any older token, it is theft as before. The invariant: at every moment at most one lineage can be promoted,
-and a token superseded more than ``g`` ago, or reused twice, is always theft.
+superseded token itself (P) or a sibling of the new current (a child of P) answers with a fresh refresh token R
+that becomes current at once, with no grace behind it: the client that used the grace carries on, nothing is
+revoked, and the lineage it displaced (which, with one cookie jar or one app, nobody holds any more) is theft from
+then on, so two holders cannot pass a session back and forth. Outside the window, a second time, or for any older
+token, it is theft as before. Only H(H(token)) is ever stored (checklist 16): the current token's H would let a
+database dump, with the sealing key beside it, mint children of every session. The invariant: at every moment one
+lineage is current, and a token superseded more than ``g`` ago, or reused twice, is always theft.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ class RefreshOutcome(enum.Enum):
     CURRENT = "current"  # mint a child, write nothing
     PROMOTE = "promote"  # the token is a child of current: make it current, then mint its child
     THEFT = "theft"
-    GRACE = "grace"  # a just-superseded token within the grace window: answer with a child of current, once
+    GRACE = "grace"  # a just-superseded token within the grace window, once: answer with a new current token
 
 
 def decide_refresh(stored_hash2: str, token_hash1: str, parent_hash1: str | None) -> RefreshOutcome:
@@ -56,7 +59,7 @@ def decide_refresh_with_grace(
 
 def _grace_open(row: SessionRow, now_ms: int, grace_ms: int) -> bool:
     """A window is open from a promotion for ``grace_ms``, until its first use (which clears the previous hash)."""
-    if grace_ms <= 0 or row.previous_refresh_token_hash2 is None or row.refresh_token_hash1 is None:
+    if grace_ms <= 0 or row.previous_refresh_token_hash2 is None:
         return False
     return row.superseded_at_ms is not None and now_ms < row.superseded_at_ms + grace_ms
 

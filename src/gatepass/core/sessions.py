@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import replace
 
 from gatepass.core import lifetimes
 from gatepass.core.apps import AppContext
@@ -45,6 +44,8 @@ from gatepass.tokens.encoding import secret_equals, sha256_hex
 from gatepass.tokens.refresh_token import RefreshTokenContent
 
 log = logging.getLogger("gatepass.core")
+
+_Minted = tuple[RefreshTokenContent, str]  # a refresh token's content and its sealed form
 
 REFRESH_TOKEN_NOT_VALID = "The refresh token is not valid"  # the token did not even open: forged or garbage
 
@@ -100,7 +101,6 @@ class SessionService:
             absolute_expires_at_ms=end,
             refresh_validity_ms=request.refresh_validity_ms,
             browser_session=request.browser_session,
-            refresh_token_hash1=rth1,
             created_client=request.client_info,
             last_client=request.client_info,
         )
@@ -125,7 +125,7 @@ class SessionService:
         rotated = self._rotate(ctx, content, token_hash1, request, now)
         if rotated is None:
             return RefreshRefused("Session missing in db or has expired", reason="session_ended")
-        outcome, row = rotated
+        outcome, row, grace_token = rotated
         if outcome is RefreshOutcome.THEFT:
             log.warning(
                 "refresh token reuse (token theft) detected: app=%s handle=%s user=%s",
@@ -134,58 +134,66 @@ class SessionService:
                 row.user_id,
             )
             return TokenTheftDetected(row.session_handle, row.user_id)
-        if outcome is RefreshOutcome.GRACE:
+        if grace_token is not None:
             log.info(
-                "superseded refresh token used within the grace window: app=%s handle=%s",
-                ctx.app_id,
-                row.session_handle,
+                "superseded refresh token used in the grace window: app=%s handle=%s", ctx.app_id, row.session_handle
             )
-            parent = row.refresh_token_hash1 or token_hash1  # GRACE implies hash1 is known
-            return self._refreshed(ctx, row, parent, request, now)
-        return self._refreshed(ctx, row, token_hash1, request, now)
+            return self._refreshed(ctx, row, grace_token, request, now)
+        anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
+        child = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, token_hash1, anti_csrf)
+        return self._refreshed(ctx, row, (child, self._issuer.refresh(ctx, child)), request, now)
 
     def _rotate(
         self, ctx: AppContext, content: RefreshTokenContent, token_hash1: str, request: RefreshSession, now: int
-    ) -> tuple[RefreshOutcome, SessionRow] | None:
-        """The rotation decision and its writes, in one transaction; ``None`` when the session is gone."""
+    ) -> tuple[RefreshOutcome, SessionRow, _Minted | None] | None:
+        """The rotation decision and its writes, in one transaction; ``None`` when the session is gone. In the grace
+        window the answer's refresh token is minted here and made current at once (a new root: the lineage it
+        displaced gets no grace of its own, so there is no back and forth)."""
         use_static_key = not request.use_dynamic_signing_key
+        grace_token: _Minted | None = None
         with self._storage.transaction() as tx:
             row = tx.get_session(ctx.app_id, content.session_handle, now, for_update=True)
             if row is None:
                 return None
             parent_hash1 = content.parent_refresh_token_hash1
-            grace_ms = ctx.config.grace_period_ms
-            outcome = decide_refresh_with_grace(row, token_hash1, parent_hash1, now, grace_ms)
+            outcome = decide_refresh_with_grace(row, token_hash1, parent_hash1, now, ctx.config.grace_period_ms)
+            expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
             if outcome is RefreshOutcome.PROMOTE:
-                expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
-                new = Promotion(sha256_hex(token_hash1), token_hash1, row.refresh_token_hash2, expiry, now)
-                tx.promote(ctx.app_id, row.session_handle, replace(new, client=request.client_info))
+                promotion = Promotion(
+                    sha256_hex(token_hash1), row.refresh_token_hash2, expiry, now, request.client_info
+                )
+                tx.promote(ctx.app_id, row.session_handle, promotion)
             elif outcome is RefreshOutcome.GRACE:
-                tx.consume_grace(ctx.app_id, row.session_handle)
-            if outcome is not RefreshOutcome.THEFT:
-                if outcome is not RefreshOutcome.PROMOTE:
-                    tx.record_activity(ctx.app_id, row.session_handle, now, request.client_info)
-                if row.use_static_key != use_static_key:
-                    tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
-        return outcome, row
+                anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
+                root = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, None, anti_csrf)
+                grace_token = (root, self._issuer.refresh(ctx, root))
+                hash2 = sha256_hex(sha256_hex(grace_token[1]))
+                tx.promote(ctx.app_id, row.session_handle, Promotion(hash2, None, expiry, now, request.client_info))
+            elif outcome is RefreshOutcome.CURRENT:
+                tx.record_activity(ctx.app_id, row.session_handle, now, request.client_info)
+            if outcome is not RefreshOutcome.THEFT and row.use_static_key != use_static_key:
+                tx.set_use_static_key(ctx.app_id, row.session_handle, use_static_key)
+        return outcome, row, grace_token
 
     def _refreshed(
-        self, ctx: AppContext, row: SessionRow, parent_hash1: str, request: RefreshSession, now: int
+        self, ctx: AppContext, row: SessionRow, minted: _Minted, request: RefreshSession, now: int
     ) -> Refreshed:
-        """A child of ``parent_hash1`` (the presented token, or in the grace window the current one)."""
-        anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
-        content = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, parent_hash1, anti_csrf)
-        child = self._issuer.refresh(ctx, content)
+        """The reply for the refresh token ``minted`` (its content and sealed form) and a new access token."""
+        content, token = minted
         static = not request.use_dynamic_signing_key
         grant = AccessGrant.of_row(
-            row, rth1=sha256_hex(child), prth1=parent_hash1, anti_csrf=anti_csrf, use_static_key=static
+            row,
+            rth1=sha256_hex(token),
+            prth1=content.parent_refresh_token_hash1,
+            anti_csrf=content.anti_csrf_token,
+            use_static_key=static,
         )
         end = row.absolute_expires_at_ms
         access = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.browser_session)
-        refresh = IssuedToken(child, lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row), now)
-        return Refreshed(ref, access, refresh, anti_csrf)
+        refresh = IssuedToken(token, lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row), now)
+        return Refreshed(ref, access, refresh, content.anti_csrf_token)
 
     # regenerate ---------------------------------------------------------------------------------------------------
     def regenerate(self, ctx: AppContext, request: RegenerateSession) -> RegenerateReply:

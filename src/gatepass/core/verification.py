@@ -114,9 +114,8 @@ class Verifier:
                 row.refresh_token_hash2, claims.refresh_token_hash1, claims.parent_refresh_token_hash1
             )
             if decision.promote:
-                rth1 = claims.refresh_token_hash1
                 expiry = lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row)
-                promotion = Promotion(sha256_hex(rth1), rth1, row.refresh_token_hash2, expiry, now)
+                promotion = Promotion(sha256_hex(claims.refresh_token_hash1), row.refresh_token_hash2, expiry, now)
                 tx.promote(ctx.app_id, row.session_handle, promotion)
         if decision.promote:
             log.info("session promoted: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)

@@ -33,9 +33,8 @@ class SessionRow:
     absolute_expires_at_ms: int | None = None  # the absolute end (``core.lifetimes``); None: only inactivity
     refresh_validity_ms: int | None = None  # this session's inactivity timeout; None: the app's
     browser_session: bool = False  # the SDK sets its cookies without Expires/Max-Age
-    # The grace window (``core.rotation``): H(current refresh token), and the hash2 it superseded and when. None on
-    # rows from before schema 3 until their next promotion.
-    refresh_token_hash1: str | None = field(default=None, repr=False)
+    # The grace window (``core.rotation``): the hash2 the last promotion superseded, and when. None on rows from
+    # before schema 3 until their next promotion, and once the window has been used.
     previous_refresh_token_hash2: str | None = field(default=None, repr=False)
     superseded_at_ms: int | None = None
     last_active_at_ms: int | None = None  # the last refresh or promotion; None: none since creation
@@ -45,12 +44,12 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class Promotion:
-    """A rotation's writes: the new current refresh token (its H and H(H)), the hash2 it supersedes, the session's
-    new expiry, when, and from where (``None``: unknown, the last client stays)."""
+    """A rotation's writes: the new current refresh token's H(H), the hash2 it supersedes (``None``: none may be
+    used in grace, as after the grace window's one use), the session's new expiry, when, and from where (``None``:
+    unknown, the last client stays)."""
 
     hash2: str
-    hash1: str = field(repr=False)
-    previous_hash2: str = field(repr=False)
+    previous_hash2: str | None
     expires_at_ms: int
     now_ms: int
     client: ClientInfo | None = None
@@ -96,9 +95,6 @@ class Transaction(Protocol):
 
     def record_activity(self, app_id: str, handle: str, now_ms: int, client: ClientInfo | None) -> None:
         """Record a refresh that rotated nothing: the session's last activity and (unless ``None``) client."""
-
-    def consume_grace(self, app_id: str, handle: str) -> None:
-        """Close the session's grace window: its superseded refresh token is never accepted again."""
 
     def lock_user(self, app_id: str, user_id: str) -> None:
         """Serialise session creation for one user across processes, until the transaction ends."""

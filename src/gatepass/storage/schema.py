@@ -63,7 +63,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         [
             "ALTER TABLE session_info ADD COLUMN refresh_validity_ms BIGINT",
             "ALTER TABLE session_info ADD COLUMN browser_session INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE session_info ADD COLUMN refresh_token_hash_1 TEXT",
             "ALTER TABLE session_info ADD COLUMN previous_refresh_token_hash_2 TEXT",
             "ALTER TABLE session_info ADD COLUMN superseded_at BIGINT",
             "ALTER TABLE session_info ADD COLUMN last_active_at BIGINT",

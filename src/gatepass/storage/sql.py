@@ -19,7 +19,7 @@ from gatepass.storage.schema import MIGRATIONS, VERSION_TABLE
 _SESSION_COLUMNS = (
     "app_id, session_handle, tenant_id, user_id, refresh_token_hash_2, session_data, jwt_user_payload, "
     "expires_at, created_at_time, use_static_key, absolute_expires_at, refresh_validity_ms, browser_session, "
-    "refresh_token_hash_1, previous_refresh_token_hash_2, superseded_at, last_active_at, created_client, last_client"
+    "previous_refresh_token_hash_2, superseded_at, last_active_at, created_client, last_client"
 )
 _SESSION_COLUMN_COUNT = _SESSION_COLUMNS.count(",") + 1
 
@@ -51,12 +51,11 @@ def _row_to_session(row: Sequence[Any]) -> SessionRow:
         absolute_expires_at_ms=_optional_int(row[10]),
         refresh_validity_ms=_optional_int(row[11]),
         browser_session=bool(row[12]),
-        refresh_token_hash1=row[13],
-        previous_refresh_token_hash2=row[14],
-        superseded_at_ms=_optional_int(row[15]),
-        last_active_at_ms=_optional_int(row[16]),
-        created_client=_client(row[17]),
-        last_client=_client(row[18]),
+        previous_refresh_token_hash2=row[13],
+        superseded_at_ms=_optional_int(row[14]),
+        last_active_at_ms=_optional_int(row[15]),
+        created_client=_client(row[16]),
+        last_client=_client(row[17]),
     )
 
 
@@ -165,7 +164,6 @@ class SqlTransaction(Transaction):
                 row.absolute_expires_at_ms,
                 row.refresh_validity_ms,
                 int(row.browser_session),
-                row.refresh_token_hash1,
                 row.previous_refresh_token_hash2,
                 row.superseded_at_ms,
                 row.last_active_at_ms,
@@ -187,10 +185,10 @@ class SqlTransaction(Transaction):
     def promote(self, app_id: str, handle: str, promotion: Promotion) -> None:
         p = promotion
         self._execute(
-            "UPDATE session_info SET refresh_token_hash_2 = ?, refresh_token_hash_1 = ?, "
+            "UPDATE session_info SET refresh_token_hash_2 = ?, "
             "previous_refresh_token_hash_2 = ?, superseded_at = ?, expires_at = ?, last_updated_at = ?, "
             "last_active_at = ?, last_client = COALESCE(?, last_client) WHERE app_id = ? AND session_handle = ?",
-            (p.hash2, p.hash1, p.previous_hash2, p.now_ms, p.expires_at_ms, p.now_ms, p.now_ms)
+            (p.hash2, p.previous_hash2, p.now_ms, p.expires_at_ms, p.now_ms, p.now_ms)
             + (_client_json(p.client), app_id, handle),
         )
 
@@ -199,12 +197,6 @@ class SqlTransaction(Transaction):
             "UPDATE session_info SET last_active_at = ?, last_client = COALESCE(?, last_client) "
             "WHERE app_id = ? AND session_handle = ?",
             (now_ms, _client_json(client), app_id, handle),
-        )
-
-    def consume_grace(self, app_id: str, handle: str) -> None:
-        self._execute(
-            "UPDATE session_info SET previous_refresh_token_hash_2 = NULL WHERE app_id = ? AND session_handle = ?",
-            (app_id, handle),
         )
 
     def lock_user(self, app_id: str, user_id: str) -> None:
