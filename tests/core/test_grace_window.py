@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from gatepass.core.app_config import AppConfig
+from gatepass.core.app_config import AppConfig, build_app_config
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.settings import resolve_settings
+from gatepass.errors import ConfigurationError
 from tests.core.conftest import FakeClock, create_session, refresh, segments, verify
 
 GRACE_S = 10
@@ -170,3 +172,15 @@ def test_without_a_grace_period_a_displaced_sibling_is_theft(client: httpx.Clien
     _, parent, sibling = _race(client)
     assert refresh(client, sibling)["status"] == THEFT
     assert refresh(client, parent)["status"] == THEFT
+
+
+def test_the_grace_period_setting_is_checked() -> None:
+    assert build_app_config({"refresh_token_grace_period": "10"}).grace_period_ms == 10_000
+    assert AppConfig().grace_period_ms == 0  # off by default: every reuse is theft, as upstream
+    for bad in (-1, 301, "nan", True, "ten", float("inf")):
+        with pytest.raises(ConfigurationError):
+            build_app_config({"refresh_token_grace_period": bad})
+    from_env = resolve_settings({}, {"GATEPASS_REFRESH_TOKEN_GRACE_PERIOD": "30"}, {})
+    assert from_env.app_config.grace_period_ms == 30_000
+    app = build_app_config({"refresh_token_grace_period": 5}, base=from_env.app_config)  # per app, via coreConfig
+    assert app.grace_period_ms == 5_000

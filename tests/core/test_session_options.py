@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from gatepass.core.app_config import AppConfig
 from gatepass.core.runtime import CoreRuntime
+from gatepass.protocol.cdi_base import ClientInfo
 from tests.core.conftest import FakeClock, create_session, db_snapshot, refresh, verify
 
 ACCESS_S, REFRESH_MIN = 60, 120
@@ -96,3 +97,16 @@ def test_any_value_of_the_new_fields_is_a_reply_or_a_named_400(client: httpx.Cli
         assert field in response.text or "must be" in response.text
     else:
         client.post("/recipe/session/remove", json={"userId": "fuzz"})
+
+
+def test_client_info_is_recorded_at_creation_and_refresh(
+    client: httpx.Client, runtime: CoreRuntime, clock: FakeClock
+) -> None:
+    made = create_session(client, "where", clientInfo={"ip": "192.0.2.1", "userAgent": "Firefox\x00"})
+    clock.advance(1_000)
+    refresh(client, made["refreshToken"]["token"], clientInfo={"ip": "not an address", "userAgent": "Phone"})
+    with runtime.storage.read() as tx:
+        row = tx.get_session("public", made["session"]["handle"], clock())
+    assert row is not None
+    assert row.created_client == ClientInfo("192.0.2.1", "Firefox")
+    assert row.last_client == ClientInfo(None, "Phone") and row.last_active_at_ms == clock.now

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gatepass.errors import ConfigurationError, StorageError, StorageFault
+from gatepass.protocol.cdi_base import ClientInfo
 from gatepass.storage.contract import Promotion, SessionRow, Storage, StoredKey
 from gatepass.storage.opening import open_storage
 from gatepass.storage.schema import LATEST_VERSION
@@ -154,3 +156,43 @@ def test_redact() -> None:
     assert redact("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
     assert redact("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_session_metadata_round_trips_and_moves_with_activity(storage: Storage) -> None:
+    """Schema 3's columns: per-session options, the grace record, last activity and clients (issue 13)."""
+    laptop, phone = ClientInfo("192.0.2.1", "Firefox"), ClientInfo("2001:db8::1", None)
+    row = replace(_row("m1"), refresh_validity_ms=600_000, browser_session=True, created_client=laptop,
+                  last_client=laptop)  # fmt: skip
+    with storage.transaction() as tx:
+        tx.insert_session(row)
+        tx.insert_session(replace(_row("m0"), created_at_ms=NOW - 5))  # older: listed first
+        tx.lock_user("public", "u1")  # serialises creation for one user; within one transaction, re-entrant
+        tx.lock_user("public", "u1")
+    with storage.transaction() as tx:
+        tx.record_activity("public", "m1", NOW + 10, None)  # no client given: the last one stays
+        stored = tx.get_session("public", "m1", NOW)
+        assert stored is not None and stored.last_active_at_ms == NOW + 10 and stored.last_client == laptop
+        tx.promote("public", "m1", Promotion("hash2c", "hash2", NOW + 99_000, NOW + 20, phone))
+    with storage.read() as tx:
+        listed = tx.sessions_for_user("public", "u1", None, NOW)
+    assert [r.session_handle for r in listed] == ["m0", "m1"]
+    moved = listed[1]
+    assert (moved.refresh_validity_ms, moved.browser_session, moved.created_client) == (600_000, True, laptop)
+    assert (moved.last_active_at_ms, moved.last_client, moved.superseded_at_ms) == (NOW + 20, phone, NOW + 20)
+    assert moved.previous_refresh_token_hash2 == "hash2" and moved.refresh_token_hash2 == "hash2c"
+    assert listed[0].last_active_at_ms is None and listed[0].created_client is None  # nothing recorded: None
+
+
+@pytest.mark.parametrize(
+    ("ip", "agent", "expected"),
+    [
+        (" 192.0.2.7 ", "curl/8\x00\r\n", ClientInfo("192.0.2.7", "curl/8")),
+        ("testclient", "\ud800agent", ClientInfo(None, "?agent")),  # not an address; a lone surrogate
+        ("::ffff:1.2.3.4", "x" * 600, ClientInfo("::ffff:102:304", "x" * 512)),
+        ("999.1.1.1", "\x00\x1f", None),  # nothing recordable is left
+    ],
+)
+def test_client_info_is_cleaned_by_one_rule(ip: str, agent: str, expected: ClientInfo | None) -> None:
+    assert ClientInfo.clean(ip, agent) == expected
+    assert ClientInfo.from_json({"ip": ip, "userAgent": agent}) == expected
+    assert ClientInfo.from_json(["not", "an", "object"]) is None
