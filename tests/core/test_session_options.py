@@ -110,3 +110,40 @@ def test_client_info_is_recorded_at_creation_and_refresh(
     assert row is not None
     assert row.created_client == ClientInfo("192.0.2.1", "Firefox")
     assert row.last_client == ClientInfo(None, "Phone") and row.last_active_at_ms == clock.now
+
+
+HOSTILE = [
+    b'{"userId":"h","refreshTokenValidityMs":' + b"9" * 5000 + b"}",  # 5,000 digits
+    b'{"userId":"h","refreshTokenValidityMs":1e309}',
+    b'{"userId":"h","browserSession":"true\\u0000"}',
+    b'{"userId":"h","clientInfo":' + b'{"ip":' * 2000 + b"1" + b"}" * 2000 + b"}",  # deep nesting
+    b'{"userId":"h","clientInfo":{"ip":["192.0.2.1"]}}',
+    b'{"userId":"h","clientInfo":"192.0.2.1"}',
+    b'{"userId":"h","clientInfo":{"userAgent":"\\ud800"}}',  # a lone surrogate: the JSON reader refuses it
+    b'{"userId":"h","clientInfo":{"userAgent":"' + b"x" * (1024 * 1024) + b'"}}',  # over the 1 MiB body limit
+]
+
+
+@pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_bodies_for_the_new_fields_are_a_400_and_write_nothing(
+    client: httpx.Client, runtime: CoreRuntime, raw: bytes
+) -> None:
+    before = db_snapshot(runtime)
+    response = client.post("/public/recipe/session", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 413), response.text[:200]
+    assert db_snapshot(runtime) == before
+
+
+def test_odd_but_well_typed_client_info_is_cleaned_not_refused(client: httpx.Client, runtime: CoreRuntime) -> None:
+    """NUL and control characters, a long agent, a bogus address: stored cleaned, on both backends (PostgreSQL
+    refuses NUL in text: it never reaches it)."""
+    agent = '"\\u0000agent\\u001b[31m' + "y" * 5000 + '"'
+    raw = '{"userId":"odd","clientInfo":{"ip":"\\u0000::1","userAgent":' + agent + "}}"
+    response = client.post("/public/recipe/session", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    with runtime.storage.read() as tx:
+        row = tx.get_session("public", response.json()["session"]["handle"], 0)
+    assert row is not None and row.created_client is not None
+    assert row.created_client.ip is None  # "\0::1" is not an address
+    agent_stored = row.created_client.user_agent or ""
+    assert agent_stored.startswith("agent[31m") and len(agent_stored) == 512 and "\x00" not in agent_stored
