@@ -15,7 +15,8 @@ CORE_EPILOG = """\
 Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, GATEPASS_DATABASE_URL,
 GATEPASS_API_KEYS (comma-separated), GATEPASS_ACCESS_TOKEN_VALIDITY, GATEPASS_REFRESH_TOKEN_VALIDITY,
 GATEPASS_ACCESS_TOKEN_DYNAMIC_SIGNING_KEY_UPDATE_INTERVAL, GATEPASS_SESSION_ABSOLUTE_LIFETIME,
-GATEPASS_ACCESS_TOKEN_VALIDITY_JITTER, GATEPASS_REFRESH_TOKEN_GRACE_PERIOD, GATEPASS_CLEANUP_INTERVAL_SECONDS,
+GATEPASS_ACCESS_TOKEN_VALIDITY_JITTER, GATEPASS_REFRESH_TOKEN_GRACE_PERIOD, GATEPASS_MAX_SESSIONS_PER_USER,
+GATEPASS_SESSION_CAP_POLICY, GATEPASS_CLEANUP_INTERVAL_SECONDS,
 GATEPASS_LOG_LEVEL, GATEPASS_HEADER_TIMEOUT_SECONDS, GATEPASS_BODY_TIMEOUT_SECONDS,
 GATEPASS_KEEP_ALIVE_TIMEOUT_SECONDS, GATEPASS_MAX_CONNECTIONS, GATEPASS_RATE_LIMIT_FAILED_API_KEYS,
 GATEPASS_RATE_LIMIT_FAILED_REFRESHES, GATEPASS_RATE_LIMIT_FAILED_VERIFIES) or from a TOML file given by --config or
@@ -31,7 +32,7 @@ coreConfig.
 
 
 def _add_session_policies(core: argparse.ArgumentParser) -> None:
-    """gatepass's own session policies (not upstream's): absolute lifetime, jitter, grace window."""
+    """gatepass's own session policies (not upstream's): absolute lifetime, jitter, grace window, session cap."""
     core.add_argument(
         "--session-absolute-lifetime",
         type=float,
@@ -49,6 +50,17 @@ def _add_session_policies(core: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="a just-superseded refresh token may be used once more this long (0 to 300; default 0: never)",
+    )
+    core.add_argument(
+        "--max-sessions-per-user",
+        type=int,
+        metavar="N",
+        help="the most live sessions one user may have (default 0: no cap)",
+    )
+    core.add_argument(
+        "--session-cap-policy",
+        choices=["revoke_oldest", "refuse"],
+        help="what a login beyond --max-sessions-per-user does (default revoke_oldest)",
     )
 
 

@@ -127,3 +127,15 @@ class FaunaUserNotFoundError(FaunaIntegrationError):
     """The session's user has no document in the user collection."""
 
     code = "faunadb_user_not_found"
+
+
+class SessionLimitReachedError(GatepassError):
+    """The user already has as many live sessions as the core's ``max_sessions_per_user`` allows, and its
+    ``session_cap_policy`` is ``refuse``: no session was created. Answered with 403 when an app lets it escape."""
+
+    code = "session_limit_reached"
+    http_status = 403
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the user already has the most live sessions allowed ({limit})")
+        self.limit = limit

@@ -126,3 +126,31 @@ def test_the_grace_window_is_used_once_across_processes(
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = sorted(r["status"] for r in pool.map(lambda i: _refresh((a, b)[i % 2], sibling), range(8)))
     assert statuses == ["OK"] + ["TOKEN_THEFT_DETECTED"] * 7
+
+
+@pytest.fixture(params=["revoke_oldest", "refuse"])
+def two_capped_cores(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[tuple[str, CoreProcess, CoreProcess]]:
+    args = ["--api-key", API_KEY, "--max-sessions-per-user", "3", "--session-cap-policy", request.param]
+    with (
+        running_core(database_url, tmp_path / "a.log", args) as a,
+        running_core(database_url, tmp_path / "b.log", args) as b,
+    ):
+        yield request.param, a, b
+
+
+def test_the_session_cap_holds_across_processes(two_capped_cores: tuple[str, CoreProcess, CoreProcess]) -> None:
+    """Issue 13 item 4: 16 logins of one user sent to both processes at once leave exactly 3 live sessions."""
+    policy, a, b = two_capped_cores
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(lambda i: _post((a, b)[i % 2], "/public/recipe/session", {"userId": "u"}), range(16)))
+    listed = httpx.get(a.url + "/recipe/session/user", params={"userId": "u"}, headers=HEADERS, timeout=30).json()
+    assert len(listed["sessionHandles"]) == 3
+    statuses = sorted(reply["status"] for reply in replies)
+    if policy == "refuse":
+        assert statuses == ["OK"] * 3 + ["SESSION_LIMIT_REACHED"] * 13
+    else:
+        assert statuses == ["OK"] * 16
+        revoked = [r["sessionHandle"] for reply in replies for r in reply.get("revokedSessions", [])]
+        assert len(revoked) == len(set(revoked)) == 13

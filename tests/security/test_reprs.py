@@ -39,6 +39,7 @@ from gatepass.protocol.cdi import (
     CreateJwt,
     IssuedToken,
     JwtCreated,
+    RevokedSession,
     SessionRef,
     UpdateJwtData,
     UpdateSessionData,
@@ -213,6 +214,7 @@ def _typed_wire(calls: list[CoreCall], replies: list[dict[str, Any]], secrets: d
     ref = SessionRef("h", "u", "u", "public", fauna_payload)
     verify = VerifySession(access_token=secret, anti_csrf_token=secrets["anti-CSRF token"], do_anti_csrf_check=True)
     typed += [ref, verify, Verified(ref, IssuedToken(secret, 0, 0))]
+    typed += [RevokedSession("h", "u", "public", fauna_payload, fauna_payload)]
     return typed
 
 

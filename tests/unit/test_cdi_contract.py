@@ -55,10 +55,12 @@ from gatepass.protocol.cdi import (
     RemoveSessionsByHandle,
     RemoveSessionsForUser,
     Revoked,
+    RevokedSession,
     SessionCreated,
     SessionHandles,
     SessionHandlesForUser,
     SessionInfo,
+    SessionLimitReached,
     SessionRef,
     TokenTheftDetected,
     UnknownUserId,
@@ -161,6 +163,34 @@ REPLIES: list[tuple[str, CdiRequest[CdiReply], CdiReply, dict[str, Any]]] = [
             "accessToken": ACCESS_TOKEN_JSON,
             "refreshToken": REFRESH_TOKEN_JSON,
         },
+    ),
+    (
+        "created at the cap, the oldest revoked",
+        CREATE,
+        SessionCreated(
+            SESSION, ACCESS_TOKEN, REFRESH_TOKEN, None, (RevokedSession("old", "user-1", "t1", {"f": FAUNA}, {"d": 1}),)
+        ),
+        {
+            "status": "OK",
+            "session": SESSION_JSON,
+            "accessToken": ACCESS_TOKEN_JSON,
+            "refreshToken": REFRESH_TOKEN_JSON,
+            "revokedSessions": [
+                {
+                    "sessionHandle": "old",
+                    "userId": "user-1",
+                    "tenantId": "t1",
+                    "userDataInJWT": {"f": FAUNA},
+                    "userDataInDatabase": {"d": 1},
+                }
+            ],
+        },
+    ),
+    (
+        "refused at the cap",
+        CREATE,
+        SessionLimitReached(3),
+        {"status": "SESSION_LIMIT_REACHED", "maxSessionsPerUser": 3},
     ),
     ("verified", VERIFY, Verified(SESSION), {"status": "OK", "session": SESSION_JSON}),
     (
@@ -696,6 +726,12 @@ def _with(wire: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
 
 CREATED = _wire("created with anti-CSRF")
 INFO_WIRE = _wire("session information")
+CREATED_JSON = {
+    "status": "OK",
+    "session": SESSION_JSON,
+    "accessToken": ACCESS_TOKEN_JSON,
+    "refreshToken": REFRESH_TOKEN_JSON,
+}
 MALFORMED: list[tuple[str, CdiRequest[CdiReply], Any, str | None]] = [
     # (case, request, body, the field the error names; None: "is not a JSON object")
     ("a list", CREATE, [CREATED], None),
@@ -739,6 +775,15 @@ MALFORMED: list[tuple[str, CdiRequest[CdiReply], Any, str | None]] = [
     ("info without timeCreated", INFO, _without(INFO_WIRE, "timeCreated"), "timeCreated"),
     ("revoked handles not strings", REMOVE, {"status": "OK", "sessionHandlesRevoked": [1]}, "sessionHandlesRevoked"),
     ("revoked handles a string", REMOVE, {"status": "OK", "sessionHandlesRevoked": HANDLE}, "sessionHandlesRevoked"),
+    ("revoked sessions an object", CREATE, {**CREATED_JSON, "revokedSessions": {}}, "revokedSessions"),
+    ("a revoked session a string", CREATE, {**CREATED_JSON, "revokedSessions": ["old"]}, "revokedSessions"),
+    (
+        "a revoked session without data",
+        CREATE,
+        {**CREATED_JSON, "revokedSessions": [{"sessionHandle": "old"}]},
+        "userId",
+    ),
+    ("limit missing", CREATE, {"status": "SESSION_LIMIT_REACHED"}, "maxSessionsPerUser"),
     ("versions missing", ApiVersion(), {}, "versions"),
     ("versions numbers", ApiVersion(), {"versions": [5.4]}, "versions"),
     ("keys an object", Jwks(), {"keys": {"kid": "d-1"}}, "keys"),

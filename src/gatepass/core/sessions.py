@@ -21,8 +21,10 @@ from gatepass.core.identifiers import validate_user_id
 from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
 from gatepass.core.payloads import check_access_token_payload, check_storable
 from gatepass.core.rotation import RefreshOutcome, decide_refresh_with_grace
+from gatepass.core.session_cap import CapDecision, decide_cap
 from gatepass.errors import BadRequest
 from gatepass.protocol.cdi import (
+    CreateReply,
     CreateSession,
     IssuedToken,
     NoSession,
@@ -33,11 +35,13 @@ from gatepass.protocol.cdi import (
     Regenerated,
     RegenerateReply,
     RegenerateSession,
+    RevokedSession,
     SessionCreated,
+    SessionLimitReached,
     TokenTheftDetected,
 )
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, VerifyRules, decide_verify
-from gatepass.storage.contract import Promotion, SessionRow, Storage
+from gatepass.storage.contract import Promotion, SessionRow, Storage, Transaction
 from gatepass.tokens import refresh_token
 from gatepass.tokens.access_token import VerifiedAccessToken
 from gatepass.tokens.encoding import secret_equals, sha256_hex
@@ -67,9 +71,10 @@ class SessionService:
         return lifetimes.access_expiry_s(now, config.access_validity_ms, jitter, self._uniform(), end_ms)
 
     # create -------------------------------------------------------------------------------------------------------
-    def create(self, ctx: AppContext, request: CreateSession) -> SessionCreated:
+    def create(self, ctx: AppContext, request: CreateSession) -> CreateReply:
         """A new session: its row, a refresh token and an access token (signed before the row is written, so a
-        signing failure leaves nothing behind; handed out only once the row is committed)."""
+        signing failure leaves nothing behind; handed out only once the row is committed). With a per-user cap,
+        the sessions revoked to make room are in the reply, or the session is refused (``session_cap``)."""
         user_id, tenant_id, payload = request.user_id, request.tenant_id, request.user_data_in_jwt
         validate_user_id(user_id)
         check_access_token_payload(payload)
@@ -105,10 +110,40 @@ class SessionService:
             last_client=request.client_info,
         )
         with self._storage.transaction() as tx:
-            tx.insert_session(row)
+            decision, revoked = self._make_room(tx, ctx, user_id, now)
+            if not decision.refuse:
+                tx.insert_session(row)
+        if decision.refuse:
+            log.info("session refused at the per-user cap: app=%s user=%s", ctx.app_id, user_id)
+            return SessionLimitReached(ctx.config.session_cap)
+        for gone in revoked:
+            log.info("session revoked by the per-user cap: app=%s handle=%s", ctx.app_id, gone.session_handle)
         log.info("session created: app=%s handle=%s user=%s", ctx.app_id, handle, user_id)
         ref = session_ref(handle, user_id, tenant_id, payload, request.browser_session)
-        return SessionCreated(ref, access, IssuedToken(refresh, refresh_expiry, now), anti_csrf)
+        return SessionCreated(ref, access, IssuedToken(refresh, refresh_expiry, now), anti_csrf, revoked)
+
+    @staticmethod
+    def _make_room(
+        tx: Transaction, ctx: AppContext, user_id: str, now: int
+    ) -> tuple[CapDecision, tuple[RevokedSession, ...]]:
+        """The per-user cap (``session_cap``), inside the creating transaction: nothing to do without a cap; else
+        lock the user, decide over their live sessions and revoke what the decision says."""
+        cap = ctx.config.session_cap
+        if cap <= 0:
+            return CapDecision(), ()
+        tx.lock_user(ctx.app_id, user_id)
+        live = tx.sessions_for_user(ctx.app_id, user_id, None, now)
+        decision = decide_cap([row.session_handle for row in live], cap, ctx.config.session_cap_policy)
+        if not decision.revoke:
+            return decision, ()
+        tx.delete_sessions(ctx.app_id, decision.revoke, now)
+        gone = set(decision.revoke)
+        revoked = tuple(
+            RevokedSession(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.session_data)
+            for row in live
+            if row.session_handle in gone
+        )
+        return decision, revoked
 
     # refresh ------------------------------------------------------------------------------------------------------
     def refresh(self, ctx: AppContext, request: RefreshSession) -> RefreshReply:

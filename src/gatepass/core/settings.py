@@ -26,6 +26,8 @@ LIFETIME_NAMES = (
     "session_absolute_lifetime",
     "access_token_validity_jitter",
     "refresh_token_grace_period",
+    "max_sessions_per_user",
+    "session_cap_policy",
 )
 
 

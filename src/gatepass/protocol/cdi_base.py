@@ -88,6 +88,16 @@ class ReplyReader:
         """A nested object (``session``, ``accessToken``), read with the same checks."""
         return ReplyReader(self.mapping(name), f"{self.what} ({name})")
 
+    def parts(self, name: str) -> tuple[ReplyReader, ...]:
+        """An optional list of nested objects, each read with the same checks (absent or null: none); an entry
+        that is not an object is an error."""
+        value = self._body.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self._wrong(name)
+        return tuple(ReplyReader(item, f"{self.what} ({name})") for item in value)
+
     def text_list(self, name: str, *, absent_is_empty: bool = False) -> tuple[str, ...]:
         """A required list of strings; with ``absent_is_empty``, a missing or null member reads as empty (a null
         counts as omitted, as ``has`` and upstream read it)."""

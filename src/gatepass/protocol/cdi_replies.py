@@ -10,7 +10,7 @@ limiter needs it, and matching message texts was how it used to be found. A repl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Final, Literal, Self
 
 from gatepass.protocol.cdi_base import CdiReply, IssuedToken, JsonObject, JsonValue, ReplyReader, SessionRef
@@ -21,6 +21,7 @@ TRY_REFRESH_TOKEN: Final = "TRY_REFRESH_TOKEN"
 TOKEN_THEFT_DETECTED: Final = "TOKEN_THEFT_DETECTED"
 UNSUPPORTED_ALGORITHM_ERROR: Final = "UNSUPPORTED_ALGORITHM_ERROR"
 UNKNOWN_USER_ID_ERROR: Final = "UNKNOWN_USER_ID_ERROR"
+SESSION_LIMIT_REACHED: Final = "SESSION_LIMIT_REACHED"  # gatepass's: the per-user session cap refuses one more
 NO_SESSION_MESSAGE: Final = "Session does not exist."
 
 # Why the core refused a verify: only a token that is not ours or fails the anti-CSRF check counts against the
@@ -74,13 +75,82 @@ class _NewSessionTokens(CdiReply):
 
 
 @dataclass(frozen=True)
+class RevokedSession:
+    """A session the per-user cap ended to make room for a new one (gatepass's extension ``revokedSessions`` of the
+    create reply): who it was and what it stored, so that the SDK can release what it held (a Fauna token)."""
+
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    user_data_in_jwt: JsonObject = field(repr=False)  # may carry a Fauna secret
+    user_data_in_database: JsonObject = field(repr=False)
+
+    def to_json(self) -> JsonObject:
+        """The entry as the core sends it."""
+        return {
+            "sessionHandle": self.session_handle,
+            "userId": self.user_id,
+            "tenantId": self.tenant_id,
+            "userDataInJWT": self.user_data_in_jwt,
+            "userDataInDatabase": self.user_data_in_database,
+        }
+
+    @classmethod
+    def read(cls, reply: ReplyReader) -> RevokedSession:
+        """The entry, checked."""
+        return cls(
+            reply.text("sessionHandle"),
+            reply.text("userId"),
+            reply.text("tenantId"),
+            reply.mapping("userDataInJWT"),
+            reply.mapping("userDataInDatabase"),
+        )
+
+
+@dataclass(frozen=True)
 class SessionCreated(_NewSessionTokens):
-    """POST /{tenant}/recipe/session: the new session and its tokens."""
+    """POST /{tenant}/recipe/session: the new session and its tokens, and the sessions the per-user cap revoked to
+    make room (``revokedSessions``, sent only when there are some)."""
+
+    revoked_sessions: tuple[RevokedSession, ...] = ()
+
+    def to_json(self) -> JsonObject:
+        body = super().to_json()
+        if self.revoked_sessions:
+            body["revokedSessions"] = [revoked.to_json() for revoked in self.revoked_sessions]
+        return body
+
+    @classmethod
+    def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked (a malformed ``revokedSessions`` entry is an error, not skipped)."""
+        created = super().read(reply)
+        revoked = tuple(RevokedSession.read(entry) for entry in reply.parts("revokedSessions"))
+        return replace(created, revoked_sessions=revoked)
+
+
+@dataclass(frozen=True)
+class SessionLimitReached(CdiReply):
+    """POST /{tenant}/recipe/session: the user has as many live sessions as the app's ``max_sessions_per_user`` and
+    its ``session_cap_policy`` is ``refuse`` (gatepass's; nothing was written)."""
+
+    status: ClassVar[Literal["SESSION_LIMIT_REACHED"]] = "SESSION_LIMIT_REACHED"
+    limit: int
+
+    def to_json(self) -> JsonObject:
+        return {"status": SESSION_LIMIT_REACHED, "maxSessionsPerUser": self.limit}
+
+    @classmethod
+    def read(cls, reply: ReplyReader) -> Self:
+        """The reply, checked."""
+        return cls(reply.integer("maxSessionsPerUser"))
 
 
 @dataclass(frozen=True)
 class Refreshed(_NewSessionTokens):
     """POST /recipe/session/refresh: the session with a rotated refresh token and a new access token."""
+
+
+CreateReply = SessionCreated | SessionLimitReached
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from gatepass.errors import BadRequest
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.protocol.cdi_base import CdiReply, CdiRequest, ClientInfo, JsonObject, ReplyReader, tenant_path
 from gatepass.protocol.cdi_replies import (
+    SESSION_LIMIT_REACHED,
     TOKEN_THEFT_DETECTED,
     TRY_REFRESH_TOKEN,
     UNAUTHORISED,
+    CreateReply,
     InformationReply,
     NoSession,
     Refreshed,
@@ -30,6 +32,7 @@ from gatepass.protocol.cdi_replies import (
     SessionCreated,
     SessionHandles,
     SessionInfo,
+    SessionLimitReached,
     TokenTheftDetected,
     Updated,
     UpdateReply,
@@ -85,7 +88,7 @@ def read_outcome(body: object, what: str, outcomes: Outcomes[T]) -> T:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CreateSession(CdiRequest[SessionCreated]):
+class CreateSession(CdiRequest[CreateReply]):
     """POST /{tenant}/recipe/session (the tenant prefix always, ``public`` included, as the SDK sends it)."""
 
     method = "POST"
@@ -124,8 +127,9 @@ class CreateSession(CdiRequest[SessionCreated]):
         _put_client_info(body, self.client_info)
         return body
 
-    def parse_reply(self, body: object) -> SessionCreated:
-        return read_outcome(body, self.what, {"OK": SessionCreated.read})
+    def parse_reply(self, body: object) -> CreateReply:
+        outcomes: Outcomes[CreateReply] = {"OK": SessionCreated.read, SESSION_LIMIT_REACHED: SessionLimitReached.read}
+        return read_outcome(body, self.what, outcomes)
 
     @classmethod
     def from_wire(cls, tenant_id: str, body: JsonBody, query: Query) -> Self:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatepass.protocol.cdi import RevokedSession
 from gatepass.recipe.session.config import SessionOptions
 from gatepass.recipe.session.errors import (
     ClaimValidationError,
     ErrorHandlers,
     InvalidClaimsError,
     SessionError,
+    SessionLimitReachedError,
     TokenTheftError,
     TryRefreshTokenError,
     UnauthorisedError,
@@ -24,9 +26,11 @@ __all__ = [
     "ClaimValidator",
     "ErrorHandlers",
     "InvalidClaimsError",
+    "RevokedSession",
     "SessionError",
     "SessionInformation",
     "SessionLifetime",
+    "SessionLimitReachedError",
     "TokenTheftError",
     "TryRefreshTokenError",
     "UnauthorisedError",

@@ -10,7 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from gatepass.errors import CoreError, CoreUnavailableError, FaunaUnavailableError, GatepassError
+from gatepass.errors import (
+    CoreError,
+    CoreUnavailableError,
+    FaunaUnavailableError,
+    GatepassError,
+    SessionLimitReachedError,
+)
 from gatepass.recipe.session import transport
 from gatepass.recipe.session.config import SessionConfig
 from gatepass.recipe.session.errors import ErrorHandler, ErrorHandlers, ErrorResponse, SessionError, error_for
@@ -115,6 +121,8 @@ def exception_answer(
         return refusal_answer(config, handlers, revoke, error.outcome, request)
     if isinstance(error, CoreError | FaunaUnavailableError):
         return _ready(failure_answer(error))
+    if isinstance(error, SessionLimitReachedError):
+        return _ready(ApiResult(403, {"message": "session limit reached"}, ResponseChanges()))
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gatepass.protocol.cdi import RevokedSession
 from gatepass.recipe.session import transport
 from gatepass.recipe.session.claim_flows import assert_claims, build
 from gatepass.recipe.session.claims.base import SessionClaim
@@ -103,6 +104,11 @@ class _SessionView:
     def get_access_token_expiry(self) -> int:
         """When the current access token expires (epoch milliseconds)."""
         return self.state.access_token_expiry_ms
+
+    def get_revoked_sessions(self) -> list[RevokedSession]:
+        """For a session just created: the sessions the core's per-user cap (``max_sessions_per_user``) ended to
+        make room for it, oldest first, with what they stored; empty otherwise."""
+        return list(self.state.revoked_sessions)
 
     def get_all_session_tokens_dangerously(self) -> dict[str, Any]:
         return {

@@ -171,6 +171,8 @@ class EmbeddedCore:
         session_absolute_lifetime: float | None = None,
         access_token_validity_jitter: float | None = None,
         refresh_token_grace_period: float | None = None,
+        max_sessions_per_user: int | None = None,
+        session_cap_policy: str | None = None,
         clock: Clock | None = None,
     ) -> None:
         """Lifetimes and session policies in ``gatepass core``'s settings' names and units (access tokens and the
@@ -182,6 +184,8 @@ class EmbeddedCore:
             "session_absolute_lifetime": session_absolute_lifetime,
             "access_token_validity_jitter": access_token_validity_jitter,
             "refresh_token_grace_period": refresh_token_grace_period,
+            "max_sessions_per_user": max_sessions_per_user,
+            "session_cap_policy": session_cap_policy,
         }
         settings = {k: v for k, v in lifetimes.items() if v is not None}
         self._embedded = (

@@ -17,6 +17,7 @@ from typing import Any
 from gatepass.errors import CoreError as CoreError  # re-exported: the SDK's names for core failures
 from gatepass.errors import CoreUnavailableError as CoreUnavailableError
 from gatepass.errors import GatepassError
+from gatepass.errors import SessionLimitReachedError as SessionLimitReachedError
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.outcomes import (
     ClaimFailure,

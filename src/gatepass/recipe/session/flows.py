@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from gatepass.errors import CoreError
+from gatepass.errors import CoreError, SessionLimitReachedError
 from gatepass.protocol.cdi import (
     CreateSession,
     IssuedToken,
@@ -17,6 +17,7 @@ from gatepass.protocol.cdi import (
     RefreshSession,
     Regenerated,
     SessionCreated,
+    SessionLimitReached,
     TokenTheftDetected,
     Verified,
     VerifyRefused,
@@ -188,7 +189,10 @@ def create_new_session(
             browser_session=lifetime.browser_session,
         )
     )
+    if isinstance(created, SessionLimitReached):
+        raise SessionLimitReachedError(created.limit)
     state = state_from_core(created, created.access_token, tenant_id)
+    state.revoked_sessions = created.revoked_sessions
     attach(ctx, state, method)
     if request is not None:
         for other in transport.TRANSFER_METHODS:

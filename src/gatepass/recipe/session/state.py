@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatepass.protocol.cdi import RevokedSession
 from gatepass.recipe.session.claims.base import SessionClaimValidator
 from gatepass.recipe.session.http_types import ResponseChanges, TransferMethod
 
@@ -29,6 +30,8 @@ class SessionState:
     transfer_method: TransferMethod | None = None
     access_token_updated: bool = False
     browser_session: bool = False  # the core says: token cookies without Expires (``lifetime.SessionLifetime``)
+    # at creation, the sessions the core's per-user cap ended to make room for this one (their payloads hold secrets)
+    revoked_sessions: tuple[RevokedSession, ...] = field(default=(), repr=False)
     changes: ResponseChanges = field(default_factory=ResponseChanges)
 
     # upstream's session getters, so that code written against its SessionContainer (an override of the global

@@ -74,7 +74,7 @@ class FaunaIntegration:
         user_context: dict[str, Any],
         lifetime: SessionLifetime | None = None,
     ) -> Flow[SessionState]:
-        """A session and its Fauna token, or neither."""
+        """A session and its Fauna token, or neither; the tokens of sessions the per-user cap ended are deleted."""
         yield from self.lifecycle.before_create(user_id)
         extra = {} if lifetime is None else {"lifetime": lifetime}
         state = yield from self.inner.create_new_session(
@@ -86,6 +86,9 @@ class FaunaIntegration:
             disable_anti_csrf=disable_anti_csrf,
             user_context=user_context,
             **extra,
+        )
+        yield from self.lifecycle.release(
+            (ended.user_data_in_jwt, ended.user_data_in_database) for ended in state.revoked_sessions
         )
         yield from self.lifecycle.after_create(self._host(user_context), state)
         return state

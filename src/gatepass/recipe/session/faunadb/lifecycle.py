@@ -20,8 +20,10 @@ the token in), and reading the token none.
   succeeds, the payload says the token is pending, and it is minted again when the token is next asked for.
 - revoke (sign-out, revoke one, all of a user's, several, token theft): the sessions' Fauna tokens are found before
   and deleted in one query right after the sessions are revoked; a Fauna failure is logged (never the secret) and
-  the sessions stay revoked. A session that ends any other way loses its token by TTL within the access-token
-  lifetime + lag.
+  the sessions stay revoked. The tokens of sessions the core's per-user cap revokes at a create are deleted the
+  same way (the create reply lists them with their payloads; gatepass's SDK only, as supertokens-python drops that
+  part of the reply). A session that ends any other way loses its token by TTL within the access-token lifetime +
+  lag.
 
 Liveness: a token minted at create or refresh lives until its access token's expiry + lag, and every access token
 a refresh issues carries a fresh one, so whenever the newest access token is valid its Fauna token is live.
@@ -30,6 +32,7 @@ a refresh issues carries a fresh one, so whenever the newest access token is val
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -189,16 +192,19 @@ class FaunaLifecycle:
 
     def refs(self, host: SessionHost[Any], handles: list[str]) -> Flow[list[str]]:
         """The Fauna token refs of these sessions (none to look up for a credential that cannot be revoked)."""
-        refs: list[str] = []
+        stored: list[dict[str, Any]] = []
         if not self.settings.credentials.revocable:
-            return refs
+            return []
         for handle in handles:
-            stored = yield from host.stored_payloads(handle)
-            for place in stored or ():
-                ref = place.get(FAUNADB_TOKEN_REF_KEY)
-                if isinstance(ref, str) and ref not in refs:
-                    refs.append(ref)
-        return refs
+            payloads = yield from host.stored_payloads(handle)
+            stored.extend(payloads or ())
+        return refs_in(stored)
+
+    def release(self, ended: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> Flow[None]:
+        """Delete the tokens of sessions the core has already ended (given their stored access-token claims and
+        database data): the per-user cap's revocations at a create."""
+        if self.settings.credentials.revocable:
+            yield from self.delete(refs_in(place for pair in ended for place in pair))
 
     def delete(self, refs: list[str]) -> Flow[None]:
         """Delete these tokens; a failure is logged (the count and the error's type, never a secret)."""
@@ -208,6 +214,16 @@ class FaunaLifecycle:
             yield from self.settings.credentials.delete(refs)
         except Exception as exc:
             log.warning("could not delete %d FaunaDB token(s) of revoked sessions: %s", len(refs), type(exc).__name__)
+
+
+def refs_in(places: Iterable[dict[str, Any]]) -> list[str]:
+    """The distinct Fauna token refs these stored payloads name, in order."""
+    refs: list[str] = []
+    for place in places:
+        ref = place.get(FAUNADB_TOKEN_REF_KEY)
+        if isinstance(ref, str) and ref not in refs:
+            refs.append(ref)
+    return refs
 
 
 PENDING: dict[str, Any] = {FAUNADB_TOKEN_KEY: None, FAUNADB_SEALED_TOKEN_KEY: None, FAUNADB_TOKEN_PENDING_KEY: True}

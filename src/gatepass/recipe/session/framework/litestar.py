@@ -35,7 +35,7 @@ from litestar.types import Receive as LitestarReceive
 from litestar.types import Scope as LitestarScope
 from litestar.types import Send as LitestarSend
 
-from gatepass.errors import ConfigurationError, CoreError, FaunaUnavailableError
+from gatepass.errors import ConfigurationError, CoreError, FaunaUnavailableError, SessionLimitReachedError
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session import asgi as plumbing
 from gatepass.recipe.session.asgi import Receive, Scope, Send
@@ -48,7 +48,7 @@ from gatepass.recipe.session.state import GlobalValidatorsOverride, SessionState
 from gatepass.recipe.session.steps import Flow, run_async
 
 _SESSION = "gatepass.session"
-ANSWERED = (SessionError, CoreError, FaunaUnavailableError)
+ANSWERED = (SessionError, CoreError, FaunaUnavailableError, SessionLimitReachedError)
 
 
 def _scope(connection: ASGIConnection[Any, Any, Any, Any]) -> Scope:
