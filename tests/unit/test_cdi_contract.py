@@ -31,6 +31,7 @@ from gatepass.protocol.cdi import (
     AppRemoved,
     CdiReply,
     CdiRequest,
+    ClientInfo,
     CreatedOrUpdated,
     CreateJwt,
     CreateOrUpdateApp,
@@ -43,7 +44,9 @@ from gatepass.protocol.cdi import (
     Jwks,
     JwksKeys,
     JwtCreated,
+    ListUserSessions,
     NoSession,
+    OthersRevoked,
     Refreshed,
     RefreshRefused,
     RefreshReply,
@@ -51,6 +54,7 @@ from gatepass.protocol.cdi import (
     Regenerated,
     RegenerateSession,
     RemoveApp,
+    RemoveOtherSessions,
     RemoveSessions,
     RemoveSessionsByHandle,
     RemoveSessionsForUser,
@@ -68,6 +72,8 @@ from gatepass.protocol.cdi import (
     Updated,
     UpdateJwtData,
     UpdateSessionData,
+    UserSession,
+    UserSessions,
     Verified,
     VerifyRefused,
     VerifyReply,
@@ -136,6 +142,20 @@ UPDATE_DATA = UpdateSessionData(session_handle=HANDLE, user_data_in_database={"f
 UPDATE_JWT = UpdateJwtData(session_handle=HANDLE, user_data_in_jwt={"role": "admin"})
 REMOVE = RemoveSessionsByHandle(handles=(HANDLE,))
 LIST = SessionHandlesForUser(user_id="user-1", tenant_id=None)
+DEVICES = ListUserSessions(user_id="user-1", tenant_id=None)
+OTHERS = RemoveOtherSessions(session_handle=HANDLE, tenant_id=None)
+PHONE = ClientInfo("192.0.2.7", "Phone/1.0")
+DEVICE = UserSession(HANDLE, "public", 1, 5, 9, True, PHONE, ClientInfo("2001:db8::1", None))
+DEVICE_JSON = {
+    "sessionHandle": HANDLE,
+    "tenantId": "public",
+    "timeCreated": 1,
+    "lastActive": 5,
+    "expiry": 9,
+    "browserSession": True,
+    "createdFrom": {"ip": "192.0.2.7", "userAgent": "Phone/1.0"},
+    "lastSeenFrom": {"ip": "2001:db8::1"},
+}
 JWT_REQUEST = CreateJwt(payload={"scope": "read"}, validity_s=3600, jwks_domain="https://api.example.com")
 NEW_APP = CreateOrUpdateApp(app_id="app1")
 NEW_TENANT = CreateOrUpdateTenant(tenant_id="t1")
@@ -306,6 +326,43 @@ REPLIES: list[tuple[str, CdiRequest[CdiReply], CdiReply, dict[str, Any]]] = [
     ("revoked", REMOVE, Revoked((HANDLE, HANDLE_T1)), {"status": "OK", "sessionHandlesRevoked": [HANDLE, HANDLE_T1]}),
     ("none revoked", REMOVE, Revoked(()), {"status": "OK", "sessionHandlesRevoked": []}),
     ("handles", LIST, SessionHandles((HANDLE,)), {"status": "OK", "sessionHandles": [HANDLE]}),
+    ("devices", DEVICES, UserSessions((DEVICE,)), {"status": "OK", "sessions": [DEVICE_JSON]}),
+    (
+        "a device seen from nowhere",
+        DEVICES,
+        UserSessions((UserSession(HANDLE_T1, "t1", 1, 1, 2),)),
+        {
+            "status": "OK",
+            "sessions": [
+                {
+                    "sessionHandle": HANDLE_T1,
+                    "tenantId": "t1",
+                    "timeCreated": 1,
+                    "lastActive": 1,
+                    "expiry": 2,
+                    "browserSession": False,
+                }
+            ],
+        },
+    ),
+    (
+        "others revoked",
+        OTHERS,
+        OthersRevoked((RevokedSession(HANDLE_T1, "user-1", "t1", {"f": FAUNA}, {}),)),
+        {
+            "status": "OK",
+            "revokedSessions": [
+                {
+                    "sessionHandle": HANDLE_T1,
+                    "userId": "user-1",
+                    "tenantId": "t1",
+                    "userDataInJWT": {"f": FAUNA},
+                    "userDataInDatabase": {},
+                }
+            ],
+        },
+    ),
+    ("others: no such session", OTHERS, NoSession(), {"status": "UNAUTHORISED", "message": "Session does not exist."}),
     ("jwt", JWT_REQUEST, JwtCreated(JWT), {"status": "OK", "jwt": JWT}),
     ("jwt: algorithm", JWT_REQUEST, UnsupportedAlgorithm(), {"status": "UNSUPPORTED_ALGORITHM_ERROR"}),
     (
@@ -459,6 +516,25 @@ REQUESTS: list[tuple[str, CdiRequest[CdiReply], str, dict[str, Any] | None]] = [
         {"userId": "user-1", "revokeAcrossAllTenants": False, LINKED: True},
     ),
     ("list everywhere", LIST, "GET /recipe/session/user?userId=user-1&fetchAcrossAllTenants=true", None),
+    ("devices everywhere", DEVICES, "GET /recipe/session/user/sessions?userId=user-1&fetchAcrossAllTenants=true", None),
+    (
+        "devices in one tenant",
+        ListUserSessions(user_id="user-1", tenant_id="t1"),
+        "GET /t1/recipe/session/user/sessions?userId=user-1&fetchAcrossAllTenants=false",
+        None,
+    ),
+    (
+        "others everywhere",
+        OTHERS,
+        "POST /recipe/session/user/sessions/remove-others",
+        {"sessionHandle": HANDLE, "revokeAcrossAllTenants": True},
+    ),
+    (
+        "others in one tenant",
+        RemoveOtherSessions(session_handle=HANDLE, tenant_id="t1"),
+        "POST /t1/recipe/session/user/sessions/remove-others",
+        {"sessionHandle": HANDLE, "revokeAcrossAllTenants": False},
+    ),
     (
         "list in t1",
         SessionHandlesForUser(user_id="user-1", tenant_id="t1"),
@@ -783,6 +859,14 @@ MALFORMED: list[tuple[str, CdiRequest[CdiReply], Any, str | None]] = [
         {**CREATED_JSON, "revokedSessions": [{"sessionHandle": "old"}]},
         "userId",
     ),
+    ("sessions an object", DEVICES, {"status": "OK", "sessions": {}}, "sessions"),
+    (
+        "a device without times",
+        DEVICES,
+        {"status": "OK", "sessions": [{"sessionHandle": "h", "tenantId": "t"}]},
+        "timeCreated",
+    ),
+    ("others revoked a list of strings", OTHERS, {"status": "OK", "revokedSessions": [HANDLE]}, "revokedSessions"),
     ("limit missing", CREATE, {"status": "SESSION_LIMIT_REACHED"}, "maxSessionsPerUser"),
     ("versions missing", ApiVersion(), {}, "versions"),
     ("versions numbers", ApiVersion(), {"versions": [5.4]}, "versions"),

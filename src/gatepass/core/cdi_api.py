@@ -29,9 +29,11 @@ from gatepass.protocol.cdi import (
     JsonObject,
     JwksKeys,
     JwtCreated,
+    ListUserSessions,
     RefreshSession,
     RegenerateSession,
     RemoveApp,
+    RemoveOtherSessions,
     RemoveSessions,
     SessionHandlesForUser,
     UnknownUserId,
@@ -156,6 +158,18 @@ def handles_for_user(call: Call) -> Reply:
     return Reply.of(call.runtime.records.handles_for_user(call.ctx, request))
 
 
+def user_sessions(call: Call) -> Reply:
+    """GET [/{tenant}]/recipe/session/user/sessions (gatepass's "your devices")."""
+    request = ListUserSessions.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.user_sessions(call.ctx, request))
+
+
+def remove_other_sessions(call: Call) -> Reply:
+    """POST [/{tenant}]/recipe/session/user/sessions/remove-others (gatepass's)."""
+    request = RemoveOtherSessions.from_wire(call.tenant_id, call.body, call.query)
+    return Reply.of(call.runtime.records.revoke_others(call.ctx, request))
+
+
 def create_jwt(call: Call) -> Reply:
     """POST /recipe/jwt: sign an arbitrary payload (no session claims) with the static or current dynamic key."""
     request = CreateJwt.from_wire(call.tenant_id, call.body, call.query)
@@ -215,6 +229,8 @@ ROUTES: dict[str, dict[str, Api]] = {
     "/recipe/jwt/data": {"PUT": Api(update_jwt_data)},
     "/recipe/session/remove": {"POST": Api(remove_sessions)},
     "/recipe/session/user": {"GET": Api(handles_for_user)},
+    "/recipe/session/user/sessions": {"GET": Api(user_sessions)},
+    "/recipe/session/user/sessions/remove-others": {"POST": Api(remove_other_sessions)},
     "/recipe/jwt": {"POST": Api(create_jwt)},
     "/recipe/multitenancy/app/v2": {"PUT": Api(create_or_update_app)},
     "/recipe/multitenancy/app/remove": {"POST": Api(remove_app)},

@@ -1,4 +1,6 @@
-"""The handle-based session APIs of the core: read, update the stored data or payload, revoke, list, expire.
+"""The handle-based session APIs of the core: read, update the stored data or payload, revoke, list, expire; and
+gatepass's "your devices" extension (``protocol.cdi_devices``): a user's sessions with their activity, and revoking
+all of a user's sessions but one.
 
 Each is one short transaction. An impossible handle or user id (see ``identifiers``) finds nothing without a
 query, as a well-formed but unknown one does.
@@ -15,10 +17,15 @@ from gatepass.core.payloads import check_access_token_payload, check_storable
 from gatepass.protocol.cdi import (
     GetSessionInformation,
     InformationReply,
+    ListUserSessions,
     NoSession,
+    OthersRevoked,
+    RemoveOtherSessions,
+    RemoveOthersReply,
     RemoveSessionsByHandle,
     RemoveSessionsForUser,
     Revoked,
+    RevokedSession,
     SessionHandles,
     SessionHandlesForUser,
     SessionInfo,
@@ -26,8 +33,10 @@ from gatepass.protocol.cdi import (
     UpdateJwtData,
     UpdateReply,
     UpdateSessionData,
+    UserSession,
+    UserSessions,
 )
-from gatepass.storage.contract import Storage
+from gatepass.storage.contract import SessionRow, Storage
 
 log = logging.getLogger("gatepass.core")
 
@@ -95,6 +104,7 @@ class SessionRecords:
         if not could_be_user_id(request.user_id):
             return Revoked(())
         with self._storage.transaction() as tx:
+            tx.lock_user(ctx.app_id, request.user_id)  # after a create at the cap or a sign-out elsewhere, not amid it
             revoked = tx.delete_sessions_for_user(ctx.app_id, request.user_id, request.tenant_id, self._clock())
         log.info("sessions revoked for user: app=%s user=%s count=%d", ctx.app_id, request.user_id, len(revoked))
         return Revoked(tuple(revoked))
@@ -107,7 +117,54 @@ class SessionRecords:
             handles = tx.handles_for_user(ctx.app_id, request.user_id, request.tenant_id, self._clock())
         return SessionHandles(tuple(handles))
 
+    def user_sessions(self, ctx: AppContext, request: ListUserSessions) -> UserSessions:
+        """A user's live sessions with when and where they were created and last used, oldest first."""
+        if not could_be_user_id(request.user_id):
+            return UserSessions(())
+        with self._storage.read() as tx:
+            rows = tx.sessions_for_user(ctx.app_id, request.user_id, request.tenant_id, self._clock())
+        return UserSessions(tuple(_device(row) for row in rows))
+
+    def revoke_others(self, ctx: AppContext, request: RemoveOtherSessions) -> RemoveOthersReply:
+        """Revoke every live session of the kept session's user but that one, in one transaction; ``NoSession``
+        (and nothing revoked) when the kept session is not live."""
+        if not could_be_handle(request.session_handle):
+            return NoSession()
+        now = self._clock()
+        with self._storage.transaction() as tx:
+            found = tx.get_session(ctx.app_id, request.session_handle, now)
+            if found is None:
+                return NoSession()
+            tx.lock_user(ctx.app_id, found.user_id)  # two devices signing out the others at once: one after the other
+            kept = tx.get_session(ctx.app_id, request.session_handle, now, for_update=True)
+            if kept is None:
+                return NoSession()
+            live = tx.sessions_for_user(ctx.app_id, kept.user_id, request.tenant_id, now)
+            others = [row for row in live if row.session_handle != kept.session_handle]
+            if others:
+                tx.delete_sessions(ctx.app_id, [row.session_handle for row in others], now)
+        log.info("other sessions revoked: app=%s kept=%s count=%d", ctx.app_id, kept.session_handle, len(others))
+        return OthersRevoked(tuple(revoked_session(row) for row in others))
+
     def delete_expired(self) -> int:
         """Delete every expired session of every app; how many went."""
         with self._storage.transaction() as tx:
             return tx.delete_expired_sessions(self._clock())
+
+
+def revoked_session(row: SessionRow) -> RevokedSession:
+    """What a revocation reply tells of a session it ended: who, and what it stored (to release what it held)."""
+    return RevokedSession(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.session_data)
+
+
+def _device(row: SessionRow) -> UserSession:
+    return UserSession(
+        session_handle=row.session_handle,
+        tenant_id=row.tenant_id,
+        created_ms=row.created_at_ms,
+        last_active_ms=row.last_active_at_ms if row.last_active_at_ms is not None else row.created_at_ms,
+        expiry_ms=row.expires_at_ms,
+        browser_session=row.browser_session,
+        created_from=row.created_client,
+        last_seen_from=row.last_client,
+    )

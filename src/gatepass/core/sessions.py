@@ -22,6 +22,7 @@ from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
 from gatepass.core.payloads import check_access_token_payload, check_storable
 from gatepass.core.rotation import RefreshOutcome, decide_refresh_with_grace
 from gatepass.core.session_cap import CapDecision, decide_cap
+from gatepass.core.session_records import revoked_session
 from gatepass.errors import BadRequest
 from gatepass.protocol.cdi import (
     CreateReply,
@@ -138,12 +139,7 @@ class SessionService:
             return decision, ()
         tx.delete_sessions(ctx.app_id, decision.revoke, now)
         gone = set(decision.revoke)
-        revoked = tuple(
-            RevokedSession(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.session_data)
-            for row in live
-            if row.session_handle in gone
-        )
-        return decision, revoked
+        return decision, tuple(revoked_session(row) for row in live if row.session_handle in gone)
 
     # refresh ------------------------------------------------------------------------------------------------------
     def refresh(self, ctx: AppContext, request: RefreshSession) -> RefreshReply:

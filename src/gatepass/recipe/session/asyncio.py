@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatepass.protocol.cdi import UserSession
 from gatepass.recipe.instance import Gatepass, get_instance
 from gatepass.recipe.session import claim_flows, claim_handles, transport
 from gatepass.recipe.session.claims.base import GetClaimValueOkResult, SessionClaim, SessionDoesNotExistError
@@ -226,6 +227,41 @@ async def get_all_session_handles_for_user(
         user_id=user_id, tenant_id=tenant_id, user_context=user_context_of(user_context)
     )
     return await run_async(flow, gp.session)
+
+
+async def get_user_sessions(
+    user_id: str,
+    tenant_id: str | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> list[UserSession]:
+    """gatepass's "your devices": a user's live sessions in one tenant (``None``, the default: in all), oldest
+    first, with when each was created and last used, when it ends, and (if ``session.init(client_info=...)`` is on)
+    where from. Nothing a session stores is in them."""
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.get_user_sessions(
+        user_id=user_id, tenant_id=tenant_id, user_context=user_context_of(user_context)
+    )
+    return await run_async(flow, gp.session)
+
+
+async def revoke_other_sessions(
+    session_handle: str,
+    tenant_id: str | None = None,
+    user_context: dict[str, Any] | None = None,
+    *,
+    gatepass: Gatepass | None = None,
+) -> list[str] | None:
+    """gatepass's: revoke every session of ``session_handle``'s user but that one ("sign out everywhere else"), in
+    one tenant (``None``, the default: in all), in one transaction; the handles revoked, or ``None`` (nothing
+    revoked) if that session does not exist."""
+    gp = gatepass or get_instance()
+    flow = gp.session.functions.revoke_other_sessions(
+        session_handle=session_handle, tenant_id=tenant_id, user_context=user_context_of(user_context)
+    )
+    revoked = await run_async(flow, gp.session)
+    return None if revoked is None else [session.session_handle for session in revoked]
 
 
 async def get_session_information(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from gatepass.errors import ConfigurationError
 from gatepass.ratelimit import BucketSpec
 from gatepass.recipe.app_info import AppInfo, top_level_domain
+from gatepass.recipe.session.client_info import ClientInfoSource, client_info_source
 from gatepass.recipe.session.http_types import RequestView
 from gatepass.recipe.session.http_types import TransferMethod as TransferMethod  # the settings name it too
 
@@ -53,6 +54,8 @@ class SessionOptions:
     # API answers 429; BucketSpec(0, 0) switches the limit off (do that behind a proxy that limits instead: every
     # request then comes from the proxy's address).
     refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
+    # "your devices": send where each login and refresh came from to the core (``client_info``); off by default
+    client_info: bool | ClientInfoSource = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class SessionConfig:
     jwks_refetch_cooldown_ms: int
     refresh_rate_limit: BucketSpec = DEFAULT_REFRESH_RATE_LIMIT
     get_token_transfer_method: TransferChooser | None = None
+    client_info: ClientInfoSource | None = None
 
     @property
     def refresh_path(self) -> str:
@@ -150,6 +154,7 @@ def build_session_config(app_info: AppInfo, options: SessionOptions) -> SessionC
         jwks_refetch_cooldown_ms=options.jwks_refetch_cooldown_ms,
         refresh_rate_limit=_rate_limit(options.refresh_rate_limit),
         get_token_transfer_method=options.get_token_transfer_method,
+        client_info=client_info_source(options.client_info),
     )
 
 

@@ -37,6 +37,14 @@ def _revoke(recipe: SessionRecipe, state: SessionState, user_context: Context) -
         transport.clear_tokens(state.changes, recipe.config, state.transfer_method)
 
 
+def _revoke_others(recipe: SessionRecipe, state: SessionState, user_context: Context) -> Flow[list[str]]:
+    revoke = recipe.functions.revoke_other_sessions
+    revoked = yield from revoke(session_handle=state.session_handle, tenant_id=None, user_context=user_context)
+    if revoked is None:
+        raise UnauthorisedError("Session does not exist anymore.")
+    return [session.session_handle for session in revoked]
+
+
 def _faunadb_token(recipe: SessionRecipe, state: SessionState, user_context: Context) -> Flow[str]:
     token = yield from recipe.functions.get_faunadb_token(state=state, user_context=user_context)
     if not isinstance(token, str):
@@ -138,6 +146,11 @@ class SessionContainer(_SessionView):
         without a request)."""
         run_sync(_revoke(self.recipe, self.state, user_context_of(user_context)), self.recipe)
 
+    def revoke_other_sessions(self, user_context: Context | None = None) -> list[str]:
+        """gatepass's "sign out everywhere else": revoke every other session of this user, in all tenants; the
+        handles revoked. ``UnauthorisedError`` if this session no longer exists (then nothing is revoked)."""
+        return run_sync(_revoke_others(self.recipe, self.state, user_context_of(user_context)), self.recipe)
+
     def get_session_data_from_database(self, user_context: Context | None = None) -> dict[str, Any]:
         """The data stored with this session, from the core; ``UnauthorisedError`` if the session no longer exists."""
         return run_sync(
@@ -205,6 +218,11 @@ class AsyncSessionContainer(_SessionView):
         """Revoke this session at the core, and clear its tokens in the response changes (unless it was verified
         without a request)."""
         await run_async(_revoke(self.recipe, self.state, user_context_of(user_context)), self.recipe)
+
+    async def revoke_other_sessions(self, user_context: Context | None = None) -> list[str]:
+        """gatepass's "sign out everywhere else": revoke every other session of this user, in all tenants; the
+        handles revoked. ``UnauthorisedError`` if this session no longer exists (then nothing is revoked)."""
+        return await run_async(_revoke_others(self.recipe, self.state, user_context_of(user_context)), self.recipe)
 
     async def get_session_data_from_database(self, user_context: Context | None = None) -> dict[str, Any]:
         """The data stored with this session, from the core; ``UnauthorisedError`` if the session no longer exists."""

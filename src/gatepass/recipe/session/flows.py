@@ -25,6 +25,7 @@ from gatepass.protocol.cdi import (
 )
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, VerifyDecision, VerifyRules, decide_verify
 from gatepass.recipe.session import transport
+from gatepass.recipe.session.client_info import client_info_of
 from gatepass.recipe.session.config import SessionConfig
 from gatepass.recipe.session.http_types import RequestView, TransferMethod
 from gatepass.recipe.session.jwks_cache import JwksCache
@@ -187,6 +188,7 @@ def create_new_session(
             absolute_lifetime_ms=lifetime.absolute_lifetime_ms,
             refresh_validity_ms=lifetime.refresh_validity_ms,
             browser_session=lifetime.browser_session,
+            client_info=client_info_of(ctx.config.client_info, request),
         )
     )
     if isinstance(created, SessionLimitReached):
@@ -376,6 +378,7 @@ def refresh_session(
             anti_csrf_token=request.header(transport.ANTI_CSRF_HEADER),
             enable_anti_csrf=not disable_anti_csrf and config.anti_csrf == "VIA_TOKEN",
             use_dynamic_signing_key=config.use_dynamic_access_token_signing_key,
+            client_info=client_info_of(config.client_info, request),
         )
     )
     if isinstance(reply, RefreshRefused):

@@ -14,9 +14,8 @@ override serves sync and async code alike::
         original.create_new_session = create_new_session
         return original
 
-Expected refusals (unauthorised, try refresh, theft, invalid claims) are returned as values; ``answers`` turns them
-into responses, and the public helpers into the upstream-style exceptions.
-"""
+Expected refusals (unauthorised, try refresh, theft, invalid claims) are values; ``answers`` turns them into
+responses, the public helpers into the upstream-style exceptions."""
 
 from __future__ import annotations
 
@@ -33,6 +32,7 @@ from gatepass.recipe.session import answers, claim_flows, flows, handle_flows, j
 from gatepass.recipe.session.claims.base import SessionClaim
 from gatepass.recipe.session.config import SessionConfig, SessionOptions, build_session_config
 from gatepass.recipe.session.core_client import CoreConnection
+from gatepass.recipe.session.devices import DeviceOriginals
 from gatepass.recipe.session.errors import ErrorHandlers
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.jwks_cache import JwksCache
@@ -47,10 +47,12 @@ from gatepass.recipe.session.signatures import (
     GetSession,
     GetSessionInformation,
     GetSessionWithoutRequest,
+    GetUserSessions,
     MergeIntoAccessTokenPayload,
     RefreshSession,
     RegenerateAccessToken,
     RevokeMultipleSessions,
+    RevokeOtherSessions,
     RevokeSession,
     SessionsOfUser,
     UpdateSessionData,
@@ -76,6 +78,8 @@ class RecipeInterface:
     revoke_multiple_sessions: RevokeMultipleSessions
     revoke_all_sessions_for_user: SessionsOfUser
     get_all_session_handles_for_user: SessionsOfUser
+    get_user_sessions: GetUserSessions  # gatepass's ("your devices", ``devices``)
+    revoke_other_sessions: RevokeOtherSessions  # gatepass's
     get_session_information: GetSessionInformation
     update_session_data_in_database: UpdateSessionData
     merge_into_access_token_payload: MergeIntoAccessTokenPayload
@@ -88,8 +92,10 @@ class RecipeInterface:
         return "RecipeInterface(...)"
 
 
-class _Originals:
-    """The original implementation of every function (on ``flows`` and ``handle_flows``), bound to one recipe."""
+class _Originals(DeviceOriginals):
+    """The original implementation of every function (on ``flows``, ``handle_flows``, ``devices``) for one recipe."""
+
+    recipe: SessionRecipe
 
     def __init__(self, recipe: SessionRecipe) -> None:
         self.recipe = recipe
@@ -268,6 +274,8 @@ def default_functions(recipe: SessionRecipe) -> RecipeInterface:
         o.revoke_multiple_sessions,
         o.revoke_all_sessions_for_user,
         o.get_all_session_handles_for_user,
+        o.get_user_sessions,
+        o.revoke_other_sessions,
         o.get_session_information,
         o.update_session_data_in_database,
         o.merge_into_access_token_payload,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gatepass.protocol.cdi import RevokedSession, UserSession
 from gatepass.recipe.session.http_types import RequestView, ResponseChanges
 from gatepass.recipe.session.lifetime import SessionLifetime
 from gatepass.recipe.session.outcomes import ClaimsValidationResult, Refusal
@@ -108,6 +109,22 @@ class SessionsOfUser(Protocol):
     """``revoke_all_sessions_for_user`` and ``get_all_session_handles_for_user`` (``tenant_id=None``: all)."""
 
     def __call__(self, *, user_id: str, tenant_id: str | None, user_context: JsonObject) -> Flow[list[str]]: ...
+
+
+class GetUserSessions(Protocol):
+    """``get_user_sessions`` (gatepass's): a user's live sessions with their activity, oldest first
+    (``tenant_id=None``: in all tenants)."""
+
+    def __call__(self, *, user_id: str, tenant_id: str | None, user_context: JsonObject) -> Flow[list[UserSession]]: ...
+
+
+class RevokeOtherSessions(Protocol):
+    """``revoke_other_sessions`` (gatepass's): revoke the sessions of ``session_handle``'s user but that one
+    (``tenant_id=None``: in all tenants); what was revoked, or ``None`` if that session does not exist."""
+
+    def __call__(
+        self, *, session_handle: str, tenant_id: str | None, user_context: JsonObject
+    ) -> Flow[list[RevokedSession] | None]: ...
 
 
 class GetSessionInformation(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from gatepass.protocol.cdi import RevokedSession
 from gatepass.recipe.session.faunadb.lifecycle import (
     DEFAULT_LAG_MS,
     FAUNADB_SEALED_TOKEN_KEY,
@@ -54,6 +55,7 @@ class FaunaIntegration:
         functions.revoke_session = self.revoke_session
         functions.revoke_all_sessions_for_user = self.revoke_all_sessions_for_user
         functions.revoke_multiple_sessions = self.revoke_multiple_sessions
+        functions.revoke_other_sessions = self.revoke_other_sessions
         functions.get_faunadb_token = self.get_faunadb_token
         return functions
 
@@ -87,9 +89,7 @@ class FaunaIntegration:
             user_context=user_context,
             **extra,
         )
-        yield from self.lifecycle.release(
-            (ended.user_data_in_jwt, ended.user_data_in_database) for ended in state.revoked_sessions
-        )
+        yield from self.lifecycle.release(state.revoked_sessions)
         yield from self.lifecycle.after_create(self._host(user_context), state)
         return state
 
@@ -125,6 +125,15 @@ class FaunaIntegration:
         """Revoke the sessions, then delete their Fauna tokens."""
         revocation = self.inner.revoke_multiple_sessions(session_handles=session_handles, user_context=user_context)
         return self.lifecycle.revoking(self._host(user_context), session_handles, revocation)
+
+    def revoke_other_sessions(
+        self, *, session_handle: str, tenant_id: str | None, user_context: dict[str, Any]
+    ) -> Flow[list[RevokedSession] | None]:
+        """Revoke the user's other sessions, then delete their Fauna tokens (the core's reply names them)."""
+        revoke = self.inner.revoke_other_sessions
+        revoked = yield from revoke(session_handle=session_handle, tenant_id=tenant_id, user_context=user_context)
+        yield from self.lifecycle.release(revoked or ())
+        return revoked
 
     def get_faunadb_token(self, *, state: SessionState, user_context: dict[str, Any]) -> Flow[str | Refusal]:
         """The Fauna secret the session's access token carries (see ``FaunaLifecycle.secret``)."""

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from gatepass.protocol.cdi import RevokedSession
 from gatepass.recipe.session.faunadb.credentials import FaunaCredentials, SessionFacts
 from gatepass.recipe.session.faunadb.fauna_calls import MintedToken
 from gatepass.recipe.session.faunadb.sealing import TokenSeal
@@ -200,11 +201,12 @@ class FaunaLifecycle:
             stored.extend(payloads or ())
         return refs_in(stored)
 
-    def release(self, ended: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> Flow[None]:
-        """Delete the tokens of sessions the core has already ended (given their stored access-token claims and
-        database data): the per-user cap's revocations at a create."""
+    def release(self, ended: Iterable[RevokedSession]) -> Flow[None]:
+        """Delete the tokens of sessions the core has already ended and described (with their stored access-token
+        claims and database data): the per-user cap's at a create, and "sign out everywhere else"."""
         if self.settings.credentials.revocable:
-            yield from self.delete(refs_in(place for pair in ended for place in pair))
+            places = (place for gone in ended for place in (gone.user_data_in_jwt, gone.user_data_in_database))
+            yield from self.delete(refs_in(places))
 
     def delete(self, refs: list[str]) -> Flow[None]:
         """Delete these tokens; a failure is logged (the count and the error's type, never a secret)."""
