@@ -181,3 +181,37 @@ def test_every_device_signing_out_the_others_at_once_leaves_one(client: httpx.Cl
     (winner,) = (reply for reply in replies if reply["status"] == "OK")
     assert len(winner["revokedSessions"]) == 7
     assert len(_devices(client)) == 1
+
+
+def test_signing_out_elsewhere_alongside_other_revocations_never_deadlocks(client: httpx.Client) -> None:
+    """Every revocation locks session rows in one order (PostgreSQL would otherwise abort one of two transactions
+    that lock the same rows in opposite orders): all answers are 200, whatever runs alongside."""
+    statuses: list[int] = []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for round_ in range(30):
+            handles = [create_session(client, "u")["session"]["handle"] for _ in range(6)]
+            listed = handles if round_ % 2 else list(reversed(handles))
+            calls = [
+                pool.submit(client.post, OTHERS, json={"sessionHandle": handles[3]}),
+                pool.submit(client.post, "/recipe/session/remove", json={"sessionHandles": listed}),
+                pool.submit(client.post, "/recipe/session/remove", json={"userId": "u"}),
+            ]
+            statuses += [call.result().status_code for call in calls]
+    assert statuses == [200] * 90
+
+
+def test_an_ipv6_scope_id_is_not_kept(client: httpx.Client) -> None:
+    hostile = "fe80::1%\x00\n\u202e<img src=x onerror=alert(1)>" + "x" * 300_000
+    response = client.post("/public/recipe/session", json={"userId": "u", "clientInfo": {"ip": hostile}})
+    assert response.status_code == 200, response.text
+    (device,) = _devices(client)
+    assert device["createdFrom"] == {"ip": "fe80::1"}
+
+
+def test_a_kept_session_outside_the_tenant_asked_for_revokes_nothing(client: httpx.Client) -> None:
+    assert client.put("/recipe/multitenancy/tenant/v2", json={"tenantId": "t1"}).status_code == 200
+    kept = create_session(client, "u")
+    in_t1 = client.post("/t1/recipe/session", json={"userId": "u"}).json()
+    reply = _others(client, kept["session"]["handle"], "/t1", revokeAcrossAllTenants=False)
+    assert reply["status"] == "UNAUTHORISED"
+    assert refresh(client, in_t1["refreshToken"]["token"])["status"] == "OK"

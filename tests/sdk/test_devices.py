@@ -161,3 +161,26 @@ def test_sign_out_everywhere_else(kind: Any, tmp_path: Path) -> None:
         assert syncio.revoke_other_sessions(here.json()["handle"], gatepass=gp) == []
         assert syncio.revoke_other_sessions(phone.json()["handle"], gatepass=gp) is None  # gone: nothing revoked
         assert syncio.get_all_session_handles_for_user("u", gatepass=gp) == [here.json()["handle"]]
+
+
+def test_the_client_info_option_is_checked(tmp_path: Path) -> None:
+    from gatepass.errors import ConfigurationError
+    from gatepass.recipe.session.core_client import EmbeddedCore
+
+    async def coroutine(request: RequestView) -> ClientInfo | None:
+        return None
+
+    for bad in (coroutine, "yes", 1):
+        with pytest.raises(ConfigurationError, match="client_info"):
+            build_gatepass("fastapi", EmbeddedCore(f"sqlite:///{tmp_path / 'c.db'}"), client_info=bad)
+
+
+def test_an_address_object_from_the_apps_function_is_kept(kind: Any, tmp_path: Path) -> None:
+    import ipaddress
+
+    def source(request: RequestView) -> ClientInfo:
+        return ClientInfo(ipaddress.ip_address("203.0.113.5"), None)  # type: ignore[arg-type]
+
+    with _site(kind, tmp_path, source) as (_, client):
+        (device,) = client.get("/devices", headers=_bearer(_login(client, "any"))).json()
+    assert device["from"] == {"ip": "203.0.113.5"}

@@ -132,19 +132,18 @@ class SessionRecords:
             return NoSession()
         now = self._clock()
         with self._storage.transaction() as tx:
-            found = tx.get_session(ctx.app_id, request.session_handle, now)
-            if found is None:
-                return NoSession()
-            tx.lock_user(ctx.app_id, found.user_id)  # two devices signing out the others at once: one after the other
-            kept = tx.get_session(ctx.app_id, request.session_handle, now, for_update=True)
+            kept = tx.get_session(ctx.app_id, request.session_handle, now)
             if kept is None:
                 return NoSession()
+            tx.lock_user(ctx.app_id, kept.user_id)  # two devices signing out the others at once: one after the other
             live = tx.sessions_for_user(ctx.app_id, kept.user_id, request.tenant_id, now)
+            if all(row.session_handle != kept.session_handle for row in live):
+                return NoSession()  # revoked meanwhile, or not in the tenant asked for
             others = [row for row in live if row.session_handle != kept.session_handle]
-            if others:
-                tx.delete_sessions(ctx.app_id, [row.session_handle for row in others], now)
-        log.info("other sessions revoked: app=%s kept=%s count=%d", ctx.app_id, kept.session_handle, len(others))
-        return OthersRevoked(tuple(revoked_session(row) for row in others))
+            # no row lock on the kept session: the deletes lock rows in handle order, as every other revocation does
+            gone = set(tx.delete_sessions(ctx.app_id, [row.session_handle for row in others], now))
+        log.info("other sessions revoked: app=%s kept=%s count=%d", ctx.app_id, kept.session_handle, len(gone))
+        return OthersRevoked(tuple(revoked_session(row) for row in others if row.session_handle in gone))
 
     def delete_expired(self) -> int:
         """Delete every expired session of every app; how many went."""

@@ -179,7 +179,8 @@ class ClientInfo:
     """Where a session's request came from, as the backend SDK saw it: gatepass's extension ``clientInfo``
     (``{"ip", "userAgent"}``, both optional), recorded at creation and refresh for "your devices".
 
-    ``clean`` is the one rule for both sides: an address that is not an IP address is dropped, a user agent loses
+    ``clean`` is the one rule for both sides: an address that is not an IP address is dropped (an IPv6 scope id
+    too), a user agent loses
     control characters and lone surrogates and is cut to ``MAX_USER_AGENT_CHARS``. Neither is a secret.
     """
 
@@ -191,8 +192,8 @@ class ClientInfo:
         """The recordable form of what a request says about its client; ``None`` when nothing is left."""
         address: str | None = None
         if ip is not None:
-            try:
-                address = str(ipaddress.ip_address(ip.strip()))
+            try:  # an IPv6 scope id ("fe80::1%anything") is any text: not part of an address worth keeping
+                address = str(ipaddress.ip_address(ip.strip().split("%", 1)[0]))
             except ValueError:
                 address = None
         agent: str | None = None

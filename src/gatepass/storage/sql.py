@@ -222,19 +222,21 @@ class SqlTransaction(Transaction):
     def update_jwt_payload(self, app_id: str, handle: str, payload: dict[str, Any], now_ms: int) -> bool:
         return self._update_json_column("jwt_user_payload", app_id, handle, payload, now_ms)
 
+    # Every statement that locks several session rows locks them in handle order (one app's rows; the cleanup's in
+    # (app, handle) order), so two such transactions wait for each other instead of deadlocking on PostgreSQL.
     def delete_sessions(self, app_id: str, handles: Sequence[str], now_ms: int) -> list[str]:
-        revoked: list[str] = []
-        for handle in dict.fromkeys(handles):
+        live: set[str] = set()
+        for handle in sorted(set(handles)):
             row = self._fetchone(
-                "SELECT expires_at FROM session_info WHERE app_id = ? AND session_handle = ?",
+                "SELECT expires_at FROM session_info WHERE app_id = ? AND session_handle = ?" + self.row_lock_suffix,
                 (app_id, handle),
             )
             if row is None:
                 continue
             self._execute("DELETE FROM session_info WHERE app_id = ? AND session_handle = ?", (app_id, handle))
             if int(row[0]) > now_ms:
-                revoked.append(handle)
-        return revoked
+                live.add(handle)
+        return [handle for handle in dict.fromkeys(handles) if handle in live]
 
     def _user_filter(self, tenant_id: str | None) -> tuple[str, tuple[Any, ...]]:
         return ("", ()) if tenant_id is None else (" AND tenant_id = ?", (tenant_id,))
@@ -262,10 +264,24 @@ class SqlTransaction(Transaction):
     def delete_sessions_for_user(self, app_id: str, user_id: str, tenant_id: str | None, now_ms: int) -> list[str]:
         handles = self.handles_for_user(app_id, user_id, tenant_id, now_ms)
         extra, params = self._user_filter(tenant_id)
+        if self.row_lock_suffix:  # SQLite's writer has the whole database already
+            self._fetchall(
+                "SELECT session_handle FROM session_info WHERE app_id = ? AND user_id = ?"
+                + extra
+                + " ORDER BY session_handle"
+                + self.row_lock_suffix,
+                (app_id, user_id, *params),
+            )
         self._execute("DELETE FROM session_info WHERE app_id = ? AND user_id = ?" + extra, (app_id, user_id, *params))
         return handles
 
     def delete_expired_sessions(self, now_ms: int) -> int:
+        if self.row_lock_suffix:
+            self._fetchall(
+                "SELECT 1 FROM session_info WHERE expires_at <= ? ORDER BY app_id, session_handle"
+                + self.row_lock_suffix,
+                (now_ms,),
+            )
         cursor = self._execute("DELETE FROM session_info WHERE expires_at <= ?", (now_ms,))
         return int(cursor.rowcount)
 

@@ -3,13 +3,16 @@ sends it to the core at every login and refresh (gatepass's ``clientInfo`` exten
 session was created from and last refreshed from.
 
 ``True`` takes the peer's address as the server saw it and the ``User-Agent`` header. Behind a reverse proxy the
-peer is the proxy: pass a function of the request instead, reading the forwarded header your proxy sets (and that
-only it can set). Whatever the source, the result is cleaned by ``ClientInfo.clean`` before it is sent, and a
-source that raises records nothing (logged): a login never fails for want of a device name.
+peer is the proxy: pass a function of the request instead, reading what your proxy adds (for ``X-Forwarded-For``,
+the last entry, which your proxy appended; earlier ones are whatever the client sent). Whatever the source, the
+result is cleaned by ``ClientInfo.clean`` before it is sent, and a source that raises records nothing (logged): a
+login never fails for want of a device name.
 """
 
 from __future__ import annotations
 
+import inspect
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -34,10 +37,12 @@ def client_info_source(option: Any) -> ClientInfoSource | None:
         return None
     if option is True:
         return peer_and_user_agent
-    if callable(option):
+    if callable(option) and not inspect.iscoroutinefunction(option):
         source: ClientInfoSource = option
         return source
-    raise ConfigurationError("client_info must be true, false or a function of the request returning a ClientInfo")
+    raise ConfigurationError(
+        "client_info must be true, false or a (plain, not async) function of the request returning a ClientInfo"
+    )
 
 
 def client_info_of(source: ClientInfoSource | None, request: RequestView | None) -> ClientInfo | None:
@@ -51,5 +56,8 @@ def client_info_of(source: ClientInfoSource | None, request: RequestView | None)
         return None
     if not isinstance(info, ClientInfo):
         return None
-    ip, agent = info.ip, info.user_agent
+    ip: object = info.ip
+    if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        ip = str(ip)
+    agent = info.user_agent
     return ClientInfo.clean(ip if isinstance(ip, str) else None, agent if isinstance(agent, str) else None)
