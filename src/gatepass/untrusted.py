@@ -57,11 +57,9 @@ def _constant(name: str) -> Any:
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MalformedInput("duplicate member name")
-        result[key] = value
+    result = dict(pairs)  # built in C; fewer members than pairs means a name came twice
+    if len(result) != len(pairs):
+        raise MalformedInput("duplicate member name")
     return result
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatepass.core.app_config import AppConfig, build_app_config
 from gatepass.core.rotation import RefreshOutcome, decide_promotion, decide_refresh, decide_refresh_with_grace
@@ -16,6 +20,7 @@ from gatepass.storage.contract import SessionRow
 from gatepass.tokens import key_schedule
 from gatepass.tokens.encoding import EncodingError, b64url_decode, b64url_encode, json_object, secret_equals
 from gatepass.tokens.key_schedule import KeyTimes
+from tests.fuzz_settings import fuzz_settings
 
 
 def H(text: str) -> str:
@@ -32,6 +37,25 @@ def test_b64url_round_trip(data: bytes) -> None:
 def test_b64url_rejects_non_canonical(text: str) -> None:
     with pytest.raises(EncodingError):
         b64url_decode(text)
+
+
+def _canonical_reference(text: str) -> bytes | None:
+    """The rule, spelled out slowly: only the URL alphabet, no padding, zero unused bits; the decoded bytes."""
+    if len(text) % 4 == 1 or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        return None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return data if b64url_encode(data) == text else None
+
+
+@given(st.text(alphabet=st.sampled_from("AZaz09-_+/= \n\t!é\x00") | st.characters(), max_size=24))
+@fuzz_settings()
+def test_b64url_decode_is_exactly_the_canonical_rule(text: str) -> None:
+    expected = _canonical_reference(text)
+    if expected is None:
+        with pytest.raises(EncodingError):
+            b64url_decode(text)
+    else:
+        assert b64url_decode(text) == expected
 
 
 @pytest.mark.parametrize("raw", [b'{"a":1,"a":2}', b"[1]", b"1", b'{"a":NaN}', b'{"a":Infinity}', b"\xff", b"{"])

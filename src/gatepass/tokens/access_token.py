@@ -87,13 +87,15 @@ class Rejected:
 
 @dataclass(frozen=True)
 class ParsedToken:
-    """A token split and decoded by ``parse``; nothing checked yet."""
+    """A token split and decoded by ``parse``; nothing checked yet, unless ``structure_checked`` (``parse_checked``
+    found header and claims shaped like ours: ``verify`` then checks only the signature and the times)."""
 
     header: dict[str, Any]
     # All but the signature of a bearer token, and its anti-CSRF token: never in a repr.
     payload: dict[str, Any] = field(repr=False)
     signing_input: bytes = field(repr=False)
     signature: bytes = field(repr=False)
+    structure_checked: bool = field(default=False, compare=False)
 
 
 def generated_claims_in(custom: Mapping[str, Any]) -> list[str]:
@@ -133,7 +135,7 @@ def parse(token: str) -> ParsedToken | Rejected:
     if len(parts) != 3:
         return Rejected("not a JWS in compact form")
     try:
-        header = json_object(b64url_decode(parts[0]))
+        header = _header(parts[0])
         payload = json_object(b64url_decode(parts[1]))
         signature = b64url_decode(parts[2])
     except EncodingError as exc:
@@ -141,6 +143,33 @@ def parse(token: str) -> ParsedToken | Rejected:
     except Exception:  # a token is hostile input: whatever breaks while parsing it is a rejection
         return Rejected("malformed token")
     return ParsedToken(header, payload, (parts[0] + "." + parts[1]).encode("ascii"), signature)
+
+
+# Every token one key signs has the same header segment: its strict decoding is kept (a pure function of the text;
+# emptied when full, so a flood of odd headers costs only the cache's benefit) and each parse gets its own copy.
+_HEADERS: dict[str, dict[str, Any]] = {}
+MAX_CACHED_HEADERS = 64
+
+
+def _header(segment: str) -> dict[str, Any]:
+    cached = _HEADERS.get(segment)
+    if cached is None:
+        cached = json_object(b64url_decode(segment))
+        if len(_HEADERS) >= MAX_CACHED_HEADERS:
+            _HEADERS.clear()
+        _HEADERS[segment] = cached
+    return dict(cached)
+
+
+def parse_checked(token: str) -> ParsedToken | Rejected:
+    """``parse``, then the header and claim checks (``structure_problem``), done once: the result says so."""
+    parsed = parse(token)
+    if isinstance(parsed, Rejected):
+        return parsed
+    problem = structure_problem(parsed)
+    if problem:
+        return Rejected(problem)
+    return ParsedToken(parsed.header, parsed.payload, parsed.signing_input, parsed.signature, structure_checked=True)
 
 
 def _header_problem(header: Mapping[str, Any]) -> str | None:
@@ -196,7 +225,7 @@ def verify(
     parsed = parse(token) if isinstance(token, str) else token
     if isinstance(parsed, Rejected):
         return parsed
-    problem = _header_problem(parsed.header)
+    problem = None if parsed.structure_checked else _header_problem(parsed.header)
     if problem:
         return Rejected(problem)
     kid: str = parsed.header["kid"]
@@ -210,7 +239,7 @@ def verify(
     except InvalidSignature:
         return Rejected("invalid signature")
     payload = parsed.payload
-    problem = _claims_problem(payload)
+    problem = None if parsed.structure_checked else _claims_problem(payload)
     if problem:
         return Rejected(problem)
     if payload["iat"] > now_s + leeway_s:

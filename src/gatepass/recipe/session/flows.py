@@ -66,10 +66,8 @@ class RecipeContext(Protocol):
 # tokens -----------------------------------------------------------------------------------------------------------
 def parse_access_token(token: str) -> ParsedToken | None:
     """The token parsed, if it is shaped like one of our access tokens (signature not checked yet)."""
-    parsed = access_token.parse(token)
-    if isinstance(parsed, Rejected) or access_token.structure_problem(parsed) is not None:
-        return None
-    return parsed
+    parsed = access_token.parse_checked(token)
+    return None if isinstance(parsed, Rejected) else parsed
 
 
 def _fresh_keys(ctx: RecipeContext, parsed: ParsedToken) -> Flow[None]:
