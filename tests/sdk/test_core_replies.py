@@ -22,6 +22,7 @@ from starlette.routing import Route
 from gatepass.recipe.instance import Gatepass
 from gatepass.recipe.session.core_client import RemoteCore
 from gatepass.recipe.session.errors import CoreError, CoreUnavailableError
+from gatepass.recipe.session.remote_core import read_answer
 from gatepass.recipe.session.steps import CoreCall
 from tests.fuzz_settings import fuzz_settings
 from tests.helpers import serve_in_thread
@@ -45,7 +46,7 @@ UNREADABLE = [
 def test_unreadable_core_replies_are_the_core_unavailable(body: bytes) -> None:
     call = CoreCall("POST", "/recipe/session/refresh", {"refreshToken": "secret-token"})
     with pytest.raises(CoreUnavailableError) as caught:
-        RemoteCore._answer(call, httpx.Response(200, content=body))
+        read_answer(call, httpx.Response(200, content=body))
     assert "secret-token" not in str(caught.value)
 
 
