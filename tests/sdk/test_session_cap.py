@@ -14,12 +14,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from gatepass.recipe.instance import Gatepass
+from gatepass.recipe.instance import Gatepass, set_default
 from gatepass.recipe.session import SessionLimitReachedError, asyncio, syncio
 from gatepass.recipe.session.core_client import EmbeddedCore
 from tests.helpers import CoreProcess, serve_in_thread
 from tests.sdk.apps import serve_wsgi
-from tests.sdk.conftest import build_gatepass, make_core
+from tests.sdk.conftest import FRAMEWORKS, build_gatepass, make_core, running_app
 
 CAP = 2
 
@@ -125,3 +125,19 @@ def test_refused_logins_raise_and_otherwise_answer_403(kind: Any, tmp_path: Path
         with pytest.raises(SessionLimitReachedError):
             syncio.create_new_session_without_request_response("public", "u", gatepass=gp)
         assert len(syncio.get_all_session_handles_for_user("u", gatepass=gp)) == CAP
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_every_framework_answers_an_escaped_refusal_with_403(framework: str, tmp_path: Path) -> None:
+    core = EmbeddedCore(f"sqlite:///{tmp_path / 'cap.db'}", max_sessions_per_user=1, session_cap_policy="refuse")
+    gp = build_gatepass(framework, core, anti_csrf="NONE", cookie_secure=False)
+    try:
+        with running_app(framework, gp) as url, httpx.Client(base_url=url, timeout=30) as client:
+            first = client.post("/login", json={"userId": "u"}, headers={"st-auth-mode": "header"})
+            assert first.status_code == 200, first.text
+            refused = client.post("/login", json={"userId": "u"}, headers={"st-auth-mode": "header"})
+    finally:
+        gp.close()
+        set_default(None)
+    assert (refused.status_code, refused.json()) == (403, {"message": "session limit reached"})
+    assert "st-access-token" not in refused.headers
