@@ -89,3 +89,10 @@ def cookie_headers(response: httpx.Response) -> dict[str, str]:
     for header in response.headers.get_list("set-cookie"):
         result[header.split("=", 1)[0]] = header
     return result
+
+
+@pytest.fixture(params=[f"{f}-{c}" for f in ("fastapi", "flask") for c in ("embedded", "remote")])
+def kind(request: pytest.FixtureRequest) -> tuple[str, str, CoreProcess | None]:
+    """An async and a sync framework, each with an embedded and a remote core: ``(framework, mode, remote)``."""
+    framework, mode = request.param.split("-")
+    return framework, mode, request.getfixturevalue("remote_core") if mode == "remote" else None

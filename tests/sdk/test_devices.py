@@ -18,7 +18,7 @@ from gatepass.protocol.cdi import ClientInfo
 from gatepass.recipe.instance import Gatepass
 from gatepass.recipe.session import asyncio, syncio
 from gatepass.recipe.session.http_types import RequestView
-from tests.helpers import CoreProcess, serve_in_thread
+from tests.helpers import serve_in_thread
 from tests.sdk.apps import serve_wsgi
 from tests.sdk.conftest import build_gatepass, make_core
 
@@ -80,12 +80,6 @@ def _flask(gp: Gatepass) -> Any:
         return {"revoked": get_verified_session().revoke_other_sessions()}
 
     return app
-
-
-@pytest.fixture(params=[f"{f}-{c}" for f in ("fastapi", "flask") for c in ("embedded", "remote")])
-def kind(request: pytest.FixtureRequest) -> tuple[str, str, CoreProcess | None]:
-    framework, mode = request.param.split("-")
-    return framework, mode, request.getfixturevalue("remote_core") if mode == "remote" else None
 
 
 @contextmanager

@@ -88,12 +88,6 @@ def _site(framework: str, mode: str, policy: str, tmp_path: Path, remote: CorePr
         gp.close()
 
 
-@pytest.fixture(params=[f"{f}-{c}" for f in ("fastapi", "flask") for c in ("embedded", "remote")])
-def kind(request: pytest.FixtureRequest) -> tuple[str, str, CoreProcess | None]:
-    framework, mode = request.param.split("-")
-    return framework, mode, request.getfixturevalue("remote_core") if mode == "remote" else None
-
-
 def _login(client: httpx.Client, path: str = "/login") -> httpx.Response:
     client.cookies.clear()  # each login is a new browser: one carrying a session would replace it
     response = client.post(path, headers={"st-auth-mode": "header"})
