@@ -1,8 +1,10 @@
 """The CDI 5.4 endpoints: one handler per API, reading its typed request (``protocol.cdi``) and answering with
 its typed reply. The JSON mapping is the contract's; nothing here indexes a body by name.
 
-Handlers are synchronous and run in one worker-thread hop each (or on the event loop when ``inline``). Domain
-outcomes are HTTP 200 with a ``status`` string; bad input raises ``BadRequest`` (400) before anything is written.
+Handlers are synchronous. Where one runs is its ``Api``'s to say: ``inline`` ones (CPU only, or ``Deferred`` for
+the blocking rest) on the event loop; ``short`` ones (at most one short transaction) on the event loop too when the
+database is local (SQLite), else in one worker-thread hop; the rest in a worker thread. Domain outcomes are HTTP
+200 with a ``status`` string; bad input raises ``BadRequest`` (400) before anything is written.
 """
 
 from __future__ import annotations
@@ -213,6 +215,7 @@ class Api:
     needs_api_key: bool = True
     needs_version: bool = True
     inline: bool = False  # CPU-only (or returns Deferred for its blocking part): may run on the event loop
+    short: bool = False  # at most one short transaction: on a local database it runs on the event loop
     failures: FailureKind | None = None  # whose failures the server counts per client address (rate limits)
 
 
@@ -221,13 +224,13 @@ ROUTES: dict[str, dict[str, Api]] = {
     "/.well-known/jwks.json": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
     "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
     "/user/id": {"GET": Api(user_id, inline=True)},
-    "/recipe/session": {"POST": Api(create_session), "GET": Api(session_information)},
-    "/recipe/session/verify": {"POST": Api(verify_session, inline=True, failures="verify")},
-    "/recipe/session/refresh": {"POST": Api(refresh_session, failures="refresh")},
-    "/recipe/session/regenerate": {"POST": Api(regenerate_session)},
-    "/recipe/session/data": {"PUT": Api(update_session_data)},
-    "/recipe/jwt/data": {"PUT": Api(update_jwt_data)},
-    "/recipe/session/remove": {"POST": Api(remove_sessions)},
+    "/recipe/session": {"POST": Api(create_session, short=True), "GET": Api(session_information, short=True)},
+    "/recipe/session/verify": {"POST": Api(verify_session, inline=True, failures="verify", short=True)},
+    "/recipe/session/refresh": {"POST": Api(refresh_session, failures="refresh", short=True)},
+    "/recipe/session/regenerate": {"POST": Api(regenerate_session, short=True)},
+    "/recipe/session/data": {"PUT": Api(update_session_data, short=True)},
+    "/recipe/jwt/data": {"PUT": Api(update_jwt_data, short=True)},
+    "/recipe/session/remove": {"POST": Api(remove_sessions, short=True)},
     "/recipe/session/user": {"GET": Api(handles_for_user)},
     "/recipe/session/user/sessions": {"GET": Api(user_sessions)},
     "/recipe/session/user/sessions/remove-others": {"POST": Api(remove_other_sessions)},

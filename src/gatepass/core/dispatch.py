@@ -1,8 +1,9 @@
 """One dispatch for the CDI API, used by the HTTP app and by the embedded core alike.
 
 ``resolve`` finds the API for a method and path (404/405 otherwise); ``start`` runs its handler, which answers at
-once or returns the blocking rest as ``Deferred``; ``dispatch`` does both and finishes the work, for callers
-that are already off the event loop (the embedded core). Errors are ``GatepassError``s carrying their status.
+once or returns the blocking rest as ``Deferred``; ``finish`` does that rest on the calling thread; ``dispatch``
+does it all, for callers that are already off the event loop (the embedded core). Errors are
+``GatepassError``s carrying their status.
 """
 
 from __future__ import annotations
@@ -56,5 +57,9 @@ def start(runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query: Query
 
 def dispatch(runtime: CoreRuntime, method: str, path: str, body: JsonBody, query: Query) -> Reply:
     """Answer one CDI call completely, blocking (the embedded core's way in)."""
-    reply = start(runtime, resolve(method, path), body, query)
-    return reply.run() if isinstance(reply, Deferred) else reply
+    return finish(start(runtime, resolve(method, path), body, query))
+
+
+def finish(answer: Reply | Deferred) -> Reply:
+    """The reply, doing the deferred rest of ``answer`` (if any) on this thread."""
+    return answer.run() if isinstance(answer, Deferred) else answer

@@ -1,5 +1,7 @@
 """The core's HTTP shell: a Starlette app that routes CDI paths, checks the API key and ``cdi-version``, reads a
-bounded JSON body and runs the handler in one worker-thread hop.
+bounded JSON body and runs the handler where its ``Api`` says (``cdi_api``): on the event loop when it is CPU-only,
+or short and the database local (SQLite's transactions take tens of microseconds, less than a thread hop costs in
+CPU and GIL hand-offs), else in one worker-thread hop.
 
 Status contract (as upstream): domain outcomes 200 + ``status``; malformed input 400 (text); bad API key 401;
 unknown path 404; wrong method 405; too many failed API keys or refresh tokens from one address 429 with
@@ -22,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply
-from gatepass.core.dispatch import resolve, start, start_inline
+from gatepass.core.dispatch import Resolved, finish, resolve, start, start_inline
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey
@@ -116,7 +118,7 @@ _SERVER_ERROR_TEXT = {503: "Service unavailable: the database cannot be reached"
 
 def _path_for_log(request: Request) -> str:
     """The path as a short, printable string (it is attacker-chosen: no control characters, no unbounded size)."""
-    return request.url.path[:200].encode("unicode_escape").decode("ascii")
+    return str(request.scope["path"])[:200].encode("unicode_escape").decode("ascii")
 
 
 def _json_response(reply: Reply) -> Response:
@@ -146,12 +148,13 @@ class CoreHttpApp:
         """Answer one request by the status contract above. ``/`` and any path ending in ``/hello`` get ``Hello``
         with no checks; any other path is resolved to its API, and the API key, ``cdi-version`` and rate limit
         are checked before the handler runs (inline, or in a worker thread)."""
-        path = request.url.path.lower().rstrip("/")
+        raw_path: str = request.scope["path"]  # not request.url, which parses the whole URL again
+        path = raw_path.lower().rstrip("/")
         if path in ("", "/hello") or path.endswith("/hello"):
             return PlainTextResponse("Hello")
         client = request.client.host if request.client else "unknown"
         try:
-            resolved = resolve(request.method, request.url.path)
+            resolved = resolve(request.method, raw_path)
             api = resolved.api
             if api.needs_api_key and self.api_keys:
                 self._check_api_key(request, client)
@@ -161,12 +164,8 @@ class CoreHttpApp:
             if limiter is not None:
                 _refuse_if_limited(limiter, client)
             body = await read_json_body(request)
-            query = Query(request.query_params)
-            reply = start_inline(self.runtime, resolved, body, query)
-            if reply is None:
-                reply = await run_in_threadpool(start, self.runtime, resolved, body, query)
-            if isinstance(reply, Deferred):
-                reply = await run_in_threadpool(reply.run)
+            query = Query(request.query_params if request.scope.get("query_string") else {})
+            reply = await self._answer(resolved, body, query)
             if limiter is not None and reply.counts_as_failure:
                 _charge(limiter, client, f"failing {resolved.api_path} calls")
             return _json_response(reply)
@@ -180,6 +179,18 @@ class CoreHttpApp:
         except Exception:
             log.exception("%s %s failed with an internal error", request.method, _path_for_log(request))
             return PlainTextResponse("Internal Error", status_code=500)
+
+    async def _answer(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply:
+        """Run the handler, and its deferred rest, where the module docstring says."""
+        on_loop = resolved.api.short and self.runtime.storage.local
+        answer = start_inline(self.runtime, resolved, body, query)
+        if answer is None:
+            if not on_loop:
+                return await run_in_threadpool(lambda: finish(start(self.runtime, resolved, body, query)))
+            answer = start(self.runtime, resolved, body, query)
+        if isinstance(answer, Deferred):
+            return answer.run() if on_loop else await run_in_threadpool(answer.run)
+        return answer
 
     def _check_api_key(self, request: Request, client: str) -> None:
         """A right key always passes, so a backend sharing an address with a guesser is never locked out; a wrong

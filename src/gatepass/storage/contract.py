@@ -153,6 +153,7 @@ class Storage(Protocol):
     """A database the core can use: transactions for writes, reads, and a description safe for logs."""
 
     description: str  # the database URL with any password removed, for logs
+    local: bool  # transactions are this machine's disk work, microseconds long (SQLite): may run on an event loop
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""

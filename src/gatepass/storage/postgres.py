@@ -81,6 +81,8 @@ class PostgresStorage(Storage):
     """``contract.Storage`` on PostgreSQL through a psycopg pool; fails at start-up, with libpq's reason, when it
     cannot connect."""
 
+    local = False
+
     def __init__(self, conninfo: str, description: str, *, pool_size: int = 10, timeout_s: float = 10.0) -> None:
         try:
             import psycopg

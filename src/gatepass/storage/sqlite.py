@@ -77,6 +77,8 @@ class SqliteTransaction(SqlTransaction):
 class SqliteStorage(Storage):
     """``contract.Storage`` on one SQLite file (the module docstring says how transactions are taken)."""
 
+    local = True
+
     def __init__(
         self, path: str, *, synchronous: str = "NORMAL", busy_timeout_s: float = 30.0, writer_wait_s: float = 30.0
     ) -> None:

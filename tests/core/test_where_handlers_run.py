@@ -1,0 +1,81 @@
+"""Where the HTTP app runs a handler's database work: on the event loop for the short session operations on a local
+database (SQLite), in a worker thread otherwise (a remote database such as PostgreSQL, and the long operations on
+any database). The storage is spied on to see which thread each transaction runs on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gatepass.core.app_config import AppConfig
+from gatepass.core.http_app import CoreHttpApp
+from gatepass.core.runtime import CoreRuntime
+from gatepass.storage.contract import Transaction
+from gatepass.storage.sqlite import SqliteStorage
+
+
+class SpiedSqlite(SqliteStorage):
+    """SQLite that records the thread of every transaction; ``local`` as the test sets it."""
+
+    def __init__(self, path: str, local: bool) -> None:
+        self.threads: list[int] = []
+        self.local = local  # type: ignore[misc]
+        super().__init__(path)
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        return self._spied(super().transaction())
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        return self._spied(super().read())
+
+    @contextmanager
+    def _spied(self, inner: AbstractContextManager[Transaction]) -> Iterator[Transaction]:
+        self.threads.append(threading.get_ident())
+        with inner as tx:
+            yield tx
+
+
+async def _calls(storage: SpiedSqlite) -> dict[str, set[bool]]:
+    """Each call's transactions: True where one ran on the event loop's thread."""
+    runtime = CoreRuntime(storage, AppConfig())
+    loop_thread = threading.get_ident()
+    seen: dict[str, set[bool]] = {}
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+
+            async def call(name: str, method: str, path: str, body: object = None) -> httpx.Response:
+                storage.threads.clear()
+                answer = await client.request(method, path, json=body)
+                assert answer.status_code == 200, answer.text
+                seen[name] = {ident == loop_thread for ident in storage.threads}
+                return answer
+
+            await call("jwks", "GET", "/.well-known/jwks.json")  # keys exist before the session calls
+            created = (await call("create", "POST", "/recipe/session", {"userId": "u"})).json()
+            refresh = {"refreshToken": created["refreshToken"]["token"], "useDynamicSigningKey": True}
+            refreshed = (await call("refresh", "POST", "/recipe/session/refresh", refresh)).json()
+            promote = {"accessToken": refreshed["accessToken"]["token"], "doAntiCsrfCheck": False}
+            await call("verify (promotes)", "POST", "/recipe/session/verify", {**promote, "enableAntiCsrf": False})
+            await call("devices", "GET", "/recipe/session/user/sessions?userId=u")
+    finally:
+        runtime.close()
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_short_operations_on_sqlite_run_on_the_event_loop(tmp_path: Path) -> None:
+    seen = await _calls(SpiedSqlite(str(tmp_path / "local.db"), local=True))
+    assert seen["create"] == seen["refresh"] == seen["verify (promotes)"] == {True}
+    assert seen["devices"] == {False}  # a listing is not short: a worker thread, even on SQLite
+
+
+@pytest.mark.asyncio
+async def test_on_a_remote_database_every_transaction_runs_in_a_worker_thread(tmp_path: Path) -> None:
+    seen = await _calls(SpiedSqlite(str(tmp_path / "remote.db"), local=False))
+    assert all(threads == {False} for threads in seen.values()), seen
