@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from gatepass.errors import GatepassError
+from gatepass.logs import configure_logging
 
 CORE_EPILOG = """\
 Every setting can also come from the environment (GATEPASS_HOST, GATEPASS_PORT, GATEPASS_DATABASE_URL,
@@ -102,6 +103,11 @@ def _add_core_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--cleanup-interval-seconds", type=float, help="how often expired sessions are deleted (default 3600)"
     )
     core.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    core.add_argument(
+        "--workers",
+        type=int,
+        help="core processes serving the port over the one database (default 1; up to 64; see README)",
+    )
     _add_limit_arguments(core)
     rate_limits = (
         ("--rate-limit-failed-api-keys", "wrong API keys per client address (default 20/1)"),
@@ -222,7 +228,7 @@ def run_demo(args: argparse.Namespace) -> int:
             raise
         raise ConfigurationError(message) from exc
 
-    _configure_logging("warning")
+    configure_logging("warning")
     if not 0 < args.access_token_validity <= 86_400:
         raise ConfigurationError("--access-token-validity must be between 1 and 86400 seconds")
     if not 0 <= args.faunadb_token_lag <= 3_600:
@@ -256,7 +262,7 @@ def run_fauna_dev(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigurationError("port must be between 0 and 65535")
     limits = limits_from_env(os.environ)
-    _configure_logging("info")
+    configure_logging("info")
     listener = bind_listener(args.host, args.port, "--port")
     try:
         server = open_server(Path(args.data) if args.data else None, secret)
@@ -277,14 +283,6 @@ def run_fauna_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def run_core(args: argparse.Namespace) -> int:
     """``gatepass core``: resolve the settings (flags, then environment, then config file) and serve the core."""
     from gatepass.core.server import serve
@@ -294,7 +292,7 @@ def run_core(args: argparse.Namespace) -> int:
     config_path = args.config or os.environ.get("GATEPASS_CONFIG")
     file_values = load_config_file(config_path) if config_path else {}
     settings = resolve_settings(flags, os.environ, file_values)
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     serve(settings)
     return 0
 

@@ -24,6 +24,7 @@ RANK = {
     "gatepass.errors": 0,
     "gatepass.untrusted": 0,
     "gatepass.ratelimit": 0,
+    "gatepass.logs": 0,
     "gatepass.tokens": 1,
     "gatepass.protocol": 2,  # the wire layer shared by core and SDK
     "gatepass.storage": 3,

@@ -27,7 +27,9 @@ from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.http_protocol import guarded_protocol
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import CoreSettings, ServerLimits
+from gatepass.core.workers import run_workers
 from gatepass.errors import ConfigurationError
+from gatepass.logs import configure_logging
 
 log = logging.getLogger("gatepass.core")
 
@@ -89,15 +91,16 @@ async def _clean_up_forever(runtime: CoreRuntime, interval_s: float) -> None:
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, settings: CoreSettings, database: str) -> None:
+    def __init__(self, config: uvicorn.Config, settings: CoreSettings, database: str, announce: bool) -> None:
         super().__init__(config)
         self._settings = settings
         self._database = database
+        self._announce = announce
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's start-up, then the one start-up line with the real port (the flag may have said 0)."""
         await super().startup(sockets)
-        if self.started:
+        if self.started and self._announce:
             port = self._settings.port
             for server in getattr(self, "servers", []):
                 for sock in server.sockets:
@@ -111,27 +114,52 @@ class _Server(uvicorn.Server):
 
 
 def serve(settings: CoreSettings) -> None:
-    """Run the core until SIGINT or SIGTERM: bind the port, open the database, serve, then close both."""
+    """Run the core until SIGINT or SIGTERM: bind the port, open the database (which migrates it), then serve in
+    this process, or in ``settings.workers`` processes (``workers``)."""
     listener = bind_listener(settings.host, settings.port, "--port (or GATEPASS_PORT)")
     try:
         runtime = CoreRuntime.open(settings.database_url, settings.app_config)
     except BaseException:
         listener.close()
         raise
+    if settings.workers == 1:
+        serve_on(listener, runtime, settings, clean_up=True, announce=True)
+        return
+    database = runtime.storage.description
+    runtime.close()  # each worker opens its own
+    try:
+        run_workers(settings, listener, database, _worker_main)
+    finally:
+        listener.close()
+
+
+def _worker_main(settings: CoreSettings, listener: socket.socket, index: int) -> None:
+    """A worker process of ``--workers``: logging as the parent's, then one core on the shared socket; worker 0
+    alone runs the clean-up."""
+    configure_logging(settings.log_level)
+    runtime = CoreRuntime.open(settings.database_url, settings.app_config)
+    serve_on(listener, runtime, settings, clean_up=index == 0, announce=False)
+
+
+def serve_on(
+    listener: socket.socket, runtime: CoreRuntime, settings: CoreSettings, *, clean_up: bool, announce: bool
+) -> None:
+    """Serve ``runtime`` on ``listener`` until SIGINT or SIGTERM, then close both (``clean_up``: run the periodic
+    clean-up of expired sessions; ``announce``: log the start-up and stop lines)."""
     app = CoreHttpApp(runtime, settings.api_keys, settings.rate_limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        task = asyncio.create_task(_clean_up_forever(runtime, settings.cleanup_interval_seconds))
+        task = asyncio.create_task(_clean_up_forever(runtime, settings.cleanup_interval_seconds)) if clean_up else None
         try:
             yield
         finally:
-            task.cancel()
+            if task is not None:
+                task.cancel()
 
     app.starlette.router.lifespan_context = lifespan
-    server = _Server(
-        server_config(app.starlette, settings.limits, lifespan="on"), settings, runtime.storage.description
-    )
+    config = server_config(app.starlette, settings.limits, lifespan="on")
+    server = _Server(config, settings, runtime.storage.description, announce)
     # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then re-raises the signal to the handler that was installed
     # before it; a no-op handler there lets the process finish its clean-up and exit with status 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -141,5 +169,5 @@ def serve(settings: CoreSettings) -> None:
     finally:
         listener.close()
         runtime.close()
-        if server.started:  # a server that never started was never running, so it did not "stop"
+        if server.started and announce:  # a server that never started was never running, so it did not "stop"
             log.info("gatepass core stopped")

@@ -19,6 +19,8 @@ from gatepass.ratelimit import BucketSpec
 
 _API_KEY = re.compile(r"[=a-zA-Z0-9-]{20,}")
 
+MAX_WORKERS = 64
+
 LIFETIME_NAMES = (
     "access_token_validity",
     "refresh_token_validity",
@@ -81,6 +83,7 @@ class CoreSettings:
     app_config: AppConfig = AppConfig()
     cleanup_interval_seconds: float = 3600.0
     log_level: str = "info"
+    workers: int = 1  # core processes serving the port (``workers``)
     limits: ServerLimits = ServerLimits()
     rate_limits: RateLimits = RateLimits()
 
@@ -94,6 +97,7 @@ SETTING_NAMES = (
     "api_keys",
     "cleanup_interval_seconds",
     "log_level",
+    "workers",
     *LIFETIME_NAMES,
     *LIMIT_NAMES,
     *RATE_LIMIT_NAMES,
@@ -274,6 +278,7 @@ def resolve_settings(
             "cleanup_interval_seconds", lambda v: _seconds("cleanup_interval_seconds", v, 10**9), 3600.0
         ),
         log_level=sources.get("log_level", _log_level, d.log_level),
+        workers=sources.get("workers", lambda v: _integer("workers", v, 1, MAX_WORKERS), d.workers),
         limits=_limits(sources),
         rate_limits=_rate_limits(sources),
     )
