@@ -15,6 +15,8 @@ import ssl
 import statistics
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.floors import postgres_insert_tx_s, rs256_sign_s, rs256_verify_s, sqlite_insert_tx_s  # noqa: E402
 from bench.http_load import LoadResult, run_load  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import markdown_table, write_section  # noqa: E402
 from tests.helpers import CoreProcess, create_pg_schema, drop_pg_schema, postgres_available, start_core  # noqa: E402
 
 HEADERS = {"cdi-version": "5.4"}
@@ -80,19 +82,30 @@ async def _measure(core: CoreProcess, operation: str, seconds: float) -> LoadRes
 OPERATIONS = ["floor (GET /hello)", "verify", "create", "refresh"]
 
 
-def _server_cpu_s(core: CoreProcess) -> float:
-    """The core process's own CPU time (user + system) so far."""
-    fields = Path(f"/proc/{core.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _median_run(core: CoreProcess, operation: str, seconds: float, runs: int) -> dict[str, float]:
+def server_cpu_s(core: CoreProcess) -> float:
+    """The CPU time (user + system) so far of the core process and its live worker processes (``--workers``)."""
+    pid = core.process.pid
+    total = _process_cpu_s(pid)
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            total += _process_cpu_s(int(child))
+        except FileNotFoundError:  # it has just exited
+            pass
+    return total
+
+
+def median_run(core: CoreProcess, operation: str, seconds: float, runs: int) -> dict[str, float]:
     """Medians over ``runs`` measurements: rate, p50, p99, p99/p50 and the server's CPU ms per request."""
     rates, p50s, p99s, tails, cpus = [], [], [], [], []
     for _ in range(runs):
-        cpu_before = _server_cpu_s(core)
+        cpu_before = server_cpu_s(core)
         result = asyncio.run(_measure(core, operation, seconds))
-        cpus.append((_server_cpu_s(core) - cpu_before) / result.requests * 1000)
+        cpus.append((server_cpu_s(core) - cpu_before) / result.requests * 1000)
         rates.append(result.per_second)
         p50s.append(result.p50_ms)
         p99s.append(result.p99_ms)
@@ -115,7 +128,7 @@ def bench_backend(
     try:
         measured: dict[str, dict[str, float]] = {}
         for operation in OPERATIONS:
-            measured[operation] = _median_run(core, operation, seconds, runs)
+            measured[operation] = median_run(core, operation, seconds, runs)
             print(f"{label:10} {operation:20} {measured[operation]['rate']:9.0f} req/s", flush=True)
     finally:
         core.stop()
@@ -188,26 +201,38 @@ def _intro(seconds: float, runs: int, floors_text: str) -> str:
     )
 
 
-def main() -> None:
+@contextmanager
+def bench_databases(tmp_path: Path) -> Iterator[list[tuple[str, str]]]:
+    """(label, database URL) for SQLite and, when it is running, PostgreSQL (a fresh schema, dropped after)."""
+    databases = [("SQLite", f"sqlite:///{tmp_path / 'bench.db'}")]
+    schema = None
+    if postgres_available():
+        schema, url = create_pg_schema()
+        databases.append(("PostgreSQL", url))
+    try:
+        yield databases
+    finally:
+        if schema is not None:
+            drop_pg_schema(schema)
+
+
+def bench_arguments() -> argparse.Namespace:
+    """``--seconds`` per measurement and ``--runs`` per median."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = bench_arguments()
     rows: list[list[str]] = []
     floor_notes = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        floors = _floors("SQLite", None)
-        floor_notes.append(_floor_note("SQLite", floors))
-        rows += bench_backend("SQLite", f"sqlite:///{tmp_path / 'bench.db'}", args.seconds, args.runs, tmp_path, floors)
-        if postgres_available():
-            schema, url = create_pg_schema()
-            try:
-                floors = _floors("PostgreSQL", url)
-                floor_notes.append(_floor_note("PostgreSQL", floors))
-                rows += bench_backend("PostgreSQL", url, args.seconds, args.runs, tmp_path, floors)
-            finally:
-                drop_pg_schema(schema)
+    with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp)) as databases:
+        for label, url in databases:
+            floors = _floors(label, url if label == "PostgreSQL" else None)
+            floor_notes.append(_floor_note(label, floors))
+            rows += bench_backend(label, url, args.seconds, args.runs, Path(tmp), floors)
     header = [
         "backend",
         "operation",
@@ -220,8 +245,7 @@ def main() -> None:
         "composed floor req/s",
         "ratio to composed floor",
     ]
-    table = [header, ["---"] * len(header), *rows]
-    text = "\n".join("| " + " | ".join(row) + " |" for row in table)
+    text = markdown_table(header, rows)
     intro = _intro(args.seconds, args.runs, "; ".join(floor_notes))
     write_section(
         Path(__file__).resolve().parents[1] / "BENCHMARKS.md", "Session core over HTTP", intro + "\n\n" + text

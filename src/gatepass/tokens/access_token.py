@@ -8,10 +8,19 @@ the algorithm taken from the key record (the header's ``alg`` must merely agree)
 
 Signing and verification call ``cryptography`` directly: JOSE libraries are lenient about base64 spelling and
 duplicate JSON members, so the strict parse is ours, and after it the signature check is one call.
+
+Signatures already checked are remembered (``_CHECKED``): a browser sends the same access token with every request
+until it is refreshed, and the RSA check is most of a verify. The memo is keyed by the exact signing input *and*
+signature, and holds the key object that accepted them: a hit needs the byte-identical token and the same key record
+as now (a key dropped from the JWKS is not found, a reloaded one is a new object), so it can never accept what the
+check would refuse. Everything else (parse, header and claim checks, times) runs on every call, on fresh objects.
+It is bounded (``MAX_CHECKED_SIGNATURES``, oldest out first) and only successes enter it, so forged tokens cannot
+fill it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +158,25 @@ def parse(token: str) -> ParsedToken | Rejected:
 # emptied when full, so a flood of odd headers costs only the cache's benefit) and each parse gets its own copy.
 _HEADERS: dict[str, dict[str, Any]] = {}
 MAX_CACHED_HEADERS = 64
+_CHECKED: dict[tuple[bytes, bytes], SigningKey | VerificationKey] = {}
+_CHECKED_LOCK = threading.Lock()
+MAX_CHECKED_SIGNATURES = 4096  # about 5 MB of 1 KB tokens
+
+
+def _signature_valid(parsed: ParsedToken, key: SigningKey | VerificationKey) -> bool:
+    """The RS256 check of ``parsed``'s signature by ``key``, remembered on success (module docstring)."""
+    memo = (parsed.signing_input, parsed.signature)
+    if _CHECKED.get(memo) is key:
+        return True
+    try:
+        key.public_key.verify(parsed.signature, parsed.signing_input, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    with _CHECKED_LOCK:  # the RSA check above dwarfs this; it keeps eviction safe from other threads' inserts
+        if len(_CHECKED) >= MAX_CHECKED_SIGNATURES:
+            del _CHECKED[next(iter(_CHECKED))]  # the oldest
+        _CHECKED[memo] = key
+    return True
 
 
 def _header(segment: str) -> dict[str, Any]:
@@ -234,9 +262,7 @@ def verify(
         return Rejected("unknown signing key", unknown_kid=True)
     if parsed.header["alg"] != key.algorithm:
         return Rejected("algorithm does not match the key")
-    try:
-        key.public_key.verify(parsed.signature, parsed.signing_input, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
+    if not _signature_valid(parsed, key):
         return Rejected("invalid signature")
     payload = parsed.payload
     problem = None if parsed.structure_checked else _claims_problem(payload)

@@ -20,14 +20,24 @@ RawHeaders = list[tuple[bytes, bytes]]
 
 STATES = "gatepass.states"
 INSTANCE = "gatepass.instance"
+_VIEW = "gatepass.request_view"
 _EXPOSE = "access-control-expose-headers"
 
 
 def request_view(scope: Scope) -> RequestView:
-    """The framework-neutral view of an HTTP scope (method, path, headers, client address)."""
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+    """The framework-neutral view of an HTTP scope (method, path, headers, client address), built once per request:
+    the middleware's view is reused by ``verify_session`` while the scope still has the same header list, method
+    and path."""
+    raw_headers, method, path = scope.get("headers", []), scope.get("method", "GET"), scope.get("path", "/")
+    cached = scope.get(_VIEW)
+    if cached is not None and cached[0] is raw_headers and cached[1] == method and cached[2] == path:
+        view: RequestView = cached[3]
+        return view
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
     client = scope.get("client")
-    return RequestView.build(scope.get("method", "GET"), scope.get("path", "/"), headers, client[0] if client else "")
+    view = RequestView.build(method, path, headers, client[0] if client else "")
+    scope[_VIEW] = (raw_headers, method, path, view)
+    return view
 
 
 def remember(scope: Scope, state: SessionState) -> None:
