@@ -79,3 +79,30 @@ async def test_short_operations_on_sqlite_run_on_the_event_loop(tmp_path: Path) 
 async def test_on_a_remote_database_every_transaction_runs_in_a_worker_thread(tmp_path: Path) -> None:
     seen = await _calls(SpiedSqlite(str(tmp_path / "remote.db"), local=False))
     assert all(threads == {False} for threads in seen.values()), seen
+
+
+@pytest.mark.asyncio
+async def test_a_short_operation_waits_in_a_worker_thread_while_another_process_writes(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    storage = SpiedSqlite(str(tmp_path / "busy.db"), local=True)
+    runtime = CoreRuntime(storage, AppConfig())
+    loop_thread = threading.get_ident()
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    other_writer = os.open(str(tmp_path / "busy.db-writer.lock"), os.O_RDWR)  # as another process would hold it
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.get("/.well-known/jwks.json")
+            fcntl.flock(other_writer, fcntl.LOCK_EX)
+            threading.Timer(0.3, fcntl.flock, (other_writer, fcntl.LOCK_UN)).start()
+            storage.threads.clear()
+            answer = await client.post("/recipe/session", json={"userId": "u"})
+            assert answer.status_code == 200 and answer.json()["status"] == "OK"
+            assert storage.threads and loop_thread not in storage.threads  # the loop did not wait on the lock
+            storage.threads.clear()
+            await client.post("/recipe/session", json={"userId": "u"})  # the writer is gone: back on the loop
+            assert set(storage.threads) == {loop_thread}
+    finally:
+        os.close(other_writer)
+        runtime.close()

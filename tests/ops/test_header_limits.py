@@ -73,3 +73,21 @@ def test_headers_just_under_the_cap_are_served(core: CoreProcess) -> None:
 def test_the_core_serves_normally_after_refusing(core: CoreProcess) -> None:
     _send(core, b"GET /hello HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * (2 * MAX_HEADER_BYTES) + b"\r\n\r\n")
     assert httpx.get(core.url + "/hello", timeout=5).text == "Hello"
+
+
+def test_a_large_body_before_a_pipelined_request_is_not_counted_as_headers(core: CoreProcess) -> None:
+    body = b'{"userId":"u"}' + b" " * (2 * MAX_HEADER_BYTES)  # JSON may end in whitespace
+    first = b"POST /recipe/session HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+    sock = socket.create_connection(("127.0.0.1", int(core.url.rsplit(":", 1)[1])), timeout=5)
+    try:
+        sock.sendall(first + b"GET /hello HT")  # one write: the body and the start of the next request
+        answer = b""
+        deadline = time.monotonic() + WITHIN_S
+        while b'"status":"OK"' not in answer and time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 200") and b"431" not in answer.split(b"\r\n", 1)[0]

@@ -187,3 +187,20 @@ def test_defect_10_limits_are_settings_with_sane_defaults() -> None:
     ]:
         with pytest.raises(ConfigurationError, match=message):
             resolve_settings({}, env, {})
+
+
+def test_defect_10_bare_line_breaks_after_a_request_do_not_hold_a_connection(tmp_path: Path) -> None:
+    # llhttp skips CRLFs between requests without starting one: they must still start the header deadline
+    args = [*SHORT, "--keep-alive-timeout-seconds", "60"]
+    with running_core(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "core.log", args) as core:
+        (sock,) = open_idle(_port(core.url), 1, b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n")
+        try:
+            deadline = time.monotonic() + GENEROUS_S
+            answer = b""
+            while b"Hello" not in answer and time.monotonic() < deadline:
+                answer += sock.recv(4096)
+            sock.sendall(b"\r\n")
+            closed, replies = wait_closed([sock], GENEROUS_S)
+        finally:
+            sock.close()
+        assert closed == 1 and replies[0].startswith(b"HTTP/1.1 408")

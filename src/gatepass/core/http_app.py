@@ -182,7 +182,8 @@ class CoreHttpApp:
 
     async def _answer(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply:
         """Run the handler, and its deferred rest, where the module docstring says."""
-        on_loop = resolved.api.short and self.runtime.storage.local
+        storage = self.runtime.storage
+        on_loop = resolved.api.short and storage.local and storage.writer_idle()  # the loop never waits on a lock
         answer = start_inline(self.runtime, resolved, body, query)
         if answer is None:
             if not on_loop:

@@ -55,6 +55,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     _header_bytes = 0  # of the request line and headers parsed so far
     _unparsed_bytes = 0  # of the chunks that arrived while the headers were still incomplete
     _refused = False
+    _refused_headers = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Refuse the connection with a 503 when ``max_connections`` are open; else start its header deadline."""
@@ -75,54 +76,96 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Let the parser take the bytes, then bound what is still missing: headers by size and time, a body by
-        time."""
+        time. Bytes that begin no request (llhttp skips bare CRLFs between requests) start the header clock too."""
+        continuing = self._phase == "headers"  # these bytes continue headers that were already unfinished
         super().data_received(data)
-        if self.transport.is_closing():
+        if self._refused_headers or self.transport.is_closing():
             return
-        phase = self._phase
-        if phase == "headers":
+        if self._phase == "headers" and continuing:
             self._unparsed_bytes += len(data)  # the parser may be holding an unfinished header: count it all
             if self._unparsed_bytes > MAX_HEADER_BYTES:
                 self._refuse_headers()
-            elif self._deadline_kind != "header":
-                self._arm("header")
-        elif phase == "body":
-            if self._deadline_kind != "body":
-                self._arm("body")
-        elif phase == "app" and self._deadline_kind:  # the whole request is in: the app's time is not ours
-            self._cancel()
+                return
+        self._follow(bytes_arrived=True)
 
-    # parser callbacks: each tracks the phase, then lets uvicorn do its part ---------------------------------------
+    def on_response_complete(self) -> None:
+        """After uvicorn's bookkeeping (it may start a pipelined request), the deadline follows the next request:
+        one whose headers or body were left incomplete while the previous one ran gets its clock now."""
+        pending = bool(self.pipeline)
+        super().on_response_complete()
+        if self._phase == "app" and not pending:
+            self._phase = "idle"
+        if not self.transport.is_closing():
+            self._follow(bytes_arrived=False)
+
+    def _previous_running(self) -> bool:
+        """Whether an earlier request on this connection is still being answered (its time is not the next one's)."""
+        if self._phase == "body":  # this request's cycle exists: an earlier one runs if it had to queue
+            return bool(self.pipeline)
+        cycle = self.cycle
+        return cycle is not None and not cycle.response_complete
+
+    def _follow(self, *, bytes_arrived: bool) -> None:
+        phase = self._phase
+        wanted: Literal["", "header", "body"] = ""
+        if phase == "headers" or (phase == "idle" and bytes_arrived):
+            wanted = "" if self._previous_running() else "header"
+        elif phase == "body":
+            wanted = "" if self._previous_running() else "body"
+        if not wanted:
+            if self._deadline_kind and phase != "idle":
+                self._cancel()
+        elif self._deadline_kind != wanted:
+            self._arm(wanted)
+
+    # parser callbacks: each tracks the phase, then lets uvicorn do its part; none after a 431 -------------------
     def on_message_begin(self) -> None:
         """The first byte of a request: its headers are now awaited."""
+        if self._refused_headers:
+            return
         self._phase, self._header_bytes, self._unparsed_bytes = "headers", 0, 0
         super().on_message_begin()
 
     def on_url(self, url: bytes) -> None:
         """A piece of the request target."""
+        if self._refused_headers:
+            return
         self._header_bytes += len(url)
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        """One header; a request whose headers outgrow the cap is refused (431) before it reaches the app."""
-        self._header_bytes += len(name) + len(value)
+        """One header (or trailer); a request whose headers outgrow the cap is refused (431) before it reaches
+        the app."""
+        if self._refused_headers:
+            return
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._refuse_headers()
+            return
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """The headers are in: the body (if any) is now awaited; too many header bytes end the connection."""
-        if self._header_bytes > MAX_HEADER_BYTES:
-            self._refuse_headers()
+        """The headers are in: the body (if any) is now awaited."""
+        if self._refused_headers:
             return
         self._phase = "body"
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        """A piece of the body."""
+        if not self._refused_headers:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
         """The whole request is in."""
+        if self._refused_headers:
+            return
         self._phase = "app"
         super().on_message_complete()
 
     # deadlines ---------------------------------------------------------------------------------------------------
     def _refuse_headers(self) -> None:
+        self._refused_headers = True
         self._cancel()
         limits_log.debug("closed a connection whose request headers exceeded %d bytes", MAX_HEADER_BYTES)
         self.transport.write(_HEADERS_TOO_LARGE)

@@ -155,6 +155,10 @@ class Storage(Protocol):
     description: str  # the database URL with any password removed, for logs
     local: bool  # transactions are this machine's disk work, microseconds long (SQLite): may run on an event loop
 
+    def writer_idle(self) -> bool:
+        """Whether a write transaction would start now without waiting for another writer (asked of local storage
+        before it runs a short operation on an event loop, which must not wait on a lock)."""
+
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
 

@@ -83,6 +83,10 @@ class PostgresStorage(Storage):
 
     local = False
 
+    def writer_idle(self) -> bool:
+        """Not asked of a remote database (its transactions always run in a worker thread)."""
+        return False
+
     def __init__(self, conninfo: str, description: str, *, pool_size: int = 10, timeout_s: float = 10.0) -> None:
         try:
             import psycopg

@@ -63,6 +63,20 @@ class WriterQueue:
         finally:
             self._thread_lock.release()
 
+    def idle(self) -> bool:
+        """Whether a writer would start at once: no thread of this process holds the lock and no other process
+        holds the file's (a hint: another writer may come first, and then the wait is one transaction)."""
+        if self._thread_lock.locked():
+            return False
+        if self._fd is None:
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(self._fd, fcntl.LOCK_UN)  # this process's thread lock is free, so no writer of ours holds it
+        return True
+
     def close(self) -> None:
         """Close the lock file (its lock, if held, goes with it)."""
         if self._fd is not None:
@@ -137,6 +151,10 @@ class SqliteStorage(Storage):
     def _write(self) -> Iterator[SqlTransaction]:
         with self._writers.hold(), self._run("BEGIN IMMEDIATE") as tx:
             yield tx
+
+    def writer_idle(self) -> bool:
+        """Whether a write transaction would start without waiting (``WriterQueue.idle``)."""
+        return self._writers.idle()
 
     def transaction(self) -> AbstractContextManager[SqlTransaction]:
         return self._write()
