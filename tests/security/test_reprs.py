@@ -319,7 +319,10 @@ def _core_objects(gp: Gatepass, secrets: dict[str, str]) -> list[Any]:
         stored_keys = tx.dynamic_keys("public")
         row = tx.get_session("public", verified.claims.session_handle, runtime.clock())
     jwks_key = gp.session.jwks.key(signing.kid)
+    remembered = access_token._CHECKED.get(secrets["access token"])  # the memo of checked tokens holds the token
+    assert remembered is not None
     objects = [parsed, verified, verified.claims, content, signing, jwks_key, *stored_keys, row, ctx, runtime]
+    objects.append(remembered)
     objects += [IssuedToken(secrets["access token"], 0, 0), Query({"sessionHandle": verified.claims.session_handle})]
     return objects
 

@@ -40,6 +40,21 @@ def test_schema_is_versioned_and_reopening_is_idempotent(database_url: str) -> N
         opened.close()
 
 
+def test_lookups_by_user_use_the_user_and_creation_index(tmp_path: Path) -> None:
+    opened = open_storage(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        with opened.read() as tx:
+            indexes = {r[0] for r in tx._fetchall("SELECT name FROM sqlite_master WHERE type = 'index'")}  # type: ignore[attr-defined]
+            plan = tx._fetchall(  # type: ignore[attr-defined]
+                "EXPLAIN QUERY PLAN SELECT session_handle FROM session_info WHERE app_id = ? AND user_id = ?",
+                ("public", "u1"),
+            )
+        assert "session_info_user" not in indexes and "session_info_user_created" in indexes
+        assert any("session_info_user_created" in str(step) for step in plan)
+    finally:
+        opened.close()
+
+
 def test_session_round_trip_and_expiry_means_absent(storage: Storage) -> None:
     with storage.transaction() as tx:
         tx.insert_session(_row("h1"))

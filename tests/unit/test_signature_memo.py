@@ -1,7 +1,8 @@
-"""The memo of checked signatures (``access_token._CHECKED``): a repeated token is not RSA-checked again, yet the memo
-never accepts what the check would refuse: another signing input under a remembered signature, a remembered token
-under another key record with the same kid, a token whose key is gone, an expired token. It is bounded, and
-refused tokens never enter it. Every other check runs on every call, on fresh objects."""
+"""The memo of checked tokens (``access_token._CHECKED``): a repeated token is neither RSA-checked nor strictly parsed
+again, yet the memo never accepts what the check would refuse: another signing input under a remembered signature,
+a remembered token under another key record with the same kid, a token whose key is gone, an expired token. It is
+bounded, and refused tokens never enter it. A remembered token parses exactly as a fresh parse does, and every call
+gets fresh objects."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from gatepass.tokens import access_token
 from gatepass.tokens.access_token import Rejected, SessionClaims, VerifiedAccessToken
 from gatepass.tokens.encoding import b64url_decode, b64url_encode, compact_json, json_object
+from gatepass.tokens.jws import sign_compact
 from gatepass.tokens.keys import VerificationKey, generate_rsa_key, make_signing_key
 
 NOW = 1_800_000_000
@@ -48,9 +50,9 @@ def _counting(key: Any = KEY) -> tuple[VerificationKey, CountingPublicKey]:
     return VerificationKey(key.kid, counter), counter  # type: ignore[arg-type]
 
 
-def _token(user: str = "user-1", expires_at: int = NOW + 3600) -> str:
+def _token(user: str = "user-1", expires_at: int = NOW + 3600, custom: dict[str, Any] | None = None) -> str:
     claims = SessionClaims(user, "handle-1", "public", "rth1", None, None, NOW - 10, expires_at)
-    return access_token.mint(claims, {"role": "reader"}, KEY)
+    return access_token.mint(claims, {"role": "reader"} if custom is None else custom, KEY)
 
 
 def _verify(token: str, key: VerificationKey | None, now: int = NOW) -> VerifiedAccessToken | Rejected:
@@ -123,3 +125,75 @@ def test_no_one_character_change_to_a_remembered_token_is_accepted(position: int
     if mutated == token:
         return
     assert isinstance(_verify(mutated, key), Rejected)
+
+
+def test_nested_payload_values_are_fresh_on_every_call() -> None:
+    key, _ = _counting()
+    token = _token(custom={"roles": ["reader"], "profile": {"team": "a"}})
+    first = _verify(token, key)
+    assert isinstance(first, VerifiedAccessToken)
+    first.payload["roles"].append("admin")  # a caller that edits what it was given
+    first.custom_claims["profile"]["team"] = "b"
+    second = _verify(token, key)
+    assert isinstance(second, VerifiedAccessToken)
+    assert second.payload["roles"] == ["reader"] and second.custom_claims["profile"] == {"team": "a"}
+
+
+def test_a_token_with_a_good_signature_but_a_bad_shape_never_enters_the_memo() -> None:
+    key, counter = _counting()
+    claims = {"sub": "u", "exp": NOW + 60, "iat": NOW, "tId": "public", "rsub": "u", "sessionHandle": "h"}
+    token = sign_compact(claims, KEY, version="5")  # signed by our key, but refreshTokenHash1 and the rest missing
+    for _ in range(2):
+        assert isinstance(_verify(token, key), Rejected)
+    assert len(access_token._CHECKED) == 0
+    assert access_token.parse_checked(token) == Rejected("claim refreshTokenHash1 missing or not a string")
+    assert counter.checks == 2
+
+
+def test_the_core_path_without_parse_checked_remembers_too() -> None:
+    key, counter = _counting()
+    token = _token()
+    for _ in range(3):
+        assert isinstance(_verify(token, key), VerifiedAccessToken)  # verify(text): parse, then every check
+    assert counter.checks == 1
+    parsed = access_token.parse(token)
+    assert not isinstance(parsed, Rejected) and parsed.structure_checked and parsed.checked_by is key
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(st.characters(exclude_categories=["Cs"]), max_size=6), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+custom_claims = st.dictionaries(
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=8).filter(
+        lambda name: name not in access_token.PROTECTED_CLAIMS
+    ),
+    json_values,
+    max_size=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(custom=custom_claims)
+def test_a_remembered_token_parses_exactly_as_a_fresh_parse(custom: dict[str, Any]) -> None:
+    key, _ = _counting()
+    token = _token(custom=custom)
+    access_token._CHECKED.clear()
+    fresh = access_token.parse_checked(token)
+    assert isinstance(_verify(token, key), VerifiedAccessToken)
+    remembered = access_token.parse_checked(token)
+    assert not isinstance(fresh, Rejected) and not isinstance(remembered, Rejected)
+    assert remembered.checked_by is key and fresh.checked_by is None
+    assert remembered == fresh  # header, payload, signing input and signature
+    assert remembered.payload is not fresh.payload and remembered.header is not fresh.header

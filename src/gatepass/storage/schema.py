@@ -71,6 +71,9 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX session_info_user_created ON session_info (app_id, user_id, created_at_time)",
         ],
     ),
+    # 4: session_info_user is a prefix of session_info_user_created, which serves every lookup by user: one index
+    # fewer to write on every login
+    (4, ["DROP INDEX IF EXISTS session_info_user"]),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -9,20 +9,23 @@ the algorithm taken from the key record (the header's ``alg`` must merely agree)
 Signing and verification call ``cryptography`` directly: JOSE libraries are lenient about base64 spelling and
 duplicate JSON members, so the strict parse is ours, and after it the signature check is one call.
 
-Signatures already checked are remembered (``_CHECKED``): a browser sends the same access token with every request
-until it is refreshed, and the RSA check is most of a verify. The memo is keyed by the exact signing input *and*
-signature, and holds the key object that accepted them: a hit needs the byte-identical token and the same key record
-as now (a key dropped from the JWKS is not found, a reloaded one is a new object), so it can never accept what the
-check would refuse. Everything else (parse, header and claim checks, times) runs on every call, on fresh objects.
-It is bounded (``MAX_CHECKED_SIGNATURES``, oldest out first) and only successes enter it, so forged tokens cannot
-fill it.
+Tokens already checked are remembered (``_CHECKED``): a browser sends the same access token with every request
+until it is refreshed, and the RSA check and the strict parse are most of a verify. The memo is keyed by the exact
+token text and holds the key object that accepted its signature, with the results of its strict parse (header,
+payload text, signature bytes). Parsing is a pure function of the text, so a hit is parsed as before without doing
+the work again; the signature counts as checked only under the same key record as now (a key dropped from the JWKS
+is not found, a reloaded one is a new object), so the memo can never accept what the check would refuse. The times
+are checked on every call, and every call gets fresh objects (the payload is decoded again from its text: nothing a
+caller changes reaches the next). It is bounded (``MAX_CHECKED_SIGNATURES``, oldest out first) and only tokens whose
+structure and signature passed enter it, so forged tokens cannot fill it.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -105,6 +108,11 @@ class ParsedToken:
     signing_input: bytes = field(repr=False)
     signature: bytes = field(repr=False)
     structure_checked: bool = field(default=False, compare=False)
+    # The memo's bookkeeping (module docstring): the token's text and its decoded payload segment, and the key
+    # record that accepted this very text before (``None``: not remembered).
+    text: str = field(default="", repr=False, compare=False)
+    payload_json: bytes = field(default=b"", repr=False, compare=False)
+    checked_by: SigningKey | VerificationKey | None = field(default=None, repr=False, compare=False)
 
 
 def generated_claims_in(custom: Mapping[str, Any]) -> list[str]:
@@ -137,7 +145,11 @@ def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> s
 
 
 def parse(token: str) -> ParsedToken | Rejected:
-    """Split and decode without trusting anything; no signature check yet."""
+    """Split and decode without trusting anything; no signature check yet (a remembered token comes back as it was
+    parsed and checked before: ``structure_checked``, and ``checked_by`` its key record)."""
+    remembered = _CHECKED.get(token)
+    if remembered is not None:
+        return remembered.parsed(token)
     if len(token) > MAX_TOKEN_BYTES:
         return Rejected("token too large")
     parts = token.split(".")
@@ -145,38 +157,75 @@ def parse(token: str) -> ParsedToken | Rejected:
         return Rejected("not a JWS in compact form")
     try:
         header = _header(parts[0])
-        payload = json_object(b64url_decode(parts[1]))
+        payload_json = b64url_decode(parts[1])
+        payload = json_object(payload_json)
         signature = b64url_decode(parts[2])
     except EncodingError as exc:
         return Rejected(f"malformed token: {exc}")
     except Exception:  # a token is hostile input: whatever breaks while parsing it is a rejection
         return Rejected("malformed token")
-    return ParsedToken(header, payload, (parts[0] + "." + parts[1]).encode("ascii"), signature)
+    signing_input = (parts[0] + "." + parts[1]).encode("ascii")
+    return ParsedToken(header, payload, signing_input, signature, text=token, payload_json=payload_json)
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """What the memo keeps of a token whose structure and signature passed: the accepting key record, and the
+    token's strict parse (the header as decoded, the payload as its text: each hit decodes fresh objects)."""
+
+    # The core's key records are private keys, and the payload holds the anti-CSRF token: nothing in a repr.
+    key: SigningKey | VerificationKey = field(repr=False)
+    header: dict[str, Any] = field(repr=False)
+    payload_json: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+
+    def parsed(self, token: str) -> ParsedToken:
+        # The text passed the strict parse once, so the stdlib decoder reads it exactly as that parse did.
+        payload = json.loads(self.payload_json)
+        signing_input = token[: token.rindex(".")].encode("ascii")
+        return ParsedToken(
+            dict(self.header),
+            payload,
+            signing_input,
+            self.signature,
+            structure_checked=True,
+            text=token,
+            payload_json=self.payload_json,
+            checked_by=self.key,
+        )
 
 
 # Every token one key signs has the same header segment: its strict decoding is kept (a pure function of the text;
 # emptied when full, so a flood of odd headers costs only the cache's benefit) and each parse gets its own copy.
 _HEADERS: dict[str, dict[str, Any]] = {}
 MAX_CACHED_HEADERS = 64
-_CHECKED: dict[tuple[bytes, bytes], SigningKey | VerificationKey] = {}
+_CHECKED: dict[str, _Remembered] = {}
 _CHECKED_LOCK = threading.Lock()
-MAX_CHECKED_SIGNATURES = 4096  # about 5 MB of 1 KB tokens
+MAX_CHECKED_SIGNATURES = 4096  # about 10 MB of 1 KB tokens (text, payload text, signature)
 
 
 def _signature_valid(parsed: ParsedToken, key: SigningKey | VerificationKey) -> bool:
-    """The RS256 check of ``parsed``'s signature by ``key``, remembered on success (module docstring)."""
-    memo = (parsed.signing_input, parsed.signature)
-    if _CHECKED.get(memo) is key:
+    """The RS256 check of ``parsed``'s signature by ``key``, unless this very text passed it under this very key
+    record before (module docstring)."""
+    if parsed.checked_by is key:
         return True
     try:
         key.public_key.verify(parsed.signature, parsed.signing_input, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         return False
-    with _CHECKED_LOCK:  # the RSA check above dwarfs this; it keeps eviction safe from other threads' inserts
+    return True
+
+
+def _remember(parsed: ParsedToken, key: SigningKey | VerificationKey) -> None:
+    """Keep ``parsed`` (structure and signature passed under ``key``) for the next parse of its text."""
+    if parsed.checked_by is key or not parsed.text:
+        return
+    remembered = _Remembered(key, dict(parsed.header), parsed.payload_json, parsed.signature)
+    with _CHECKED_LOCK:  # the RSA check before this dwarfs it; it keeps eviction safe from other threads' inserts
+        _CHECKED.pop(parsed.text, None)  # a token checked again under a new key record: now the newest
         if len(_CHECKED) >= MAX_CHECKED_SIGNATURES:
             del _CHECKED[next(iter(_CHECKED))]  # the oldest
-        _CHECKED[memo] = key
-    return True
+        _CHECKED[parsed.text] = remembered
 
 
 def _header(segment: str) -> dict[str, Any]:
@@ -192,12 +241,12 @@ def _header(segment: str) -> dict[str, Any]:
 def parse_checked(token: str) -> ParsedToken | Rejected:
     """``parse``, then the header and claim checks (``structure_problem``), done once: the result says so."""
     parsed = parse(token)
-    if isinstance(parsed, Rejected):
+    if isinstance(parsed, Rejected) or parsed.structure_checked:
         return parsed
     problem = structure_problem(parsed)
     if problem:
         return Rejected(problem)
-    return ParsedToken(parsed.header, parsed.payload, parsed.signing_input, parsed.signature, structure_checked=True)
+    return replace(parsed, structure_checked=True)
 
 
 def _header_problem(header: Mapping[str, Any]) -> str | None:
@@ -268,6 +317,7 @@ def verify(
     problem = None if parsed.structure_checked else _claims_problem(payload)
     if problem:
         return Rejected(problem)
+    _remember(parsed, key)
     if payload["iat"] > now_s + leeway_s:
         return Rejected("token issued in the future")
     if "nbf" in payload and payload["nbf"] > now_s + leeway_s:

@@ -26,17 +26,20 @@ _EXPOSE = "access-control-expose-headers"
 
 def request_view(scope: Scope) -> RequestView:
     """The framework-neutral view of an HTTP scope (method, path, headers, client address), built once per request:
-    the middleware's view is reused by ``verify_session`` while the scope still has the same header list, method
-    and path."""
+    the middleware's view is reused by ``verify_session`` while the scope still has the same headers, method and
+    path. The headers are compared with a snapshot, not by identity: Starlette's ``Headers(scope=...)`` replaces
+    the list with an equal copy, and a middleware may edit the list in place (elements are the same tuples, so
+    the comparison is a pointer walk)."""
     raw_headers, method, path = scope.get("headers", []), scope.get("method", "GET"), scope.get("path", "/")
     cached = scope.get(_VIEW)
-    if cached is not None and cached[0] is raw_headers and cached[1] == method and cached[2] == path:
+    if cached is not None and cached[1] == method and cached[2] == path and cached[0] == raw_headers:
         view: RequestView = cached[3]
         return view
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+    snapshot = list(raw_headers)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in snapshot]
     client = scope.get("client")
     view = RequestView.build(method, path, headers, client[0] if client else "")
-    scope[_VIEW] = (raw_headers, method, path, view)
+    scope[_VIEW] = (snapshot, method, path, view)
     return view
 
 
