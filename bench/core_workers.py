@@ -23,7 +23,7 @@ def bench_backend(label: str, database_url: str, seconds: float, runs: int, log_
     """Rows for one backend: each operation with one and with two processes."""
     measured: dict[tuple[str, int], dict[str, float]] = {}
     for processes in PROCESSES:
-        args = ["--log-level", "warning", "--workers", str(processes)]
+        args = ["--workers", str(processes)]  # default logging: a line per login and refresh
         core = start_core(database_url, log_dir / f"{label}-{processes}.log", args)
         try:
             for operation in OPERATIONS:
@@ -72,7 +72,8 @@ def main() -> None:
     intro = (
         f"`gatepass core --workers 2` against one process on the same database, {CONNECTIONS} keep-alive "
         f"connections from a raw asyncio client on the same machine, {args.seconds:g} s per measurement, median of "
-        f"{args.runs} runs. Server CPU is the sum of the core's processes' own counters (user + system) per "
+        f"{args.runs} runs, default logging (a line per login and refresh). Server CPU is the sum of the core's "
+        "processes' own counters (user + system) per "
         "request. The load client shares the machine's cores with the server, so on a small machine a second "
         "process can add little throughput; the column to read is CPU per request, which should stay flat (no "
         "operation holds more than one connection or one transaction, so processes do not wait on each other "

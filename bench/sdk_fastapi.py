@@ -1,9 +1,11 @@
 """Benchmark: a FastAPI route behind each SDK's ``verify_session`` (remote core, token in the Authorization header)
-against the same app's unprotected route, gatepass's SDK and supertokens-python 0.31.4 on one `gatepass core`.
+against the same app's unprotected route and its route behind a dependency that does nothing (FastAPI's own cost of
+one ``Depends``), gatepass's SDK and supertokens-python 0.31.4 on one `gatepass core`.
 
 Each app (``bench/apps``) runs in its own uvicorn process (httptools on uvloop, no access log); both get the same
 access token, made by the core. A raw asyncio client with ``CONNECTIONS`` keep-alive connections sends the same
-request bytes to ``/open`` and ``/protected``, ``SECONDS`` per measurement, medians of ``RUNS`` runs taken in turns.
+request bytes to ``/open``, ``/noop`` and ``/protected``, ``SECONDS`` per measurement, medians of ``RUNS`` runs taken
+in turns.
 Writes the "FastAPI route behind verify_session" section of BENCHMARKS.md.
 Run: ``.venv/bin/python bench/sdk_fastapi.py``.
 """
@@ -37,7 +39,7 @@ APPS = {
     "gatepass SDK": "bench.apps.gatepass_fastapi:app",
     "supertokens-python 0.31.4": "bench.apps.supertokens_fastapi:app",
 }
-ROUTES = ("/open", "/protected")
+ROUTES = ("/open", "/noop", "/protected")
 
 
 @contextmanager
@@ -109,17 +111,18 @@ def _table(results: dict[tuple[str, str], list[LoadResult]]) -> str:
     peer = rate["supertokens-python 0.31.4", "/protected"]
     lines = [
         "| app | route | req/s (median) | p50 ms | p99 ms | ratio to the same app's /open | "
-        "ratio to supertokens-python's /protected |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "ratio to the same app's /noop | ratio to supertokens-python's /protected |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in APPS:
         for route in ROUTES:
             runs = results[name, route]
             versus_open = rate[name, route] / rate[name, "/open"]
+            versus_noop = f"{rate[name, route] / rate[name, '/noop']:.2f}" if route == "/protected" else "-"
             versus_peer = f"{rate[name, route] / peer:.2f}" if route == "/protected" else "-"
             lines.append(
                 f"| {name} | `{route}` | {rate[name, route]:,.0f} | {median(r.p50_ms for r in runs):.2f} | "
-                f"{median(r.p99_ms for r in runs):.2f} | {versus_open:.2f} | {versus_peer} |"
+                f"{median(r.p99_ms for r in runs):.2f} | {versus_open:.2f} | {versus_noop} | {versus_peer} |"
             )
     return "\n".join(lines)
 
@@ -133,7 +136,9 @@ def main() -> None:
         finally:
             core.stop()
     intro = (
-        "A FastAPI app with two routes, `/open` (no session) and `/protected` (`Depends(verify_session())`), "
+        "A FastAPI app with three routes, `/open` (no session), `/noop` (`Depends` on an async function that does "
+        "nothing: what FastAPI itself costs a route for one dependency) and `/protected` "
+        "(`Depends(verify_session())`), "
         "served by uvicorn (httptools on uvloop, one process) for each SDK, both with a remote `gatepass core` on "
         "SQLite and the same access token (made by the core) in the `Authorization: Bearer` header. "
         f"{CONNECTIONS} keep-alive connections from a raw asyncio client on the same machine, {SECONDS:g} s per "

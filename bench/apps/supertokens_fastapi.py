@@ -1,4 +1,5 @@
-"""FastAPI with supertokens-python 0.31.4 on the same core (``GATEPASS_BENCH_CORE``): ``/open`` and ``/protected``."""
+"""FastAPI with supertokens-python 0.31.4 on the same core (``GATEPASS_BENCH_CORE``): ``/open``, ``/noop``,
+``/protected``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 os.environ.setdefault("SUPERTOKENS_ENV", "testing")
 
-from fastapi import Depends, FastAPI  # noqa: E402
+from fastapi import Depends, FastAPI, Request  # noqa: E402
 from supertokens_python import InputAppInfo, SupertokensConfig, init  # noqa: E402
 from supertokens_python.framework.fastapi import get_middleware  # noqa: E402
 from supertokens_python.recipe import session  # noqa: E402
@@ -27,6 +28,15 @@ app.add_middleware(get_middleware())
 
 @app.get("/open")
 async def open_route() -> dict[str, str]:
+    return {"user": "anyone"}
+
+
+async def no_session(request: Request) -> None:
+    """A dependency that does nothing: what FastAPI itself costs a route for one ``Depends``."""
+
+
+@app.get("/noop")
+async def noop_route(nothing: None = Depends(no_session)) -> dict[str, str]:
     return {"user": "anyone"}
 
 

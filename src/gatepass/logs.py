@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from typing import TextIO
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -37,6 +38,11 @@ def configure_logging(level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     logging._srcfile = None  # no caller lookup (the HOWTO's documented switch)
-    handler = logging.StreamHandler(sys.stderr)
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[log_handler(sys.stderr)])
+
+
+def log_handler(stream: TextIO) -> logging.Handler:
+    """A handler writing gatepass's format to ``stream``."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_Formatter(FORMAT))
-    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
+    return handler

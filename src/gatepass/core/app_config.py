@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from gatepass.core.lifetimes import MAX_JITTER
@@ -80,9 +81,10 @@ class AppConfig:
         """The most live sessions a user may have (``0``: no cap)."""
         return int(self.max_sessions_per_user)
 
-    @property
+    @cached_property
     def key_times(self) -> KeyTimes:
-        """The signing-key schedule's inputs: key update interval and access-token lifetime, in milliseconds."""
+        """The signing-key schedule's inputs: key update interval and access-token lifetime, in milliseconds (read
+        on every verify and signature; computed once per config, which never changes)."""
         interval_ms = int(self.access_token_dynamic_signing_key_update_interval * 3_600_000)
         return KeyTimes(update_interval_ms=interval_ms, access_validity_ms=self.access_validity_ms)
 

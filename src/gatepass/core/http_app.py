@@ -12,7 +12,6 @@ unknown path 404; wrong method 405; too many failed API keys or refresh tokens f
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from gatepass.core.settings import RateLimits
 from gatepass.errors import BadRequest, GatepassError, InvalidApiKey
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.ratelimit import FailureLimiter
+from gatepass.tokens.encoding import compact_json
 from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_object
 
 log = logging.getLogger("gatepass.core")
@@ -122,7 +122,7 @@ def _path_for_log(request: Request) -> str:
 
 
 def _json_response(reply: Reply) -> Response:
-    content = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    content = compact_json(reply.body)
     return Response(content, status_code=200, media_type="application/json; charset=utf-8", headers=reply.headers)
 
 
@@ -182,9 +182,11 @@ class CoreHttpApp:
 
     async def _answer(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply:
         """Run the handler, and its deferred rest, where the module docstring says."""
+        answer = start_inline(self.runtime, resolved, body, query)
+        if isinstance(answer, Reply):  # CPU-only and answered: no database, so no question of where to wait
+            return answer
         storage = self.runtime.storage
         on_loop = resolved.api.short and storage.local and storage.writer_idle()  # the loop never waits on a lock
-        answer = start_inline(self.runtime, resolved, body, query)
         if answer is None:
             if not on_loop:
                 return await run_in_threadpool(lambda: finish(start(self.runtime, resolved, body, query)))

@@ -15,6 +15,7 @@ from typing import Any
 from gatepass.protocol.cdi_base import ClientInfo
 from gatepass.storage.contract import Promotion, SessionRow, StoredKey, Transaction
 from gatepass.storage.schema import MIGRATIONS, VERSION_TABLE
+from gatepass.tokens.encoding import compact_json_text
 
 _SESSION_COLUMNS = (
     "app_id, session_handle, tenant_id, user_id, refresh_token_hash_2, session_data, jwt_user_payload, "
@@ -60,8 +61,8 @@ def _row_to_session(row: Sequence[Any]) -> SessionRow:
 
 
 def _dumps(value: Any) -> str:
-    # allow_nan=False: a non-finite number must never be stored (it would make every later read of the row fail).
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # No NaN: a non-finite number must never be stored (it would make every later read of the row fail).
+    return compact_json_text(value)
 
 
 class SqlTransaction(Transaction):

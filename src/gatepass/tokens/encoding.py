@@ -55,9 +55,20 @@ def json_object(data: bytes) -> dict[str, Any]:
     return parse_json_object(data)
 
 
+# One encoder for all the compact JSON gatepass writes (``json.dumps`` with options builds a new one per call, and
+# tokens, rows and core replies are written on every login and refresh).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def compact_json_text(value: Any) -> str:
+    """JSON without spaces, non-ASCII kept as is; a non-finite number or a non-JSON type raises
+    ``ValueError``/``TypeError``."""
+    return _COMPACT.encode(value)
+
+
 def compact_json(value: Any) -> bytes:
-    """UTF-8 JSON without spaces; a non-finite number or a non-JSON type raises ``ValueError``/``TypeError``."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """``compact_json_text`` in UTF-8."""
+    return _COMPACT.encode(value).encode("utf-8")
 
 
 def sha256_hex(text: str) -> str:
