@@ -178,10 +178,13 @@ class _Remembered:
     header: dict[str, Any] = field(repr=False)
     payload_json: bytes = field(repr=False)
     signature: bytes = field(repr=False)
+    # The decoded payload when every value in it is immutable (no list or object), so a shallow copy is a fresh one.
+    flat_payload: dict[str, Any] | None = field(repr=False)
 
     def parsed(self, token: str) -> ParsedToken:
         # The text passed the strict parse once, so the stdlib decoder reads it exactly as that parse did.
-        payload = json.loads(self.payload_json)
+        flat = self.flat_payload
+        payload = dict(flat) if flat is not None else json.loads(self.payload_json)
         signing_input = token[: token.rindex(".")].encode("ascii")
         return ParsedToken(
             dict(self.header),
@@ -200,6 +203,7 @@ class _Remembered:
 _HEADERS: dict[str, dict[str, Any]] = {}
 MAX_CACHED_HEADERS = 64
 _CHECKED: dict[str, _Remembered] = {}
+_IMMUTABLE = (str, int, float, bool, type(None))  # what JSON scalars decode to
 _CHECKED_LOCK = threading.Lock()
 MAX_CHECKED_SIGNATURES = 4096  # about 10 MB of 1 KB tokens (text, payload text, signature)
 
@@ -220,7 +224,9 @@ def _remember(parsed: ParsedToken, key: SigningKey | VerificationKey) -> None:
     """Keep ``parsed`` (structure and signature passed under ``key``) for the next parse of its text."""
     if parsed.checked_by is key or not parsed.text:
         return
-    remembered = _Remembered(key, dict(parsed.header), parsed.payload_json, parsed.signature)
+    decoded = json.loads(parsed.payload_json)  # from the signed bytes, whatever was done to ``parsed.payload``
+    flat = decoded if all(type(value) in _IMMUTABLE for value in decoded.values()) else None
+    remembered = _Remembered(key, dict(parsed.header), parsed.payload_json, parsed.signature, flat)
     with _CHECKED_LOCK:  # the RSA check before this dwarfs it; it keeps eviction safe from other threads' inserts
         _CHECKED.pop(parsed.text, None)  # a token checked again under a new key record: now the newest
         if len(_CHECKED) >= MAX_CHECKED_SIGNATURES:
