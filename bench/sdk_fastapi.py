@@ -34,7 +34,7 @@ from tests.helpers import free_port, start_core  # noqa: E402
 
 CONNECTIONS = 16
 SECONDS = 2.0
-RUNS = 3
+RUNS = 5
 APPS = {
     "gatepass SDK": "bench.apps.gatepass_fastapi:app",
     "supertokens-python 0.31.4": "bench.apps.supertokens_fastapi:app",
