@@ -15,9 +15,9 @@ token text and holds the key object that accepted its signature, with the result
 payload text, signature bytes). Parsing is a pure function of the text, so a hit is parsed as before without doing
 the work again; the signature counts as checked only under the same key record as now (a key dropped from the JWKS
 is not found, a reloaded one is a new object), so the memo can never accept what the check would refuse. The times
-are checked on every call, and every call gets fresh objects (the payload is decoded again from its text: nothing a
-caller changes reaches the next). It is bounded (``MAX_CHECKED_SIGNATURES``, oldest out first) and only tokens whose
-structure and signature passed enter it, so forged tokens cannot fill it.
+are checked on every call, and every call gets fresh objects (a shallow copy of a payload of scalars, else a new
+decoding of its text: nothing a caller changes reaches the next). It is bounded (``MAX_CHECKED_SIGNATURES``, oldest
+out first) and only tokens whose structure and signature passed enter it, so forged tokens cannot fill it.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def parse(token: str) -> ParsedToken | Rejected:
 @dataclass(frozen=True)
 class _Remembered:
     """What the memo keeps of a token whose structure and signature passed: the accepting key record, and the
-    token's strict parse (the header as decoded, the payload as its text: each hit decodes fresh objects)."""
+    token's strict parse (the header as decoded, the payload as its text and, when flat, decoded)."""
 
     # The core's key records are private keys, and the payload holds the anti-CSRF token: nothing in a repr.
     key: SigningKey | VerificationKey = field(repr=False)
