@@ -106,3 +106,55 @@ async def test_a_short_operation_waits_in_a_worker_thread_while_another_process_
     finally:
         os.close(other_writer)
         runtime.close()
+
+
+@pytest.mark.asyncio
+async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No dynamic signing key is generated on the event loop: not for a new app's first session, not when the
+    schedule rotates the key; the operation that finds keys missing or due runs in a worker thread, which makes
+    them, and the next one is back on the loop."""
+    import asyncio
+
+    from gatepass.core import keyring
+
+    made_on_loop: list[bool] = []
+    real_generate = keyring.generate_rsa_key
+
+    def spied_generate() -> object:
+        try:
+            asyncio.get_running_loop()
+            made_on_loop.append(True)
+        except RuntimeError:
+            made_on_loop.append(False)
+        return real_generate()
+
+    monkeypatch.setattr(keyring, "generate_rsa_key", spied_generate)
+    now = [1_800_000_000_000]
+    storage = SpiedSqlite(str(tmp_path / "keys.db"), local=True)
+    config = AppConfig(access_token_dynamic_signing_key_update_interval=3 / 3600)  # 3 s: within the app cache's life
+    runtime = CoreRuntime(storage, config, clock=lambda: now[0])
+    loop_thread = threading.get_ident()
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+
+    async def create() -> set[bool]:
+        storage.threads.clear()
+        answer = await client.post("/recipe/session", json={"userId": "u"})
+        assert answer.status_code == 200 and answer.json()["status"] == "OK", answer.text
+        return {ident == loop_thread for ident in storage.threads}
+
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            assert await create() == {False}  # a new app: no keys yet, so a worker thread makes them
+            assert made_on_loop and not any(made_on_loop)
+            assert await create() == {True}  # keys ready: on the loop
+            made = len(made_on_loop)
+            now[0] += config.key_times.update_interval_ms  # the schedule wants a new signing key
+            assert runtime.apps.cached("public", "public") is not None  # so only the keys send it off the loop
+            assert await create() == {False}
+            assert len(made_on_loop) == made + 1 and not any(made_on_loop)
+            assert await create() == {True}
+            assert not any(made_on_loop)
+    finally:
+        runtime.close()

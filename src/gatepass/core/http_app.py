@@ -185,15 +185,32 @@ class CoreHttpApp:
         answer = start_inline(self.runtime, resolved, body, query)
         if isinstance(answer, Reply):  # CPU-only and answered: no database, so no question of where to wait
             return answer
-        storage = self.runtime.storage
-        on_loop = resolved.api.short and storage.local and storage.writer_idle()  # the loop never waits on a lock
+        on_loop = self._may_run_on_loop(resolved)
         if answer is None:
             if not on_loop:
-                return await run_in_threadpool(lambda: finish(start(self.runtime, resolved, body, query)))
+                return await run_in_threadpool(lambda: finish(self._start_prepared(resolved, body, query)))
             answer = start(self.runtime, resolved, body, query)
         if isinstance(answer, Deferred):
             return answer.run() if on_loop else await run_in_threadpool(answer.run)
         return answer
+
+    def _may_run_on_loop(self, resolved: Resolved) -> bool:
+        """A short operation on a local database, with the app's signing keys ready (no RSA key to generate) and
+        no writer holding the database: the loop never waits."""
+        storage = self.runtime.storage
+        if not (resolved.api.short and storage.local):
+            return False
+        ctx = self.runtime.apps.cached(resolved.app_id, resolved.tenant_id)
+        return ctx is not None and ctx.keyring.ready_to_sign(ctx.config.key_times) and storage.writer_idle()
+
+    def _start_prepared(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred:
+        """``start`` in a worker thread, the app's keys read first for a short operation (a key that is missing or
+        due is made by the operation that signs, here), so that the next one may run on the loop."""
+        if resolved.api.short:
+            ctx = self.runtime.apps.get(resolved.app_id)
+            if not ctx.keyring.ready_to_sign(ctx.config.key_times):
+                ctx.keyring.load_keys()
+        return start(self.runtime, resolved, body, query)
 
     def _check_api_key(self, request: Request, client: str) -> None:
         """A right key always passes, so a backend sharing an address with a guesser is never locked out; a wrong

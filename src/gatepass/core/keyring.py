@@ -50,6 +50,21 @@ class AppKeyring:
         self._last_reload_ms = -RELOAD_COOLDOWN_MS
 
     # signing --------------------------------------------------------------------------------------------------
+    def ready_to_sign(self, times: KeyTimes) -> bool:
+        """Whether signing with a dynamic key answers without making one: keys loaded and none due. An event loop
+        signs only then (``CoreHttpApp``), as generating an RSA key takes tens of milliseconds; the static key is
+        made on its first use wherever that is (once per database)."""
+        keys = self._dynamic
+        return bool(keys) and not key_schedule.needs_new_key(keys, self._clock(), times)
+
+    def load_keys(self) -> None:
+        """Read the dynamic keys if none are loaded yet (never writes: a refused request leaves the database as
+        it was); off the event loop."""
+        if not self._dynamic:
+            with self._lock:
+                if not self._dynamic:
+                    self._load_dynamic()
+
     def signing_key(self, times: KeyTimes, *, static: bool) -> SigningKey:
         """The key to sign a new access token with: the static key, or the schedule's dynamic key (created if due)."""
         if static:
