@@ -155,6 +155,10 @@ async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_read
             assert await create() == {False}
             assert len(made_on_loop) == made + 1 and not any(made_on_loop)
             assert await create() == {True}
+            made = len(made_on_loop)
+            now[0] += 50 * config.key_times.update_interval_ms + 3 * config.access_validity_ms  # idle: keys dead
+            assert await create() == {False}  # a stale app cache and a due key: both off the loop
+            assert len(made_on_loop) == made + 1 and await create() == {True}
             assert not any(made_on_loop)
     finally:
         runtime.close()

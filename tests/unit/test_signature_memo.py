@@ -209,3 +209,53 @@ def test_a_remembered_token_parses_exactly_as_a_fresh_parse(custom: dict[str, An
     assert remembered.checked_by is key and fresh.checked_by is None
     assert remembered == fresh  # header, payload, signing input and signature
     assert remembered.payload is not fresh.payload and remembered.header is not fresh.header
+
+
+def _signed(payload_text: str) -> str:
+    """A token whose payload segment is ``payload_text`` as given, signed by our key (what only the key holder
+    could make): the memo must still refuse whatever the strict parse refuses."""
+    header = b64url_encode(compact_json({"alg": "RS256", "typ": "JWT", "kid": KEY.kid, "version": "5"}))
+    signing_input = header + "." + b64url_encode(payload_text.encode("utf-8", "surrogatepass"))
+    return signing_input + "." + b64url_encode(KEY.sign(signing_input.encode("ascii")))
+
+
+CLAIMS = (
+    f'{{"sub":"u","exp":{NOW + 60},"iat":{NOW},"tId":"public","rsub":"u","sessionHandle":"h",'
+    '"refreshTokenHash1":"r","parentRefreshTokenHash1":null,"antiCsrfToken":null,'
+)
+HOSTILE_PAYLOADS = {
+    "5,000-digit number": CLAIMS + '"n":' + "9" * 5000 + "}",
+    "1e309": CLAIMS + '"n":1e309}',
+    "lone surrogate": CLAIMS + '"n":"\\ud800"}',
+    "raw lone surrogate": CLAIMS + '"n":"\ud800"}',
+    "deep nesting": CLAIMS + '"n":' + "[" * 200 + "]" * 200 + "}",
+    "duplicate member": CLAIMS + '"sub":"admin"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PAYLOADS))
+def test_hostile_payloads_signed_by_our_key_are_refused_and_never_remembered(name: str) -> None:
+    key, _ = _counting()
+    control = _signed(CLAIMS + '"n":1}')  # the same making, a sound payload: accepted and remembered
+    assert isinstance(_verify(control, key), VerifiedAccessToken) and list(access_token._CHECKED) == [control]
+    access_token._CHECKED.clear()
+    token = _signed(HOSTILE_PAYLOADS[name])
+    for _ in range(2):
+        assert isinstance(_verify(token, key), Rejected)
+    assert len(access_token._CHECKED) == 0
+
+
+def test_a_remembered_token_with_a_nul_byte_or_a_lone_surrogate_added_is_refused() -> None:
+    key, _ = _counting()
+    token = _token()
+    assert isinstance(_verify(token, key), VerifiedAccessToken)
+    for altered in (token + "\x00", "\x00" + token, token.replace(".", ".\x00", 1), token + "\ud800"):
+        assert isinstance(_verify(altered, key), Rejected)
+    assert list(access_token._CHECKED) == [token]
+
+
+def test_an_oversized_text_is_refused_before_the_memo() -> None:
+    key, counter = _counting()
+    huge = "a" * 1_000_000
+    assert access_token.parse(huge) == Rejected("token too large")
+    assert isinstance(_verify(huge, key), Rejected) and counter.checks == 0 and len(access_token._CHECKED) == 0

@@ -206,10 +206,9 @@ class CoreHttpApp:
     def _start_prepared(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred:
         """``start`` in a worker thread, the app's keys read first for a short operation (a key that is missing or
         due is made by the operation that signs, here), so that the next one may run on the loop."""
-        if resolved.api.short:
-            ctx = self.runtime.apps.get(resolved.app_id)
-            if not ctx.keyring.ready_to_sign(ctx.config.key_times):
-                ctx.keyring.load_keys()
+        ctx = self.runtime.apps.cached(resolved.app_id, resolved.tenant_id) if resolved.api.short else None
+        if ctx is not None and not ctx.keyring.ready_to_sign(ctx.config.key_times):
+            ctx.keyring.load_keys()  # an app not cached yet is loaded by ``start``; its keys, by the next hop
         return start(self.runtime, resolved, body, query)
 
     def _check_api_key(self, request: Request, client: str) -> None:

@@ -28,6 +28,7 @@ from gatepass.demo.users import UserStore
 from gatepass.errors import ConfigurationError
 from gatepass.faunadev.jwks import jwks_uri_allowed
 from gatepass.faunadev.server import open_server
+from gatepass.logs import FORMAT
 from gatepass.recipe.app_info import AppInfo
 from gatepass.recipe.instance import Gatepass, create
 from gatepass.recipe.session import faunadb
@@ -65,7 +66,7 @@ def _start_fauna(listener: socket.socket, data_dir: Path, limits: ServerLimits) 
 
 def _show_event_lines() -> None:
     """The demo's own lines (one per login, refresh and sign-out) at INFO, whatever the level of the others."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # no-op if already configured
+    logging.basicConfig(format=FORMAT)  # no-op if already configured
     log.setLevel(logging.INFO)
 
 

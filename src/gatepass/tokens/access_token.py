@@ -147,11 +147,11 @@ def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> s
 def parse(token: str) -> ParsedToken | Rejected:
     """Split and decode without trusting anything; no signature check yet (a remembered token comes back as it was
     parsed and checked before: ``structure_checked``, and ``checked_by`` its key record)."""
+    if len(token) > MAX_TOKEN_BYTES:  # first: an oversized text is not even hashed for the memo
+        return Rejected("token too large")
     remembered = _CHECKED.get(token)
     if remembered is not None:
         return remembered.parsed(token)
-    if len(token) > MAX_TOKEN_BYTES:
-        return Rejected("token too large")
     parts = token.split(".")
     if len(parts) != 3:
         return Rejected("not a JWS in compact form")
