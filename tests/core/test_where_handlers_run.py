@@ -5,9 +5,10 @@ any database). The storage is spied on to see which thread each transaction runs
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
 from gatepass.storage.contract import Transaction
 from gatepass.storage.sqlite import SqliteStorage
+from gatepass.tokens.jws import Unsigned
 
 
 class SpiedSqlite(SqliteStorage):
@@ -160,5 +162,131 @@ async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_read
             assert await create() == {False}  # a stale app cache and a due key: both off the loop
             assert len(made_on_loop) == made + 1 and await create() == {True}
             assert not any(made_on_loop)
+    finally:
+        runtime.close()
+
+
+class SignatureSpy:
+    """Records the thread name of every access-token signature (``jws.Unsigned.sign``); ``during`` runs inside the
+    first one, as something else happening while the RSA work is under way."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, during: Callable[[], None] | None = None) -> None:
+        self.threads: list[str] = []
+        self._during = during
+        real_sign = Unsigned.sign
+
+        def spied(unsigned: Unsigned) -> str:
+            self.threads.append(threading.current_thread().name)
+            if self._during is not None:
+                during, self._during = self._during, None
+                during()
+            return real_sign(unsigned)
+
+        monkeypatch.setattr(Unsigned, "sign", spied)
+
+
+async def _session_calls(storage: SpiedSqlite, signers: SignatureSpy) -> dict[str, tuple[set[bool], list[str]]]:
+    """create, refresh and regenerate: where their transactions ran (True: the loop) and the threads that signed."""
+    runtime = CoreRuntime(storage, AppConfig())
+    loop_thread = threading.get_ident()
+    seen: dict[str, tuple[set[bool], list[str]]] = {}
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+
+            async def call(name: str, path: str, body: object) -> dict[str, Any]:
+                storage.threads.clear()
+                signers.threads.clear()
+                answer = await client.post(path, json=body)
+                assert answer.status_code == 200 and answer.json()["status"] == "OK", answer.text
+                seen[name] = ({ident == loop_thread for ident in storage.threads}, list(signers.threads))
+                result: dict[str, Any] = answer.json()
+                return result
+
+            await client.get("/.well-known/jwks.json")
+            created = await call("create", "/recipe/session", {"userId": "u", "userDataInJWT": {"a": 1}})
+            refresh = {"refreshToken": created["refreshToken"]["token"], "useDynamicSigningKey": True}
+            refreshed = await call("refresh", "/recipe/session/refresh", refresh)
+            await call("regenerate", "/recipe/session/regenerate", {"accessToken": refreshed["accessToken"]["token"]})
+    finally:
+        runtime.close()
+    return seen
+
+
+@pytest.mark.asyncio
+async def test_on_the_loop_each_signature_is_made_on_a_signing_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = await _session_calls(SpiedSqlite(str(tmp_path / "local.db"), local=True), SignatureSpy(monkeypatch))
+    for name, (transactions, signed_on) in seen.items():
+        assert transactions == {True}, name  # the database work stays on the loop
+        assert len(signed_on) == 1 and signed_on[0].startswith("gatepass-sign"), (name, signed_on)
+
+
+@pytest.mark.asyncio
+async def test_in_a_worker_thread_the_signature_is_made_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = await _session_calls(SpiedSqlite(str(tmp_path / "remote.db"), local=False), SignatureSpy(monkeypatch))
+    for name, (transactions, signed_on) in seen.items():
+        assert transactions == {False}, name
+        assert len(signed_on) == 1 and signed_on[0] != threading.current_thread().name, (name, signed_on)
+        assert not signed_on[0].startswith("gatepass-sign"), name  # one hop: no second thread
+
+
+@pytest.mark.asyncio
+async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process takes the database's writer lock while a create's token is being signed: the insert that
+    follows waits in a worker thread, not on the loop, and the session is created once the lock is released."""
+    import fcntl
+    import os
+
+    storage = SpiedSqlite(str(tmp_path / "busy.db"), local=True)
+    runtime = CoreRuntime(storage, AppConfig())
+    loop_thread = threading.get_ident()
+    other_writer = os.open(str(tmp_path / "busy.db-writer.lock"), os.O_RDWR | os.O_CREAT)
+
+    def another_process_writes() -> None:
+        fcntl.flock(other_writer, fcntl.LOCK_EX)
+        threading.Timer(0.3, fcntl.flock, (other_writer, fcntl.LOCK_UN)).start()
+
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
+            signers = SignatureSpy(monkeypatch, during=another_process_writes)
+            storage.threads.clear()
+            answer = await client.post("/recipe/session", json={"userId": "u"})
+            assert answer.status_code == 200 and answer.json()["status"] == "OK", answer.text
+            assert signers.threads[0].startswith("gatepass-sign")  # it started on the loop
+            assert len(storage.threads) == 1 and storage.threads[0] != loop_thread  # the insert did not wait there
+            listed = await client.get("/recipe/session/user", params={"userId": "u"})
+            assert listed.json()["sessionHandles"] == [answer.json()["session"]["handle"]]
+    finally:
+        os.close(other_writer)
+        runtime.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("local", [True, False])
+async def test_a_signature_that_fails_answers_500_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: bool
+) -> None:
+    runtime = CoreRuntime(SpiedSqlite(str(tmp_path / "failing.db"), local=local), AppConfig())
+
+    def broken() -> None:
+        raise MemoryError("no memory left for the signature")
+
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.get("/.well-known/jwks.json")
+            SignatureSpy(monkeypatch, during=broken)
+            failed = await client.post("/recipe/session", json={"userId": "u"})
+            assert (failed.status_code, failed.text) == (500, "Internal Error")
+            listed = await client.get("/recipe/session/user", params={"userId": "u"})
+            assert listed.json()["sessionHandles"] == []  # signed before the insert: no row without its token
+            again = await client.post("/recipe/session", json={"userId": "u"})  # the server is not wedged
+            assert again.status_code == 200 and again.json()["status"] == "OK"
     finally:
         runtime.close()

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import gatepass
 from gatepass.core.cdi_api import Reply
+from gatepass.core.issuing import PendingAccess
 from gatepass.core.settings import CoreSettings
 from gatepass.demo.users import UserStore
 from gatepass.faunadev.access import Auth
@@ -72,6 +73,7 @@ from gatepass.recipe.session.outcomes import ClaimFailure, ClaimsValidationResul
 from gatepass.recipe.session.state import VerifyOptions
 from gatepass.recipe.session.steps import CoreCall, Flow, run_sync
 from gatepass.tokens import access_token, refresh_token
+from gatepass.tokens.jws import Unsigned
 from tests.faunadev.conftest import FaunaDev, admin, fauna, make_schema  # noqa: F401  (fixtures)
 from tests.helpers import API_KEY
 
@@ -323,6 +325,8 @@ def _core_objects(gp: Gatepass, secrets: dict[str, str]) -> list[Any]:
     assert remembered is not None
     objects = [parsed, verified, verified.claims, content, signing, jwks_key, *stored_keys, row, ctx, runtime]
     objects.append(remembered)
+    unsigned = Unsigned(secrets["access token"].rsplit(".", 1)[0], signing)  # what the core hands a signing thread
+    objects += [unsigned, PendingAccess(unsigned, 0, 0)]
     objects += [IssuedToken(secrets["access token"], 0, 0), Query({"sessionHandle": verified.claims.session_handle})]
     return objects
 

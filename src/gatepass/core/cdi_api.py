@@ -3,8 +3,9 @@ its typed reply. The JSON mapping is the contract's; nothing here indexes a body
 
 Handlers are synchronous. Where one runs is its ``Api``'s to say: ``inline`` ones (CPU only, or ``Deferred`` for
 the blocking rest) on the event loop; ``short`` ones (at most one short transaction) on the event loop too when the
-database is local (SQLite), else in one worker-thread hop; the rest in a worker thread. Domain outcomes are HTTP
-200 with a ``status`` string; bad input raises ``BadRequest`` (400) before anything is written.
+database is local (SQLite), else in one worker-thread hop; the rest in a worker thread. A handler that signs
+returns its work as ``Signing`` steps (``core.steps``), so that the server may sign on another thread. Domain
+outcomes are HTTP 200 with a ``status`` string; bad input raises ``BadRequest`` (400) before anything is written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Literal
 
 from gatepass.core.apps import AppContext
 from gatepass.core.runtime import CoreRuntime
+from gatepass.core.steps import SigningSteps, resume_inline, run_inline
 from gatepass.core.verification import NeedsDatabase
 from gatepass.protocol.body import JsonBody, Query
 from gatepass.protocol.cdi import (
@@ -83,7 +85,23 @@ class Deferred:
     run: Callable[[], Reply]
 
 
-Handler = Callable[[Call], "Reply | Deferred"]
+@dataclass(frozen=True)
+class Signing:
+    """A handler's work as steps that yield each access token to sign (``core.steps``); the reply is their result's
+    wire form. The server drives them, signing where it likes; ``run`` does it all on this thread."""
+
+    steps: SigningSteps[CdiReply]
+
+    def run(self) -> Reply:
+        """The reply, every signature made on this thread."""
+        return Reply.of(run_inline(self.steps))
+
+    def resume(self, token: str) -> Reply:
+        """The reply of steps waiting for ``token``, the rest done on this thread."""
+        return Reply.of(resume_inline(self.steps, token))
+
+
+Handler = Callable[[Call], "Reply | Deferred | Signing"]
 
 
 def api_version(call: Call) -> Reply:
@@ -103,10 +121,10 @@ def jwks(call: Call) -> Reply:
     return Reply.of(JwksKeys(tuple(keys), max_age))
 
 
-def create_session(call: Call) -> Reply:
+def create_session(call: Call) -> Signing:
     """POST /{tenant}/recipe/session."""
     request = CreateSession.from_wire(call.tenant_id, call.body, call.query)
-    return Reply.of(call.runtime.sessions.create(call.ctx, request))
+    return Signing(call.runtime.sessions.create_steps(call.ctx, request))
 
 
 def verify_session(call: Call) -> Reply | Deferred:
@@ -118,16 +136,16 @@ def verify_session(call: Call) -> Reply | Deferred:
     return Reply.of(outcome)
 
 
-def refresh_session(call: Call) -> Reply:
+def refresh_session(call: Call) -> Signing:
     """POST /recipe/session/refresh."""
     request = RefreshSession.from_wire(call.tenant_id, call.body, call.query)
-    return Reply.of(call.runtime.sessions.refresh(call.ctx, request))
+    return Signing(call.runtime.sessions.refresh_steps(call.ctx, request))
 
 
-def regenerate_session(call: Call) -> Reply:
+def regenerate_session(call: Call) -> Signing:
     """POST /recipe/session/regenerate."""
     request = RegenerateSession.from_wire(call.tenant_id, call.body, call.query)
-    return Reply.of(call.runtime.sessions.regenerate(call.ctx, request))
+    return Signing(call.runtime.sessions.regenerate_steps(call.ctx, request))
 
 
 def session_information(call: Call) -> Reply:

@@ -1,7 +1,8 @@
 """One dispatch for the CDI API, used by the HTTP app and by the embedded core alike.
 
 ``resolve`` finds the API for a method and path (404/405 otherwise); ``start`` runs its handler, which answers at
-once or returns the blocking rest as ``Deferred``; ``finish`` does that rest on the calling thread; ``dispatch``
+once or returns the rest as ``Deferred`` (blocking) or ``Signing`` (steps that sign); ``finish`` does that rest on
+the calling thread; ``dispatch``
 does it all, for callers that are already off the event loop (the embedded core). Errors are
 ``GatepassError``s carrying their status.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gatepass.core.cdi_api import ROUTES, Api, Call, Deferred, Reply
+from gatepass.core.cdi_api import ROUTES, Api, Call, Deferred, Reply, Signing
 from gatepass.core.routing import split_path
 from gatepass.core.runtime import CoreRuntime
 from gatepass.errors import MethodNotAllowed, NotFound
@@ -38,7 +39,9 @@ def resolve(method: str, path: str) -> Resolved:
     return Resolved(api, route.app_id, route.tenant_id, route.api_path)
 
 
-def start_inline(runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred | None:
+def start_inline(
+    runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query: Query
+) -> Reply | Deferred | Signing | None:
     """Run a CPU-only handler without blocking (its app already cached), or ``None`` if it needs a worker thread."""
     if not resolved.api.inline:
         return None
@@ -48,7 +51,7 @@ def start_inline(runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query
     return resolved.api.handler(Call(runtime, ctx, resolved.tenant_id, body, query))
 
 
-def start(runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred:
+def start(runtime: CoreRuntime, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred | Signing:
     """Run the handler (it may block on the database to load the app); the rest, if any, comes back deferred."""
     ctx = runtime.apps.get(resolved.app_id)
     runtime.apps.require_tenant(ctx, resolved.tenant_id)
@@ -60,6 +63,6 @@ def dispatch(runtime: CoreRuntime, method: str, path: str, body: JsonBody, query
     return finish(start(runtime, resolve(method, path), body, query))
 
 
-def finish(answer: Reply | Deferred) -> Reply:
-    """The reply, doing the deferred rest of ``answer`` (if any) on this thread."""
-    return answer.run() if isinstance(answer, Deferred) else answer
+def finish(answer: Reply | Deferred | Signing) -> Reply:
+    """The reply, doing the rest of ``answer`` (if any) on this thread."""
+    return answer if isinstance(answer, Reply) else answer.run()

@@ -1,7 +1,8 @@
 """The core's HTTP shell: a Starlette app that routes CDI paths, checks the API key and ``cdi-version``, reads a
 bounded JSON body and runs the handler where its ``Api`` says (``cdi_api``): on the event loop when it is CPU-only,
 or short and the database local (SQLite's transactions take tens of microseconds, less than a thread hop costs in
-CPU and GIL hand-offs), else in one worker-thread hop.
+CPU and GIL hand-offs), else in one worker-thread hop. On the loop, a handler's RSA signature (most of a create's
+or a refresh's CPU) is made on a signing thread meanwhile: it releases the GIL, so the loop goes on serving.
 
 Status contract (as upstream): domain outcomes 200 + ``status``; malformed input 400 (text); bad API key 401;
 unknown path 404; wrong method 405; too many failed API keys or refresh tokens from one address 429 with
@@ -11,10 +12,13 @@ unknown path 404; wrong method 405; too many failed API keys or refresh tokens f
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply
+from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply, Signing
 from gatepass.core.dispatch import Resolved, finish, resolve, start, start_inline
 from gatepass.core.runtime import CoreRuntime
 from gatepass.core.settings import RateLimits
@@ -35,6 +39,9 @@ from gatepass.untrusted import MalformedInput, is_ascii_digits, parse_json_objec
 log = logging.getLogger("gatepass.core")
 
 MAX_BODY_BYTES = 1024 * 1024
+# One per core: signing is CPU work that releases the GIL, so more threads than cores would only queue. Shared by
+# every app in the process; threads start on first use.
+_SIGNERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="gatepass-sign")
 _VERSION = re.compile(r"[0-9]+\.[0-9]+")
 
 
@@ -190,9 +197,30 @@ class CoreHttpApp:
             if not on_loop:
                 return await run_in_threadpool(lambda: finish(self._start_prepared(resolved, body, query)))
             answer = start(self.runtime, resolved, body, query)
-        if isinstance(answer, Deferred):
-            return answer.run() if on_loop else await run_in_threadpool(answer.run)
-        return answer
+        if isinstance(answer, Reply):
+            return answer
+        if not on_loop:
+            return await run_in_threadpool(answer.run)
+        return await self._sign_beside_loop(answer) if isinstance(answer, Signing) else answer.run()
+
+    async def _sign_beside_loop(self, signing: Signing) -> Reply:
+        """Run ``signing``'s steps on the loop and each signature on a signing thread; should a writer take the
+        database while one is made, the rest goes to a worker thread (the loop never waits on a lock)."""
+        loop = asyncio.get_running_loop()
+        steps = signing.steps
+        try:
+            unsigned = next(steps)
+            while True:
+                token = await loop.run_in_executor(_SIGNERS, unsigned.sign)
+                if not self.runtime.storage.writer_idle():
+                    break
+                unsigned = steps.send(token)
+        except StopIteration as done:
+            return Reply.of(done.value)
+        except BaseException:
+            steps.close()  # cancelled or failed while signing: nothing more runs (no step waits in a transaction)
+            raise
+        return await run_in_threadpool(signing.resume, token)
 
     def _may_run_on_loop(self, resolved: Resolved) -> bool:
         """A short operation on a local database, with the app's signing keys ready (no RSA key to generate) and
@@ -203,7 +231,7 @@ class CoreHttpApp:
         ctx = self.runtime.apps.cached(resolved.app_id, resolved.tenant_id)
         return ctx is not None and ctx.keyring.ready_to_sign(ctx.config.key_times) and storage.writer_idle()
 
-    def _start_prepared(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred:
+    def _start_prepared(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply | Deferred | Signing:
         """``start`` in a worker thread, the app's keys read first for a short operation (a key that is missing or
         due is made by the operation that signs, here), so that the next one may run on the loop."""
         ctx = self.runtime.apps.cached(resolved.app_id, resolved.tenant_id) if resolved.api.short else None

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatepass.core.apps import DEFAULT_TENANT, AppContext
+from gatepass.core.steps import SigningSteps
 from gatepass.protocol.cdi import IssuedToken, SessionRef
 from gatepass.protocol.verify import KeyLookup
 from gatepass.storage.contract import SessionRow
 from gatepass.tokens import access_token, refresh_token
 from gatepass.tokens.access_token import SessionClaims
+from gatepass.tokens.jws import Unsigned
 from gatepass.tokens.keys import SigningKey
 from gatepass.tokens.refresh_token import RefreshTokenContent
 
@@ -60,6 +62,20 @@ class AccessGrant:
         )
 
 
+@dataclass(frozen=True)
+class PendingAccess:
+    """An access token ready to be signed, and the times its ``IssuedToken`` states."""
+
+    unsigned: Unsigned
+    expires_at_ms: int
+    issued_at_ms: int
+
+    def signed(self) -> SigningSteps[IssuedToken]:
+        """The step that has it signed (``core.steps``)."""
+        token = yield self.unsigned
+        return IssuedToken(token, self.expires_at_ms, self.issued_at_ms)
+
+
 def session_ref(
     handle: str, user_id: str, tenant_id: str, custom: dict[str, Any], browser_session: bool = False
 ) -> SessionRef:
@@ -89,8 +105,9 @@ class Issuer:
         *,
         expires_at_s: int | None = None,
         key: SigningKey | None = None,
-    ) -> IssuedToken:
-        """An access token for ``grant``, valid for the app's validity unless ``expires_at_s`` is given."""
+    ) -> PendingAccess:
+        """An access token for ``grant``, to be signed, valid for the app's validity unless ``expires_at_s`` is
+        given (``key``: the app's current key of the grant's kind unless given)."""
         issued_at = now_ms // 1000
         if expires_at_s is None:
             expires_at_s = (now_ms + ctx.config.access_validity_ms) // 1000
@@ -106,7 +123,7 @@ class Issuer:
         )
         if key is None:
             key = ctx.keyring.signing_key(ctx.config.key_times, static=grant.use_static_key)
-        return IssuedToken(access_token.mint(claims, grant.custom, key), expires_at_s * 1000, issued_at * 1000)
+        return PendingAccess(access_token.prepare(claims, grant.custom, key), expires_at_s * 1000, issued_at * 1000)
 
     def refresh(self, ctx: AppContext, content: RefreshTokenContent) -> str:
         """A sealed refresh token for ``content`` (only this app's key opens it)."""

@@ -1,7 +1,9 @@
 """Session issuing operations of the core: create, refresh (rotation and theft detection) and regenerate.
 
-Synchronous by design: each operation is one database transaction plus, at most, one signature; the HTTP app runs
-it in one thread hop and an embedded core calls it directly. Requests and replies are the typed CDI contract
+Synchronous by design: each operation is one database transaction plus, at most, one signature. Each is also
+written as steps (``core.steps``: ``create_steps`` and so on), which yield the access token to be signed, so that
+the HTTP app can sign on another thread while its event loop runs the rest; the plain methods sign inline (an
+embedded core, a worker thread). Requests and replies are the typed CDI contract
 (``protocol.cdi``), so the HTTP app and an in-process caller see exactly the same thing. Bad input raises
 ``BadRequest`` before anything is written. Signing happens outside transactions, so no transaction waits on RSA
 and none nests a key transaction inside it. Verify is ``verification``'s; the handle-based APIs are
@@ -23,6 +25,7 @@ from gatepass.core.payloads import check_access_token_payload, check_storable
 from gatepass.core.rotation import RefreshOutcome, decide_refresh_with_grace
 from gatepass.core.session_cap import CapDecision, decide_cap
 from gatepass.core.session_records import revoked_session
+from gatepass.core.steps import SigningSteps, run_inline
 from gatepass.errors import BadRequest
 from gatepass.protocol.cdi import (
     CreateReply,
@@ -73,6 +76,10 @@ class SessionService:
 
     # create -------------------------------------------------------------------------------------------------------
     def create(self, ctx: AppContext, request: CreateSession) -> CreateReply:
+        """``create_steps``, signed inline."""
+        return run_inline(self.create_steps(ctx, request))
+
+    def create_steps(self, ctx: AppContext, request: CreateSession) -> SigningSteps[CreateReply]:
         """A new session: its row, a refresh token and an access token (signed before the row is written, so a
         signing failure leaves nothing behind; handed out only once the row is committed). With a per-user cap,
         the sessions revoked to make room are in the reply, or the session is refused (``session_cap``)."""
@@ -90,7 +97,8 @@ class SessionService:
         key = ctx.keyring.signing_key(ctx.config.key_times, static=static)  # first: a failure leaves no row
         grant = AccessGrant(user_id, handle, tenant_id, rth1, None, anti_csrf, payload, static)
         end = lifetimes.absolute_end(now, ctx.config.absolute_lifetime_ms, request.absolute_lifetime_ms)
-        access = self._issuer.access(ctx, grant, now, key=key, expires_at_s=self._access_expiry_s(ctx, now, end))
+        pending = self._issuer.access(ctx, grant, now, key=key, expires_at_s=self._access_expiry_s(ctx, now, end))
+        access = yield from pending.signed()
         inactivity = lifetimes.inactivity_ms(ctx.config.refresh_validity_ms, request.refresh_validity_ms)
         refresh_expiry = lifetimes.session_expiry(now, inactivity, end)
         row = SessionRow(
@@ -143,6 +151,10 @@ class SessionService:
 
     # refresh ------------------------------------------------------------------------------------------------------
     def refresh(self, ctx: AppContext, request: RefreshSession) -> RefreshReply:
+        """``refresh_steps``, signed inline."""
+        return run_inline(self.refresh_steps(ctx, request))
+
+    def refresh_steps(self, ctx: AppContext, request: RefreshSession) -> SigningSteps[RefreshReply]:
         """Rotate: a child of the presented refresh token and a new access token, or theft, or a refusal."""
         content = refresh_token.open_token(request.refresh_token, ctx.keyring.refresh_token_key(), ctx.app_id)
         if content is None:
@@ -169,10 +181,10 @@ class SessionService:
             log.info(
                 "superseded refresh token used in the grace window: app=%s handle=%s", ctx.app_id, row.session_handle
             )
-            return self._refreshed(ctx, row, grace_token, request, now)
+            return (yield from self._refreshed(ctx, row, grace_token, request, now))
         anti_csrf = self._issuer.new_id() if request.enable_anti_csrf else None
         child = RefreshTokenContent(row.session_handle, row.user_id, row.tenant_id, token_hash1, anti_csrf)
-        return self._refreshed(ctx, row, (child, self._issuer.refresh(ctx, child)), request, now)
+        return (yield from self._refreshed(ctx, row, (child, self._issuer.refresh(ctx, child)), request, now))
 
     def _rotate(
         self, ctx: AppContext, content: RefreshTokenContent, token_hash1: str, request: RefreshSession, now: int
@@ -208,7 +220,7 @@ class SessionService:
 
     def _refreshed(
         self, ctx: AppContext, row: SessionRow, minted: _Minted, request: RefreshSession, now: int
-    ) -> Refreshed:
+    ) -> SigningSteps[Refreshed]:
         """The reply for the refresh token ``minted`` (its content and sealed form) and a new access token."""
         content, token = minted
         static = not request.use_dynamic_signing_key
@@ -220,7 +232,8 @@ class SessionService:
             use_static_key=static,
         )
         end = row.absolute_expires_at_ms
-        access = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
+        pending = self._issuer.access(ctx, grant, now, expires_at_s=self._access_expiry_s(ctx, now, end))
+        access = yield from pending.signed()
         log.info("session refreshed: app=%s handle=%s user=%s", ctx.app_id, row.session_handle, row.user_id)
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.browser_session)
         refresh = IssuedToken(token, lifetimes.rotated_expiry(now, ctx.config.refresh_validity_ms, row), now)
@@ -228,6 +241,10 @@ class SessionService:
 
     # regenerate ---------------------------------------------------------------------------------------------------
     def regenerate(self, ctx: AppContext, request: RegenerateSession) -> RegenerateReply:
+        """``regenerate_steps``, signed inline."""
+        return run_inline(self.regenerate_steps(ctx, request))
+
+    def regenerate_steps(self, ctx: AppContext, request: RegenerateSession) -> SigningSteps[RegenerateReply]:
         """Replace the payload and re-sign keeping the token's identity and ``exp``.
 
         Upstream does not check the signature here; we do (expiry aside), so that an open core cannot be made to
@@ -259,7 +276,8 @@ class SessionService:
             anti_csrf=claims.anti_csrf_token,
             custom=new_payload,
         )
-        return Regenerated(ref, self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s))
+        access = yield from self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s).signed()
+        return Regenerated(ref, access)
 
     def _verified_ignoring_expiry(self, ctx: AppContext, token: str) -> VerifiedAccessToken | TryRefresh:
         now_s = self._clock() // 1000

@@ -19,6 +19,7 @@ from gatepass.core.apps import AppContext
 from gatepass.core.clock import Clock
 from gatepass.core.issuing import AccessGrant, Issuer, key_lookup, session_ref
 from gatepass.core.rotation import decide_promotion
+from gatepass.core.steps import run_inline
 from gatepass.protocol.cdi import Verified, VerifyRefused, VerifyReply, VerifySession
 from gatepass.protocol.verify import Accept, NeedsCore, TryRefresh, UnknownKey, VerifyRules, decide_verify
 from gatepass.storage.contract import Promotion, Storage
@@ -125,6 +126,6 @@ class Verifier:
         # The replacement keeps the presented token's exp: a verify never lengthens an access token's life (only a
         # refresh does), so whatever was issued with the refresh (a Fauna token's TTL) covers every token after it.
         expires_at_s = lifetimes.kept_expiry_s(claims.expires_at, row.absolute_expires_at_ms)
-        access = self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s)
+        access = run_inline(self._issuer.access(ctx, grant, now, expires_at_s=expires_at_s).signed())
         ref = session_ref(row.session_handle, row.user_id, row.tenant_id, row.jwt_payload, row.browser_session)
         return Verified(ref, access)

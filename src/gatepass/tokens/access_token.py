@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from gatepass.tokens.encoding import EncodingError, b64url_decode, json_object
-from gatepass.tokens.jws import sign_compact
+from gatepass.tokens.jws import Unsigned, prepare_compact
 from gatepass.tokens.keys import SigningKey, VerificationKey
 from gatepass.untrusted import is_ascii_digits
 
@@ -127,6 +127,11 @@ def custom_claims_of(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> str:
     """Sign a v5 access token. ``custom`` must not contain generated claims (callers validate input)."""
+    return prepare(claims, custom, key).sign()
+
+
+def prepare(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> Unsigned:
+    """A v5 access token ready to be signed (``mint`` signs it at once)."""
     payload: dict[str, Any] = dict(custom)
     payload.update(
         {
@@ -141,7 +146,7 @@ def mint(claims: SessionClaims, custom: Mapping[str, Any], key: SigningKey) -> s
             "antiCsrfToken": claims.anti_csrf_token,
         }
     )
-    return sign_compact(payload, key, version=TOKEN_VERSION)
+    return prepare_compact(payload, key, version=TOKEN_VERSION)
 
 
 def parse(token: str) -> ParsedToken | Rejected:
