@@ -4,6 +4,7 @@ any database). The storage is spied on to see which thread each transaction runs
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -168,7 +169,7 @@ async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_read
 
 class SignatureSpy:
     """Records the thread name of every access-token signature (``jws.Unsigned.sign``); ``during`` runs inside the
-    first one, as something else happening while the RSA work is under way."""
+    first one made on a signing thread, as something else happening while the RSA work is under way."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, during: Callable[[], None] | None = None) -> None:
         self.threads: list[str] = []
@@ -176,8 +177,9 @@ class SignatureSpy:
         real_sign = Unsigned.sign
 
         def spied(unsigned: Unsigned) -> str:
-            self.threads.append(threading.current_thread().name)
-            if self._during is not None:
+            name = threading.current_thread().name
+            self.threads.append(name)
+            if self._during is not None and name.startswith("gatepass-sign"):
                 during, self._during = self._during, None
                 during()
             return real_sign(unsigned)
@@ -186,7 +188,8 @@ class SignatureSpy:
 
 
 async def _session_calls(storage: SpiedSqlite, signers: SignatureSpy) -> dict[str, tuple[set[bool], list[str]]]:
-    """create, refresh and regenerate: where their transactions ran (True: the loop) and the threads that signed."""
+    """create, refresh and regenerate, one after another: where their transactions ran (True: the loop) and the
+    threads that signed."""
     runtime = CoreRuntime(storage, AppConfig())
     loop_thread = threading.get_ident()
     seen: dict[str, tuple[set[bool], list[str]]] = {}
@@ -214,13 +217,12 @@ async def _session_calls(storage: SpiedSqlite, signers: SignatureSpy) -> dict[st
 
 
 @pytest.mark.asyncio
-async def test_on_the_loop_each_signature_is_made_on_a_signing_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_request_alone_signs_on_the_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing else in the app: a hop to a signing thread would only add its latency."""
     seen = await _session_calls(SpiedSqlite(str(tmp_path / "local.db"), local=True), SignatureSpy(monkeypatch))
     for name, (transactions, signed_on) in seen.items():
-        assert transactions == {True}, name  # the database work stays on the loop
-        assert len(signed_on) == 1 and signed_on[0].startswith("gatepass-sign"), (name, signed_on)
+        assert transactions == {True}, name
+        assert signed_on == [threading.current_thread().name], name
 
 
 @pytest.mark.asyncio
@@ -232,61 +234,153 @@ async def test_in_a_worker_thread_the_signature_is_made_there(tmp_path: Path, mo
         assert not signed_on[0].startswith("gatepass-sign"), name  # one hop: no second thread
 
 
+async def _concurrent_creates(
+    client: httpx.AsyncClient, count: int, prefix: str = "u", expect: int = 200
+) -> list[httpx.Response]:
+    answers = await asyncio.gather(
+        *(client.post("/recipe/session", json={"userId": f"{prefix}{i}"}) for i in range(count))
+    )
+    assert [answer.status_code for answer in answers] == [expect] * count, [answer.text for answer in answers]
+    return list(answers)
+
+
+@pytest.mark.asyncio
+async def test_with_other_requests_in_the_app_signatures_are_made_beside_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent creates: their signatures are made on signing threads (so the loop serves the others meanwhile),
+    their transactions on the loop, and every one gets its own, valid session."""
+    storage = SpiedSqlite(str(tmp_path / "busy-loop.db"), local=True)
+    runtime = CoreRuntime(storage, AppConfig())
+    loop_thread = threading.get_ident()
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
+            signers = SignatureSpy(monkeypatch)
+            storage.threads.clear()
+            answers = await _concurrent_creates(client, 6)
+            assert signers.threads and all(name.startswith("gatepass-sign") for name in signers.threads)
+            assert set(storage.threads) == {loop_thread}
+            handles = {answer.json()["session"]["handle"] for answer in answers}
+            assert len(handles) == 6
+            for i, answer in enumerate(answers):
+                verified = await client.post(
+                    "/recipe/session/verify",
+                    json={"accessToken": answer.json()["accessToken"]["token"], "doAntiCsrfCheck": False},
+                )
+                assert verified.json()["status"] == "OK" and verified.json()["session"]["userId"] == f"u{i}"
+    finally:
+        runtime.close()
+
+
 @pytest.mark.asyncio
 async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process takes the database's writer lock while a create's token is being signed: the insert that
-    follows waits in a worker thread, not on the loop, and the session is created once the lock is released."""
+    """Another process takes the database's writer lock while a token is being signed beside the loop: no
+    transaction runs on the loop while it holds the lock, and every session is created once it is released."""
     import fcntl
     import os
+    import time
 
     storage = SpiedSqlite(str(tmp_path / "busy.db"), local=True)
     runtime = CoreRuntime(storage, AppConfig())
     loop_thread = threading.get_ident()
     other_writer = os.open(str(tmp_path / "busy.db-writer.lock"), os.O_RDWR | os.O_CREAT)
+    held: list[float] = []
+
+    def release() -> None:
+        held.append(time.monotonic())
+        fcntl.flock(other_writer, fcntl.LOCK_UN)
 
     def another_process_writes() -> None:
         fcntl.flock(other_writer, fcntl.LOCK_EX)
-        threading.Timer(0.3, fcntl.flock, (other_writer, fcntl.LOCK_UN)).start()
+        held.append(time.monotonic())
+        threading.Timer(0.3, release).start()
+
+    began: list[tuple[int, float]] = []
+    real_spied = storage._spied
+
+    def timed(inner: AbstractContextManager[Transaction]) -> AbstractContextManager[Transaction]:
+        began.append((threading.get_ident(), time.monotonic()))
+        return real_spied(inner)
 
     transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
             await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
             signers = SignatureSpy(monkeypatch, during=another_process_writes)
-            storage.threads.clear()
-            answer = await client.post("/recipe/session", json={"userId": "u"})
-            assert answer.status_code == 200 and answer.json()["status"] == "OK", answer.text
-            assert signers.threads[0].startswith("gatepass-sign")  # it started on the loop
-            assert len(storage.threads) == 1 and storage.threads[0] != loop_thread  # the insert did not wait there
-            listed = await client.get("/recipe/session/user", params={"userId": "u"})
-            assert listed.json()["sessionHandles"] == [answer.json()["session"]["handle"]]
+            monkeypatch.setattr(storage, "_spied", timed)
+            answers = await _concurrent_creates(client, 4)
+            assert len(held) == 2 and any(name.startswith("gatepass-sign") for name in signers.threads)
+            on_loop_while_held = [at for ident, at in began if ident == loop_thread and held[0] <= at <= held[1]]
+            assert on_loop_while_held == []  # the loop never waited on the lock
+            assert len(began) == 4  # one insert each
+            listed = await client.get("/recipe/session/user", params={"userId": "u0"})
+            assert listed.json()["sessionHandles"] == [answers[0].json()["session"]["handle"]]
     finally:
         os.close(other_writer)
         runtime.close()
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("local", [True, False])
+@pytest.mark.parametrize(("local", "concurrent"), [(True, False), (True, True), (False, False)])
 async def test_a_signature_that_fails_answers_500_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local: bool, concurrent: bool
 ) -> None:
+    """On the loop, beside it (concurrent requests) or in a worker thread: a signature that fails answers 500 and
+    leaves no session row behind (the token is signed before the insert), and the server goes on."""
     runtime = CoreRuntime(SpiedSqlite(str(tmp_path / "failing.db"), local=local), AppConfig())
+    real_sign = Unsigned.sign
 
-    def broken() -> None:
+    def broken(_: Unsigned) -> str:
         raise MemoryError("no memory left for the signature")
 
     transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
             await client.get("/.well-known/jwks.json")
-            SignatureSpy(monkeypatch, during=broken)
-            failed = await client.post("/recipe/session", json={"userId": "u"})
-            assert (failed.status_code, failed.text) == (500, "Internal Error")
-            listed = await client.get("/recipe/session/user", params={"userId": "u"})
-            assert listed.json()["sessionHandles"] == []  # signed before the insert: no row without its token
-            again = await client.post("/recipe/session", json={"userId": "u"})  # the server is not wedged
+            monkeypatch.setattr(Unsigned, "sign", broken)
+            failed = await _concurrent_creates(client, 3 if concurrent else 1, expect=500)
+            assert {answer.text for answer in failed} == {"Internal Error"}
+            for i in range(len(failed)):
+                listed = await client.get("/recipe/session/user", params={"userId": f"u{i}"})
+                assert listed.json()["sessionHandles"] == []
+            monkeypatch.setattr(Unsigned, "sign", real_sign)
+            again = await client.post("/recipe/session", json={"userId": "u0"})  # the server is not wedged
             assert again.status_code == 200 and again.json()["status"] == "OK"
+    finally:
+        runtime.close()
+
+
+class WriterComesDuringTheTurn(SpiedSqlite):
+    """SQLite whose writer is idle when the app first asks, and busy when it asks again (another thread took it
+    during the loop's turn)."""
+
+    answers: list[bool]
+
+    def writer_idle(self) -> bool:
+        return self.answers.pop(0) if self.answers else super().writer_idle()
+
+
+@pytest.mark.asyncio
+async def test_a_writer_that_comes_during_the_loops_turn_sends_the_operation_to_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = WriterComesDuringTheTurn(str(tmp_path / "turn.db"), local=True)
+    runtime = CoreRuntime(storage, AppConfig())
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
+            signers = SignatureSpy(monkeypatch)
+            storage.threads.clear()
+            storage.answers = [True, False]  # idle for the first check, busy after the turn
+            answer = await client.post("/recipe/session", json={"userId": "u"})
+            assert answer.status_code == 200 and answer.json()["status"] == "OK"
+            assert storage.answers == []  # both checks were made
+            assert len(storage.threads) == 1 and storage.threads[0] != threading.get_ident()
+            assert signers.threads == [name for name in signers.threads if name != threading.current_thread().name]
     finally:
         runtime.close()

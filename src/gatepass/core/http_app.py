@@ -2,7 +2,9 @@
 bounded JSON body and runs the handler where its ``Api`` says (``cdi_api``): on the event loop when it is CPU-only,
 or short and the database local (SQLite's transactions take tens of microseconds, less than a thread hop costs in
 CPU and GIL hand-offs), else in one worker-thread hop. On the loop, a handler's RSA signature (most of a create's
-or a refresh's CPU) is made on a signing thread meanwhile: it releases the GIL, so the loop goes on serving.
+or a refresh's CPU) is made on a signing thread while other requests are in the app: RSA releases the GIL, so the
+loop goes on serving them; a request alone signs on the loop, which has nothing else to do (a hop would only add
+its latency).
 
 Status contract (as upstream): domain outcomes 200 + ``status``; malformed input 400 (text); bad API key 401;
 unknown path 404; wrong method 405; too many failed API keys or refresh tokens from one address 429 with
@@ -147,11 +149,20 @@ class CoreHttpApp:
             "refresh": FailureLimiter(limits.failed_refreshes),
             "verify": FailureLimiter(limits.failed_verifies),
         }
+        self._answering = 0  # requests in ``dispatch`` now (on the loop's thread only: no lock)
         self.starlette = Starlette(
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
         )
 
     async def dispatch(self, request: Request) -> Response:
+        """``_dispatch``, counted in ``_answering`` while it runs."""
+        self._answering += 1
+        try:
+            return await self._dispatch(request)
+        finally:
+            self._answering -= 1
+
+    async def _dispatch(self, request: Request) -> Response:
         """Answer one request by the status contract above. ``/`` and any path ending in ``/hello`` get ``Hello``
         with no checks; any other path is resolved to its API, and the API key, ``cdi-version`` and rate limit
         are checked before the handler runs (inline, or in a worker thread)."""
@@ -201,7 +212,17 @@ class CoreHttpApp:
             return answer
         if not on_loop:
             return await run_in_threadpool(answer.run)
-        return await self._sign_beside_loop(answer) if isinstance(answer, Signing) else answer.run()
+        return await self._sign_on_loop(answer) if isinstance(answer, Signing) else answer.run()
+
+    async def _sign_on_loop(self, signing: Signing) -> Reply:
+        """One turn of the loop first, so that requests that arrived with this one enter the app; then, alone, do
+        it all here; with others, sign beside the loop. A writer that came meanwhile sends it to a worker thread."""
+        await asyncio.sleep(0)
+        if not self.runtime.storage.writer_idle():
+            return await run_in_threadpool(signing.run)
+        if self._answering <= 1:
+            return signing.run()
+        return await self._sign_beside_loop(signing)
 
     async def _sign_beside_loop(self, signing: Signing) -> Reply:
         """Run ``signing``'s steps on the loop and each signature on a signing thread; should a writer take the
