@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive
 
 from gatepass.core.cdi_api import SUPPORTED_CDI_VERSIONS, Deferred, Reply, Signing
 from gatepass.core.dispatch import Resolved, finish, resolve, start, start_inline
@@ -82,23 +83,33 @@ async def read_json_body(request: Request) -> JsonBody:
     declared = request.headers.get("content-length")
     if declared is not None and (not is_ascii_digits(declared) or int(declared) > MAX_BODY_BYTES):
         raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
-            chunks.append(chunk)
-    except ClientDisconnect as exc:  # nobody is left to answer, but it is the client's doing, not an internal error
-        raise BadRequest("The client disconnected before sending the whole body") from exc
-    raw = b"".join(chunks)
-    if not raw.strip():
+    raw = await _body_bytes(request.receive)
+    if not raw or raw.isspace():
         return JsonBody({})
     try:
         return JsonBody(parse_json_object(raw))
     except MalformedInput as exc:
         raise BadRequest(f"Invalid JSON input: the body must be a JSON object ({exc})") from exc
+
+
+async def _body_bytes(receive: Receive) -> bytes:
+    """The whole body, at most ``MAX_BODY_BYTES``, from the ASGI messages themselves (Starlette's ``stream`` is an
+    async generator around the same loop, a measurable share of a verify's time)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":  # nobody is left to answer: the client's doing, not ours
+            raise BadRequest("The client disconnected before sending the whole body")
+        if message["type"] != "http.request":
+            continue
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadRequest(f"Request body too large (limit {MAX_BODY_BYTES} bytes)")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class TooManyFailures(Exception):
