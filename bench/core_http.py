@@ -198,8 +198,8 @@ def _intro(seconds: float, runs: int, floors_text: str) -> str:
         "one request at a time: 1 / (t_hello + t_sign + t_tx) for create and refresh, 1 / (t_hello + t_verify) "
         "for verify, where t_hello = 1 / (the `/hello` rate) and t_sign, t_verify and t_tx (one insert "
         f"transaction on that database) are measured in-process in the same run ({floors_text}). On SQLite the "
-        "core signs on a signing thread while its event loop serves the other requests (RSA releases the GIL), so "
-        "create and refresh can pass this floor, which is serial.\n\n"
+        "core signs on a signing thread while its event loop serves the other requests in the app (RSA releases "
+        "the GIL), so create and refresh can pass this floor, which is serial.\n\n"
         f"Machine: {machine_line()}. Shared and noisy: compare ratios, not absolute numbers."
     )
 

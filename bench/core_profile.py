@@ -3,8 +3,8 @@ in-process for ``/hello``, verify, create and refresh on SQLite, with the core's
 without a profiler (the per-request time) and then under cProfile, whose per-function own times are summed into
 buckets: the RSA operation, SQLite, the lifecycle log line, JSON, Starlette, and gatepass with the rest. cProfile
 slows Python code more than C code, so the Python buckets' shares are upper bounds. cProfile sees only the event
-loop's thread, so the signatures made on the core's signing threads are timed where they are made (around
-``SigningKey.sign``) and the loop's idle wait for them is left out. Writes the "Where a core
+loop's thread, so any signature made on one of the core's signing threads is timed where it is made (around
+``SigningKey.sign``) and the loop's idle wait for it is left out. Writes the "Where a core
 request's time goes" section of BENCHMARKS.md. Run: ``.venv/bin/python bench/core_profile.py``.
 """
 
@@ -202,9 +202,10 @@ def main() -> None:
         f"{args.requests:,} under cProfile, whose per-function own times are summed into the buckets below "
         "(`RSA`: OpenSSL's signing or verifying; `SQLite`: statements and commits; `log line`: the lifecycle line "
         "of security checklist 34; `Starlette`: routing, request and response objects). cProfile slows Python "
-        "code more than C code, so the Python buckets are upper bounds and RSA and SQLite lower bounds. The core "
-        "signs on its signing threads, which cProfile does not see: those signatures are timed where they are "
-        "made, and the event loop's idle wait for them is left out. Over "
+        "code more than C code, so the Python buckets are upper bounds and RSA and SQLite lower bounds. Requests "
+        "come one at a time here, so the core signs on its event loop (on a signing thread only while other "
+        "requests are in the app); a signature made on another thread, which cProfile does not see, would be "
+        "timed where it is made. Over "
         "HTTP each request also pays the server's own share: what `/hello` costs over HTTP minus what it costs "
         "here. `verify` repeats one token, so its signature and parse come from the memo of checked tokens.\n\n"
         f"Machine: {machine_line()}. Shared and noisy: compare shares, not absolute numbers."

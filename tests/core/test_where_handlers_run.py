@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,20 @@ async def test_in_a_worker_thread_the_signature_is_made_there(tmp_path: Path, mo
         assert not signed_on[0].startswith("gatepass-sign"), name  # one hop: no second thread
 
 
+@asynccontextmanager
+async def _served(storage: SpiedSqlite, *, warm: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a core app on ``storage``; ``warm``: one session created first, so the app's keys all exist."""
+    runtime = CoreRuntime(storage, AppConfig())
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            if warm:
+                await client.post("/recipe/session", json={"userId": "first"})
+            yield client
+    finally:
+        runtime.close()
+
+
 async def _concurrent_creates(
     client: httpx.AsyncClient, count: int, prefix: str = "u", expect: int = 200
 ) -> list[httpx.Response]:
@@ -251,27 +265,19 @@ async def test_with_other_requests_in_the_app_signatures_are_made_beside_the_loo
     """Concurrent creates: their signatures are made on signing threads (so the loop serves the others meanwhile),
     their transactions on the loop, and every one gets its own, valid session."""
     storage = SpiedSqlite(str(tmp_path / "busy-loop.db"), local=True)
-    runtime = CoreRuntime(storage, AppConfig())
-    loop_thread = threading.get_ident()
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
-            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
-            signers = SignatureSpy(monkeypatch)
-            storage.threads.clear()
-            answers = await _concurrent_creates(client, 6)
-            assert signers.threads and all(name.startswith("gatepass-sign") for name in signers.threads)
-            assert set(storage.threads) == {loop_thread}
-            handles = {answer.json()["session"]["handle"] for answer in answers}
-            assert len(handles) == 6
-            for i, answer in enumerate(answers):
-                verified = await client.post(
-                    "/recipe/session/verify",
-                    json={"accessToken": answer.json()["accessToken"]["token"], "doAntiCsrfCheck": False},
-                )
-                assert verified.json()["status"] == "OK" and verified.json()["session"]["userId"] == f"u{i}"
-    finally:
-        runtime.close()
+    async with _served(storage) as client:
+        signers = SignatureSpy(monkeypatch)
+        storage.threads.clear()
+        answers = await _concurrent_creates(client, 6)
+        assert signers.threads and all(name.startswith("gatepass-sign") for name in signers.threads)
+        assert set(storage.threads) == {threading.get_ident()}
+        assert len({answer.json()["session"]["handle"] for answer in answers}) == 6
+        for i, answer in enumerate(answers):
+            token = answer.json()["accessToken"]["token"]
+            verified = await client.post(
+                "/recipe/session/verify", json={"accessToken": token, "doAntiCsrfCheck": False}
+            )
+            assert verified.json()["status"] == "OK" and verified.json()["session"]["userId"] == f"u{i}"
 
 
 @pytest.mark.asyncio
@@ -285,8 +291,6 @@ async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thre
     import time
 
     storage = SpiedSqlite(str(tmp_path / "busy.db"), local=True)
-    runtime = CoreRuntime(storage, AppConfig())
-    loop_thread = threading.get_ident()
     other_writer = os.open(str(tmp_path / "busy.db-writer.lock"), os.O_RDWR | os.O_CREAT)
     held: list[float] = []
 
@@ -306,14 +310,13 @@ async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thre
         began.append((threading.get_ident(), time.monotonic()))
         return real_spied(inner)
 
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
-            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
+        async with _served(storage) as client:
             signers = SignatureSpy(monkeypatch, during=another_process_writes)
             monkeypatch.setattr(storage, "_spied", timed)
             answers = await _concurrent_creates(client, 4)
             assert len(held) == 2 and any(name.startswith("gatepass-sign") for name in signers.threads)
+            loop_thread = threading.get_ident()
             on_loop_while_held = [at for ident, at in began if ident == loop_thread and held[0] <= at <= held[1]]
             assert on_loop_while_held == []  # the loop never waited on the lock
             assert len(began) == 4  # one insert each
@@ -321,7 +324,6 @@ async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thre
             assert listed.json()["sessionHandles"] == [answers[0].json()["session"]["handle"]]
     finally:
         os.close(other_writer)
-        runtime.close()
 
 
 @pytest.mark.asyncio
@@ -331,27 +333,22 @@ async def test_a_signature_that_fails_answers_500_and_writes_nothing(
 ) -> None:
     """On the loop, beside it (concurrent requests) or in a worker thread: a signature that fails answers 500 and
     leaves no session row behind (the token is signed before the insert), and the server goes on."""
-    runtime = CoreRuntime(SpiedSqlite(str(tmp_path / "failing.db"), local=local), AppConfig())
     real_sign = Unsigned.sign
 
     def broken(_: Unsigned) -> str:
         raise MemoryError("no memory left for the signature")
 
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
-            await client.get("/.well-known/jwks.json")
-            monkeypatch.setattr(Unsigned, "sign", broken)
-            failed = await _concurrent_creates(client, 3 if concurrent else 1, expect=500)
-            assert {answer.text for answer in failed} == {"Internal Error"}
-            for i in range(len(failed)):
-                listed = await client.get("/recipe/session/user", params={"userId": f"u{i}"})
-                assert listed.json()["sessionHandles"] == []
-            monkeypatch.setattr(Unsigned, "sign", real_sign)
-            again = await client.post("/recipe/session", json={"userId": "u0"})  # the server is not wedged
-            assert again.status_code == 200 and again.json()["status"] == "OK"
-    finally:
-        runtime.close()
+    async with _served(SpiedSqlite(str(tmp_path / "failing.db"), local=local), warm=False) as client:
+        await client.get("/.well-known/jwks.json")
+        monkeypatch.setattr(Unsigned, "sign", broken)
+        failed = await _concurrent_creates(client, 3 if concurrent else 1, expect=500)
+        assert {answer.text for answer in failed} == {"Internal Error"}
+        for i in range(len(failed)):
+            listed = await client.get("/recipe/session/user", params={"userId": f"u{i}"})
+            assert listed.json()["sessionHandles"] == []
+        monkeypatch.setattr(Unsigned, "sign", real_sign)
+        again = await client.post("/recipe/session", json={"userId": "u0"})  # the server is not wedged
+        assert again.status_code == 200 and again.json()["status"] == "OK"
 
 
 class WriterComesDuringTheTurn(SpiedSqlite):
@@ -369,18 +366,12 @@ async def test_a_writer_that_comes_during_the_loops_turn_sends_the_operation_to_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     storage = WriterComesDuringTheTurn(str(tmp_path / "turn.db"), local=True)
-    runtime = CoreRuntime(storage, AppConfig())
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
-            await client.post("/recipe/session", json={"userId": "first"})  # the app's keys all made
-            signers = SignatureSpy(monkeypatch)
-            storage.threads.clear()
-            storage.answers = [True, False]  # idle for the first check, busy after the turn
-            answer = await client.post("/recipe/session", json={"userId": "u"})
-            assert answer.status_code == 200 and answer.json()["status"] == "OK"
-            assert storage.answers == []  # both checks were made
-            assert len(storage.threads) == 1 and storage.threads[0] != threading.get_ident()
-            assert signers.threads == [name for name in signers.threads if name != threading.current_thread().name]
-    finally:
-        runtime.close()
+    async with _served(storage) as client:
+        signers = SignatureSpy(monkeypatch)
+        storage.threads.clear()
+        storage.answers = [True, False]  # idle for the first check, busy after the turn
+        answer = await client.post("/recipe/session", json={"userId": "u"})
+        assert answer.status_code == 200 and answer.json()["status"] == "OK"
+        assert storage.answers == []  # both checks were made
+        assert len(storage.threads) == 1 and storage.threads[0] != threading.get_ident()
+        assert len(signers.threads) == 1 and signers.threads[0] != threading.current_thread().name
