@@ -111,15 +111,8 @@ async def test_a_short_operation_waits_in_a_worker_thread_while_another_process_
         runtime.close()
 
 
-@pytest.mark.asyncio
-async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_ready(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No dynamic signing key is generated on the event loop: not for a new app's first session, not when the
-    schedule rotates the key; the operation that finds keys missing or due runs in a worker thread, which makes
-    them, and the next one is back on the loop."""
-    import asyncio
-
+def _spy_key_generation(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each RSA key generation from now on, True where it ran on an event loop's thread."""
     from gatepass.core import keyring
 
     made_on_loop: list[bool] = []
@@ -134,6 +127,17 @@ async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_read
         return real_generate()
 
     monkeypatch.setattr(keyring, "generate_rsa_key", spied_generate)
+    return made_on_loop
+
+
+@pytest.mark.asyncio
+async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No dynamic signing key is generated on the event loop: not for a new app's first session, not when the
+    schedule rotates the key; the operation that finds keys missing or due runs in a worker thread, which makes
+    them, and the next one is back on the loop."""
+    made_on_loop = _spy_key_generation(monkeypatch)
     now = [1_800_000_000_000]
     storage = SpiedSqlite(str(tmp_path / "keys.db"), local=True)
     config = AppConfig(access_token_dynamic_signing_key_update_interval=3 / 3600)  # 3 s: within the app cache's life
@@ -303,12 +307,15 @@ async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thre
         held.append(time.monotonic())
         threading.Timer(0.3, release).start()
 
-    began: list[tuple[int, float]] = []
+    waited: list[tuple[int, float]] = []  # each transaction's thread, and how long it waited for the lock
     real_spied = storage._spied
 
-    def timed(inner: AbstractContextManager[Transaction]) -> AbstractContextManager[Transaction]:
-        began.append((threading.get_ident(), time.monotonic()))
-        return real_spied(inner)
+    @contextmanager
+    def timed(inner: AbstractContextManager[Transaction]) -> Iterator[Transaction]:
+        asked = time.monotonic()
+        with real_spied(inner) as tx:
+            waited.append((threading.get_ident(), time.monotonic() - asked))
+            yield tx
 
     try:
         async with _served(storage) as client:
@@ -316,10 +323,9 @@ async def test_a_writer_that_comes_while_signing_sends_the_rest_to_a_worker_thre
             monkeypatch.setattr(storage, "_spied", timed)
             answers = await _concurrent_creates(client, 4)
             assert len(held) == 2 and any(name.startswith("gatepass-sign") for name in signers.threads)
-            loop_thread = threading.get_ident()
-            on_loop_while_held = [at for ident, at in began if ident == loop_thread and held[0] <= at <= held[1]]
-            assert on_loop_while_held == []  # the loop never waited on the lock
-            assert len(began) == 4  # one insert each
+            loop_waits = [wait for ident, wait in waited if ident == threading.get_ident()]
+            assert all(wait < 0.1 for wait in loop_waits), loop_waits  # the loop never waited on the lock (0.3 s)
+            assert len(waited) == 4 and max(wait for _, wait in waited) >= 0.1  # one insert each; some waited
             listed = await client.get("/recipe/session/user", params={"userId": "u0"})
             assert listed.json()["sessionHandles"] == [answers[0].json()["session"]["handle"]]
     finally:
@@ -334,8 +340,10 @@ async def test_a_signature_that_fails_answers_500_and_writes_nothing(
     """On the loop, beside it (concurrent requests) or in a worker thread: a signature that fails answers 500 and
     leaves no session row behind (the token is signed before the insert), and the server goes on."""
     real_sign = Unsigned.sign
+    failed_on: list[str] = []
 
     def broken(_: Unsigned) -> str:
+        failed_on.append(threading.current_thread().name)
         raise MemoryError("no memory left for the signature")
 
     async with _served(SpiedSqlite(str(tmp_path / "failing.db"), local=local), warm=False) as client:
@@ -343,6 +351,8 @@ async def test_a_signature_that_fails_answers_500_and_writes_nothing(
         monkeypatch.setattr(Unsigned, "sign", broken)
         failed = await _concurrent_creates(client, 3 if concurrent else 1, expect=500)
         assert {answer.text for answer in failed} == {"Internal Error"}
+        assert len(failed_on) == len(failed)
+        assert any(name.startswith("gatepass-sign") for name in failed_on) == concurrent  # beside the loop
         for i in range(len(failed)):
             listed = await client.get("/recipe/session/user", params={"userId": f"u{i}"})
             assert listed.json()["sessionHandles"] == []
@@ -375,3 +385,41 @@ async def test_a_writer_that_comes_during_the_loops_turn_sends_the_operation_to_
         assert storage.answers == []  # both checks were made
         assert len(storage.threads) == 1 and storage.threads[0] != threading.get_ident()
         assert len(signers.threads) == 1 and signers.threads[0] != threading.current_thread().name
+
+
+@pytest.mark.asyncio
+async def test_a_key_that_falls_due_during_the_loops_turn_is_made_in_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock passes the key's rotation time between the app's first look (keys ready) and the turn's end: the
+    operation goes to a worker thread, which makes the new key; the loop never generates one."""
+    made_on_loop = _spy_key_generation(monkeypatch)
+    now = [1_800_000_000_000]
+    config = AppConfig(access_token_dynamic_signing_key_update_interval=3 / 3600)
+    storage = SpiedSqlite(str(tmp_path / "due.db"), local=True)
+    runtime = CoreRuntime(storage, config, clock=lambda: now[0])
+    app = CoreHttpApp(runtime)
+    real_may_run = CoreHttpApp._may_run_on_loop
+    looks: list[bool] = []
+
+    def first_look_then_time_passes(self: CoreHttpApp, resolved: Any) -> bool:
+        answer = real_may_run(self, resolved)
+        looks.append(answer)
+        if len(looks) == 1:
+            now[0] += config.key_times.update_interval_ms  # during the turn
+        return answer
+
+    transport = httpx.ASGITransport(app=app.starlette)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
+            await client.post("/recipe/session", json={"userId": "first"})  # keys made (in a worker thread)
+            made = len(made_on_loop)
+            monkeypatch.setattr(CoreHttpApp, "_may_run_on_loop", first_look_then_time_passes)
+            storage.threads.clear()
+            answer = await client.post("/recipe/session", json={"userId": "u"})
+            assert answer.status_code == 200 and answer.json()["status"] == "OK"
+            assert looks == [True, False]
+            assert len(made_on_loop) == made + 1 and not any(made_on_loop)
+            assert storage.threads and threading.get_ident() not in storage.threads
+    finally:
+        runtime.close()

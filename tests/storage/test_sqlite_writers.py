@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,3 +149,45 @@ def test_without_a_lock_file_writers_fall_back_to_the_busy_handler(
     storage.close()
     assert errors == []
     assert _count(path) == 3 * WRITES
+
+
+class LooksFree:
+    """A thread lock that says it is free (as it was an instant before a writer took it)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def locked(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        self._real.release()
+
+
+def test_asking_whether_the_writer_is_idle_never_touches_a_writers_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe races a thread that takes the writer lock between the thread-lock check and the file probe (pinned
+    here by making the thread lock look free while a writer holds both): the answer is "busy", and the writer's
+    file lock still keeps other processes out. A probe on the writers' own descriptor would have converted that
+    lock to a shared one and then dropped it."""
+    import fcntl
+    import os
+
+    storage = SqliteStorage(str(tmp_path / "probe.db"))
+    queue = storage._writers
+    other_process = os.open(str(tmp_path / "probe.db-writer.lock"), os.O_RDWR)
+    try:
+        with queue.hold():
+            monkeypatch.setattr(queue, "_thread_lock", LooksFree(queue._thread_lock))  # the race's window
+            assert queue.idle() is False
+            with pytest.raises(BlockingIOError):  # the writer's lock is intact
+                fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        monkeypatch.undo()
+        assert queue.idle() is True
+        fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released with the writer
+        assert queue.idle() is False  # another process writing: busy
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+    finally:
+        os.close(other_process)
+        storage.close()

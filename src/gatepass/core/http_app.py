@@ -223,13 +223,14 @@ class CoreHttpApp:
             return answer
         if not on_loop:
             return await run_in_threadpool(answer.run)
-        return await self._sign_on_loop(answer) if isinstance(answer, Signing) else answer.run()
+        return await self._sign_on_loop(resolved, answer) if isinstance(answer, Signing) else answer.run()
 
-    async def _sign_on_loop(self, signing: Signing) -> Reply:
+    async def _sign_on_loop(self, resolved: Resolved, signing: Signing) -> Reply:
         """One turn of the loop first, so that requests that arrived with this one enter the app; then, alone, do
-        it all here; with others, sign beside the loop. A writer that came meanwhile sends it to a worker thread."""
+        it all here; with others, sign beside the loop. A writer that came meanwhile, or a key that fell due,
+        sends it to a worker thread (the steps have not started: they choose their key when they run)."""
         await asyncio.sleep(0)
-        if not self.runtime.storage.writer_idle():
+        if not self._may_run_on_loop(resolved):
             return await run_in_threadpool(signing.run)
         if self._answering <= 1:
             return signing.run()

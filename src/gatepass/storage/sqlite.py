@@ -40,10 +40,14 @@ class WriterQueue:
         self._thread_lock = threading.Lock()
         self._wait_s = wait_s
         self._fd: int | None = None
+        self._probe_fd: int | None = None  # a second open file: flock locks belong to one, so a probe on the
+        # writers' own would convert (and then drop) the lock of a writer that took it meanwhile
         try:
             self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._probe_fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
         except OSError as exc:  # e.g. a read-only directory: SQLite's busy handler still serialises writers
             log.warning("no writer lock file (%s): concurrent writers will poll", exc.strerror)
+            self.close()
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -68,20 +72,21 @@ class WriterQueue:
         holds the file's (a hint: another writer may come first, and then the wait is one transaction)."""
         if self._thread_lock.locked():
             return False
-        if self._fd is None:
+        if self._probe_fd is None:
             return True
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        try:  # any writer's lock, ours or another process's, refuses this shared one
+            fcntl.flock(self._probe_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
-        fcntl.flock(self._fd, fcntl.LOCK_UN)  # this process's thread lock is free, so no writer of ours holds it
+        fcntl.flock(self._probe_fd, fcntl.LOCK_UN)
         return True
 
     def close(self) -> None:
         """Close the lock file (its lock, if held, goes with it)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._probe_fd):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._probe_fd = None
 
 
 class SqliteTransaction(SqlTransaction):
