@@ -2,9 +2,8 @@
 
 ``resolve`` finds the API for a method and path (404/405 otherwise); ``start`` runs its handler, which answers at
 once or returns the rest as ``Deferred`` (blocking) or ``Signing`` (steps that sign); ``finish`` does that rest on
-the calling thread; ``dispatch``
-does it all, for callers that are already off the event loop (the embedded core). Errors are
-``GatepassError``s carrying their status.
+the calling thread; ``dispatch`` does it all, for callers that are already off the event loop (the embedded core).
+Errors are ``GatepassError``s carrying their status.
 """
 
 from __future__ import annotations

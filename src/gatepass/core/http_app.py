@@ -169,20 +169,12 @@ class CoreHttpApp:
             "refresh": FailureLimiter(limits.failed_refreshes),
             "verify": FailureLimiter(limits.failed_verifies),
         }
-        self._answering = 0  # requests in ``dispatch`` now (on the loop's thread only: no lock)
+        self._answering = 0  # requests in ``_answer`` now (on the loop's thread only: no lock)
         self.starlette = Starlette(
             routes=[StarletteRoute("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
         )
 
     async def dispatch(self, request: Request) -> Response:
-        """``_dispatch``, counted in ``_answering`` while it runs."""
-        self._answering += 1
-        try:
-            return await self._dispatch(request)
-        finally:
-            self._answering -= 1
-
-    async def _dispatch(self, request: Request) -> Response:
         """Answer one request by the status contract above. ``/`` and any path ending in ``/hello`` get ``Hello``
         with no checks; any other path is resolved to its API, and the API key, ``cdi-version`` and rate limit
         are checked before the handler runs (inline, or in a worker thread)."""
@@ -219,20 +211,24 @@ class CoreHttpApp:
             return PlainTextResponse("Internal Error", status_code=500)
 
     async def _answer(self, resolved: Resolved, body: JsonBody, query: Query) -> Reply:
-        """Run the handler, and its deferred rest, where the module docstring says."""
-        answer = start_inline(self.runtime, resolved, body, query)
-        if isinstance(answer, Reply):  # CPU-only and answered: no database, so no question of where to wait
-            return answer
-        on_loop = self._may_run_on_loop(resolved)
-        if answer is None:
+        """Run the handler, and its deferred rest, where the module docstring says (counted in ``_answering``)."""
+        self._answering += 1
+        try:
+            answer = start_inline(self.runtime, resolved, body, query)
+            if isinstance(answer, Reply):  # CPU-only and answered: no database, so no question of where to wait
+                return answer
+            on_loop = self._may_run_on_loop(resolved)
+            if answer is None:
+                if not on_loop:
+                    return await _in_worker(lambda: finish(self._start_prepared(resolved, body, query)))
+                answer = start(self.runtime, resolved, body, query)
+            if isinstance(answer, Reply):
+                return answer
             if not on_loop:
-                return await _in_worker(lambda: finish(self._start_prepared(resolved, body, query)))
-            answer = start(self.runtime, resolved, body, query)
-        if isinstance(answer, Reply):
-            return answer
-        if not on_loop:
-            return await _in_worker(answer.run)
-        return await self._sign_on_loop(resolved, answer) if isinstance(answer, Signing) else answer.run()
+                return await _in_worker(answer.run)
+            return await self._sign_on_loop(resolved, answer) if isinstance(answer, Signing) else answer.run()
+        finally:
+            self._answering -= 1
 
     async def _sign_on_loop(self, resolved: Resolved, signing: Signing) -> Reply:
         """One turn of the loop first, so that requests that arrived with this one enter the app; then, alone, do

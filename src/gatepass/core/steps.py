@@ -9,7 +9,7 @@ never yield inside a transaction, so a signature made elsewhere never holds a da
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TypeVar
 
 from gatepass.tokens.jws import Unsigned
@@ -21,20 +21,18 @@ SigningSteps = Generator[Unsigned, str, T]
 
 def run_inline(steps: SigningSteps[T]) -> T:
     """The steps' result, each signature made on this thread."""
-    try:
-        unsigned = next(steps)
-        while True:
-            unsigned = steps.send(unsigned.sign())
-    except StopIteration as done:
-        result: T = done.value
-        return result
+    return _signed_to_the_end(steps, lambda: next(steps))
 
 
 def resume_inline(steps: SigningSteps[T], token: str) -> T:
     """The result of steps waiting for ``token`` (the signed form of what they yielded last), the rest of their
     signatures made on this thread."""
+    return _signed_to_the_end(steps, lambda: steps.send(token))
+
+
+def _signed_to_the_end(steps: SigningSteps[T], first_step: Callable[[], Unsigned]) -> T:
     try:
-        unsigned = steps.send(token)
+        unsigned = first_step()
         while True:
             unsigned = steps.send(unsigned.sign())
     except StopIteration as done:
