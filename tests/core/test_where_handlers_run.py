@@ -423,3 +423,33 @@ async def test_a_key_that_falls_due_during_the_loops_turn_is_made_in_a_worker_th
             assert storage.threads and threading.get_ident() not in storage.threads
     finally:
         runtime.close()
+
+
+HOSTILE_CREATES = {
+    "5,000 digits": b'{"userId": "u", "userDataInJWT": {"n": ' + b"9" * 5000 + b"}}",
+    "1e309": b'{"userId": "u", "userDataInJWT": {"n": 1e309}}',
+    "lone surrogate": b'{"userId": "\\ud800"}',
+    "NUL in the user id": b'{"userId": "u\\u0000v"}',
+    "deep nesting": b'{"userId": "u", "userDataInJWT": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+    "1 MB string": b'{"userId": "u", "userDataInDatabase": {"s": "' + b"x" * (1024 * 1024) + b'"}}',
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("concurrent", [False, True])
+async def test_hostile_create_bodies_are_refused_on_every_path(tmp_path: Path, concurrent: bool) -> None:
+    """On the loop alone or beside other requests: each hostile body is a 400 and no session is written."""
+    import sqlite3
+
+    path = tmp_path / "hostile.db"
+    headers = {"content-type": "application/json"}
+    async with _served(SpiedSqlite(str(path), local=True), warm=False) as client:
+        await client.get("/.well-known/jwks.json")
+        for name, body in HOSTILE_CREATES.items():
+            sent = [
+                client.post("/recipe/session", content=body, headers=headers) for _ in range(3 if concurrent else 1)
+            ]
+            answers = await asyncio.gather(*sent)
+            assert {answer.status_code for answer in answers} == {400}, (name, [a.text[:200] for a in answers])
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM session_info").fetchone() == (0,)
