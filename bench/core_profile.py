@@ -191,7 +191,7 @@ def main() -> None:
             log.setLevel(logging.INFO)
             runtime = CoreRuntime.open(f"sqlite:///{Path(tmp) / 'profile.db'}")
             try:
-                driver = Driver(CoreHttpApp(runtime).starlette)
+                driver = Driver(CoreHttpApp(runtime))
                 rows = asyncio.run(_async_main(driver, args.requests, args.runs))
             finally:
                 runtime.close()

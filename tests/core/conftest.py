@@ -53,7 +53,7 @@ def runtime(database_url: str, clock: FakeClock, app_config: AppConfig) -> Itera
 def client(runtime: CoreRuntime) -> Iterator[httpx.Client]:
     """A real HTTP client against the core app served by uvicorn in a thread of this process."""
     app = CoreHttpApp(runtime, api_keys=[API_KEY])
-    with serve_in_thread(app.starlette) as base_url:
+    with serve_in_thread(app) as base_url:
         headers = {"api-key": API_KEY, "cdi-version": "5.4"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
             yield http

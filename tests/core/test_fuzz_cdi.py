@@ -84,7 +84,7 @@ query = st.dictionaries(st.sampled_from(QUERY_FIELDS), text, max_size=3)
 
 @pytest.fixture
 def open_core(runtime: CoreRuntime) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], RateLimits.off()).starlette) as base_url:
+    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], RateLimits.off())) as base_url:
         headers = {"api-key": API_KEY, "cdi-version": "5.4", "content-type": "application/json"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
             created = create_session(http, enableAntiCsrf=True)

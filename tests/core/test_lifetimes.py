@@ -108,7 +108,7 @@ def _served(tmp_path: Path, config: AppConfig, clock: FakeClock) -> Iterator[htt
 
     runtime = CoreRuntime.open(f"sqlite:///{tmp_path / 'own.db'}", config, clock)
     try:
-        with serve_in_thread(CoreHttpApp(runtime).starlette) as url, httpx.Client(base_url=url) as http:
+        with serve_in_thread(CoreHttpApp(runtime)) as url, httpx.Client(base_url=url) as http:
             yield http
     finally:
         runtime.close()

@@ -28,7 +28,7 @@ def test_postgres_connections_dropped_mid_flight(postgres_url: str) -> None:
     name = "gatepass-outage-test"
     runtime = CoreRuntime.open(postgres_url + f"&application_name={name}", AppConfig())
     try:
-        with serve_in_thread(CoreHttpApp(runtime).starlette) as base, httpx.Client(base_url=base) as client:
+        with serve_in_thread(CoreHttpApp(runtime)) as base, httpx.Client(base_url=base) as client:
             created = client.post("/public/recipe/session", json={"userId": "u"})
             assert created.status_code == 200
             assert _kill_connections(name) >= 1
@@ -54,7 +54,7 @@ def test_sqlite_database_locked_elsewhere_is_503(tmp_path: Path) -> None:
     runtime = CoreRuntime(storage, AppConfig())
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
-        with serve_in_thread(CoreHttpApp(runtime).starlette) as base, httpx.Client(base_url=base) as client:
+        with serve_in_thread(CoreHttpApp(runtime)) as base, httpx.Client(base_url=base) as client:
             client.get("/.well-known/jwks.json")  # keys exist before the lock
             blocker.execute("BEGIN EXCLUSIVE")
             response = client.post("/public/recipe/session", json={"userId": "u"})

@@ -48,7 +48,7 @@ async def _calls(storage: SpiedSqlite) -> dict[str, set[bool]]:
     runtime = CoreRuntime(storage, AppConfig())
     loop_thread = threading.get_ident()
     seen: dict[str, set[bool]] = {}
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime))  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
 
@@ -92,7 +92,7 @@ async def test_a_short_operation_waits_in_a_worker_thread_while_another_process_
     storage = SpiedSqlite(str(tmp_path / "busy.db"), local=True)
     runtime = CoreRuntime(storage, AppConfig())
     loop_thread = threading.get_ident()
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime))  # type: ignore[arg-type]
     other_writer = os.open(str(tmp_path / "busy.db-writer.lock"), os.O_RDWR)  # as another process would hold it
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
@@ -143,7 +143,7 @@ async def test_keys_are_made_off_the_loop_and_the_loop_signs_only_with_keys_read
     config = AppConfig(access_token_dynamic_signing_key_update_interval=3 / 3600)  # 3 s: within the app cache's life
     runtime = CoreRuntime(storage, config, clock=lambda: now[0])
     loop_thread = threading.get_ident()
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime))  # type: ignore[arg-type]
 
     async def create() -> set[bool]:
         storage.threads.clear()
@@ -197,7 +197,7 @@ async def _session_calls(storage: SpiedSqlite, signers: SignatureSpy) -> dict[st
     runtime = CoreRuntime(storage, AppConfig())
     loop_thread = threading.get_ident()
     seen: dict[str, tuple[set[bool], list[str]]] = {}
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime))  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
 
@@ -242,7 +242,7 @@ async def test_in_a_worker_thread_the_signature_is_made_there(tmp_path: Path, mo
 async def _served(storage: SpiedSqlite, *, warm: bool = True) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a core app on ``storage``; ``warm``: one session created first, so the app's keys all exist."""
     runtime = CoreRuntime(storage, AppConfig())
-    transport = httpx.ASGITransport(app=CoreHttpApp(runtime).starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=CoreHttpApp(runtime))  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
             if warm:
@@ -406,7 +406,7 @@ async def test_a_key_that_falls_due_during_the_loops_turn_is_made_in_a_worker_th
             now[0] += config.key_times.update_interval_ms  # during the turn
         return answer
 
-    transport = httpx.ASGITransport(app=app.starlette)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://core") as client:
             await client.post("/recipe/session", json={"userId": "first"})  # keys made (in a worker thread)

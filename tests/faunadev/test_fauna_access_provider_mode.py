@@ -129,7 +129,7 @@ def _core_url(kind: str, tmp_path: Path) -> Iterator[str | None]:
     tmp_path.mkdir()
     runtime = CoreRuntime.open(f"sqlite:///{tmp_path / 'remote-core.db'}", AppConfig())
     try:
-        with serve_in_thread(CoreHttpApp(runtime).starlette) as url:
+        with serve_in_thread(CoreHttpApp(runtime)) as url:
             yield url
     finally:
         runtime.close()

@@ -74,7 +74,7 @@ def _core(kind: str, tmp_path: Path, clock: FakeClock) -> Iterator[CoreConnectio
         core.close()
         return
     runtime = CoreRuntime.open(url, AppConfig(access_token_validity=VALIDITY_S), clock)
-    with serve_in_thread(CoreHttpApp(runtime).starlette) as base:
+    with serve_in_thread(CoreHttpApp(runtime)) as base:
         remote = RemoteCore(base)
         yield remote
         remote.close()

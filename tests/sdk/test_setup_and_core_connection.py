@@ -288,7 +288,7 @@ def test_a_closed_remote_core_reopens_its_client_on_the_next_call(tmp_path: Path
     from tests.helpers import serve_in_thread
 
     runtime = CoreRuntime.open(f"sqlite:///{tmp_path / 'core.db'}")
-    with serve_in_thread(CoreHttpApp(runtime).starlette) as url:
+    with serve_in_thread(CoreHttpApp(runtime)) as url:
         remote = RemoteCore(url)
         assert remote.send_sync(CoreCall("GET", "/apiversion"))["versions"]
         remote.close()

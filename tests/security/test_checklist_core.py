@@ -547,7 +547,7 @@ PROTECTED_APIS = [
 
 def test_sec_33_api_key_required(runtime: CoreRuntime) -> None:
     # Rate limits off: this checks every API with every wrong key, far more failures than one address may send.
-    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], RateLimits.off()).starlette) as base_url:
+    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], RateLimits.off())) as base_url:
         for method, path in PROTECTED_APIS:
             for key in (None, "", "wrong-key-0123456789abcdef", API_KEY + "x", API_KEY[:-1]):
                 headers = {"cdi-version": "5.4"} if key is None else {"cdi-version": "5.4", "api-key": key}

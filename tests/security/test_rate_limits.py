@@ -104,7 +104,7 @@ def limited_core(runtime: CoreRuntime) -> Iterator[str]:
     limits = RateLimits(
         failed_api_keys=BucketSpec(5, 0.01), failed_refreshes=BucketSpec(5, 0.01), failed_verifies=BucketSpec(5, 0.01)
     )
-    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], limits).starlette) as base_url:
+    with serve_in_thread(CoreHttpApp(runtime, [API_KEY], limits)) as base_url:
         yield base_url
 
 
@@ -169,7 +169,7 @@ def test_sec_35_successes_are_never_charged(limited_core: str) -> None:
 
 
 def test_defect_11_sec_35_defaults_answer_429_to_a_burst_of_invalid_refresh_tokens(runtime: CoreRuntime) -> None:
-    with serve_in_thread(CoreHttpApp(runtime, [API_KEY]).starlette) as base_url, _client(base_url, "127.0.0.2") as c:
+    with serve_in_thread(CoreHttpApp(runtime, [API_KEY])) as base_url, _client(base_url, "127.0.0.2") as c:
         body = {"refreshToken": "x" * 40, "enableAntiCsrf": False, "useDynamicSigningKey": True}
         statuses = {c.post("/recipe/session/refresh", json=body).status_code for _ in range(260)}
         assert statuses == {200, 429}
@@ -177,7 +177,7 @@ def test_defect_11_sec_35_defaults_answer_429_to_a_burst_of_invalid_refresh_toke
 
 def test_sec_35_limits_can_be_switched_off(runtime: CoreRuntime) -> None:
     app = CoreHttpApp(runtime, [API_KEY], RateLimits.off())
-    with serve_in_thread(app.starlette) as base_url, _client(base_url, "127.0.0.2", api_key="x" * 30) as c:
+    with serve_in_thread(app) as base_url, _client(base_url, "127.0.0.2", api_key="x" * 30) as c:
         assert {c.get("/recipe/session/user", params={"userId": "u"}).status_code for _ in range(60)} == {401}
 
 

@@ -146,7 +146,6 @@ def serve_on(
 ) -> None:
     """Serve ``runtime`` on ``listener`` until SIGINT or SIGTERM, then close both (``clean_up``: run the periodic
     clean-up of expired sessions; ``announce``: log the start-up and stop lines)."""
-    app = CoreHttpApp(runtime, settings.api_keys, settings.rate_limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
@@ -157,8 +156,8 @@ def serve_on(
             if task is not None:
                 task.cancel()
 
-    app.starlette.router.lifespan_context = lifespan
-    config = server_config(app.starlette, settings.limits, lifespan="on")
+    app = CoreHttpApp(runtime, settings.api_keys, settings.rate_limits, lifespan)
+    config = server_config(app, settings.limits, lifespan="on")
     server = _Server(config, settings, runtime.storage.description, announce)
     # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then re-raises the signal to the handler that was installed
     # before it; a no-op handler there lets the process finish its clean-up and exit with status 0.
