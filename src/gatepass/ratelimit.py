@@ -82,8 +82,11 @@ class FailureLimiter:
         """Whole seconds until ``client`` may try again, or ``None`` if it may now."""
         if not self.spec.enabled:
             return None
+        key = client_key(client)
+        if key not in self._buckets:  # never charged, or forgotten: a full bucket (``burst`` is at least 1)
+            return None
         with self._lock:
-            tokens = self._refilled(client_key(client), self._clock()).tokens
+            tokens = self._refilled(key, self._clock()).tokens
         if tokens >= 1:
             return None
         return max(1, math.ceil((1 - tokens) / self.spec.per_second))

@@ -27,15 +27,32 @@ class Resolved:
     api_path: str
 
 
+# Callers name a handful of paths over and over, so each resolution is kept: a pure function of the method and the
+# path, for paths up to ``MAX_KEPT_PATH`` characters; emptied when full, so a flood of distinct paths costs only the
+# cache's benefit. Refusals are not kept.
+_RESOLVED: dict[tuple[str, str], Resolved] = {}
+MAX_RESOLVED = 1024
+MAX_KEPT_PATH = 256
+
+
 def resolve(method: str, path: str) -> Resolved:
     """The API for ``method`` and ``path``; ``NotFound`` or ``MethodNotAllowed`` when there is none."""
+    key = (method, path)
+    kept = _RESOLVED.get(key)
+    if kept is not None:
+        return kept
     route = split_path(path, ROUTES)
     if route is None:
         raise NotFound()
     api = ROUTES[route.api_path].get(method)
     if api is None:
         raise MethodNotAllowed()
-    return Resolved(api, route.app_id, route.tenant_id, route.api_path)
+    resolved = Resolved(api, route.app_id, route.tenant_id, route.api_path)
+    if len(path) <= MAX_KEPT_PATH:
+        if len(_RESOLVED) >= MAX_RESOLVED:
+            _RESOLVED.clear()
+        _RESOLVED[key] = resolved
+    return resolved
 
 
 def start_inline(

@@ -79,7 +79,7 @@ def api_key_accepted(configured: Sequence[str], request: Request) -> bool:
 def check_cdi_version(request: Request) -> None:
     """Refuse (400) a ``cdi-version`` this core does not speak; a missing header is accepted, as upstream."""
     version = request.headers.get("cdi-version")
-    if version is None:
+    if version is None or version in SUPPORTED_CDI_VERSIONS:
         return  # upstream treats a missing header as the newest version
     version = version.strip()
     if not _VERSION.fullmatch(version) or version not in SUPPORTED_CDI_VERSIONS:
