@@ -1,11 +1,11 @@
 """Benchmark: where a core request's time goes. The core's ASGI app (what uvicorn serves, minus uvicorn) is called
 in-process for ``/hello``, verify, create and refresh on SQLite, with the core's default logging (to a file), first
-without a profiler (the per-request time) and then under cProfile, whose per-function own times are summed into
-buckets: the RSA operation, SQLite, the lifecycle log line, JSON, Starlette, and gatepass with the rest. cProfile
-slows Python code more than C code, so the Python buckets' shares are upper bounds. cProfile sees only the event
-loop's thread, so any signature made on one of the core's signing threads is timed where it is made (around
-``SigningKey.sign``) and the loop's idle wait for it is left out. Writes the "Where a core
-request's time goes" section of BENCHMARKS.md. Run: ``.venv/bin/python bench/core_profile.py``.
+without a profiler (the per-request time, back to back and after a short idle gap) and then under cProfile, whose
+per-function own times are summed into buckets: the RSA operation, SQLite, the lifecycle log line, JSON, Starlette,
+and gatepass with the rest. cProfile slows Python code more than C code, so the Python buckets' shares are upper
+bounds. cProfile sees only the event loop's thread, so any signature made on one of the core's signing threads is
+timed where it is made (around ``SigningKey.sign``) and the loop's idle wait for it is left out. Writes the "Where a
+core request's time goes" section of BENCHMARKS.md. Run: ``.venv/bin/python bench/core_profile.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from gatepass.tokens.keys import SigningKey  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 Call = Callable[[int], Awaitable[None]]
+IDLE_COLUMN = "µs per request after 0.3 ms idle"
 BUCKETS = ["RSA", "SQLite", "log line", "JSON", "Starlette", "gatepass and the rest"]
 
 
@@ -125,6 +126,21 @@ async def _per_request_s(call: Call, count: int, start: int) -> float:
     return (time.perf_counter() - began) / count
 
 
+IDLE_GAP_S = 0.0003  # about what a server's event loop waits between requests from a few clients
+
+
+async def _per_request_after_idle_s(call: Call, count: int, start: int) -> float:
+    """Like ``_per_request_s``, but the thread sleeps ``IDLE_GAP_S`` before each request (the sleep not counted):
+    what a request costs on a core that was just idle, as a server's are between requests."""
+    spent = 0.0
+    for i in range(count):
+        time.sleep(IDLE_GAP_S)
+        began = time.perf_counter()
+        await call(start + i)
+        spent += time.perf_counter() - began
+    return spent / count
+
+
 class SignatureClock:
     """Wall time spent in ``SigningKey.sign`` on any thread (the core signs on its signing threads, which cProfile,
     bound to the loop's thread, does not see)."""
@@ -165,6 +181,9 @@ async def _profile(operations: dict[str, Call], count: int, runs: int) -> list[l
         base = (offset + 1) * 10_000_000
         await _per_request_s(call, count // 4, base)  # warm
         per_request = min([await _per_request_s(call, count, base + (r + 1) * count) for r in range(runs)])
+        after_idle = min(
+            [await _per_request_after_idle_s(call, count // 2, base + 5_000_000 + r * count) for r in range(runs)]
+        )
         prepare = getattr(call, "prepare", None)
         if prepare is not None:
             prepare(base + 9_000_000)
@@ -174,7 +193,8 @@ async def _profile(operations: dict[str, Call], count: int, runs: int) -> list[l
         await _per_request_s(call, count, base + 9_000_000)
         profiler.disable()
         shares = _shares(pstats.Stats(profiler), SIGNATURES.seconds - signed_before)
-        rows.append([name, f"{per_request * 1e6:.0f}", *(f"{shares[bucket] * 100:.0f} %" for bucket in BUCKETS)])
+        shares_text = [f"{shares[bucket] * 100:.0f} %" for bucket in BUCKETS]
+        rows.append([name, f"{per_request * 1e6:.0f}", f"{after_idle * 1e6:.0f}", *shares_text])
         print(name, rows[-1][1:], flush=True)
     return rows
 
@@ -195,13 +215,16 @@ def main() -> None:
                 rows = asyncio.run(_async_main(driver, args.requests, args.runs))
             finally:
                 runtime.close()
-    header = ["operation", "µs per request (no profiler)", *(f"{bucket} (share)" for bucket in BUCKETS)]
+    header = ["operation", "µs per request (no profiler)", IDLE_COLUMN, *(f"{bucket} (share)" for bucket in BUCKETS)]
     intro = (
         f"The core's ASGI app called in-process (no uvicorn, no sockets) on SQLite with its default logging to a "
-        f"file: the best of {args.runs} runs of {args.requests:,} requests each without a profiler, then "
+        f"file: the best of {args.runs} runs of {args.requests:,} requests each without a profiler, back to back; "
+        f"the best of {args.runs} runs of {args.requests // 2:,} requests each, the thread idle for 0.3 ms before "
+        "each (the sleep not counted: what a request costs on a core that has just been idle, as a server's is "
+        "between its clients' requests, where the composed floor's parts are all measured in hot loops); then "
         f"{args.requests:,} under cProfile, whose per-function own times are summed into the buckets below "
         "(`RSA`: OpenSSL's signing or verifying; `SQLite`: statements and commits; `log line`: the lifecycle line "
-        "of security checklist 34; `Starlette`: routing, request and response objects). cProfile slows Python "
+        "of security checklist 34; `Starlette`: request and response objects). cProfile slows Python "
         "code more than C code, so the Python buckets are upper bounds and RSA and SQLite lower bounds. Requests "
         "come one at a time here, so the core signs on its event loop (on a signing thread only while other "
         "requests are in the app); a signature made on another thread, which cProfile does not see, would be "
