@@ -16,6 +16,7 @@ import cProfile
 import json
 import logging
 import pstats
+import resource
 import sys
 import tempfile
 import threading
@@ -35,6 +36,7 @@ from gatepass.tokens.keys import SigningKey  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 Call = Callable[[int], Awaitable[None]]
 IDLE_COLUMN = "µs per request after 0.3 ms idle"
+IN_FLIGHT_COLUMN = "CPU µs per request, 16 at once"
 BUCKETS = ["RSA", "SQLite", "log line", "JSON", "Starlette", "gatepass and the rest"]
 
 
@@ -94,7 +96,7 @@ def _token_in(answer: bytes, field: str) -> str:
 async def _operations(driver: Driver, count: int) -> dict[str, Call]:
     session = await driver.json("/public/recipe/session", {"userId": "profile", "userDataInJWT": {"role": "x"}})
     verify_body = json.dumps({"accessToken": session["accessToken"]["token"], "doAntiCsrfCheck": False}).encode()
-    current = [session["refreshToken"]["token"]]
+    lineages = {0: session["refreshToken"]["token"]}  # request i refreshes lineage i % IN_FLIGHT
     create_bodies: dict[int, bytes] = {}
 
     async def hello(_: int) -> None:
@@ -107,9 +109,14 @@ async def _operations(driver: Driver, count: int) -> dict[str, Call]:
         body = create_bodies.pop(i, None) or json.dumps({"userId": f"p-{i}", "userDataInJWT": {"role": "x"}}).encode()
         _token_in(await driver.call("POST", "/public/recipe/session", body), "accessToken")
 
-    async def refresh(_: int) -> None:  # each refresh promotes the token the one before it made
-        body = b'{"refreshToken":"' + current[0].encode() + b'","useDynamicSigningKey":true}'
-        current[0] = _token_in(await driver.call("POST", "/recipe/session/refresh", body), "refreshToken")
+    async def refresh(i: int) -> None:  # each refresh promotes the token the one before it made in its lineage
+        lineage = i % IN_FLIGHT
+        token = lineages.get(lineage)
+        if token is None:  # first seen in the warm-up
+            started = await driver.call("POST", "/public/recipe/session", b'{"userId":"p-%d"}' % lineage)
+            token = _token_in(started, "refreshToken")
+        body = b'{"refreshToken":"' + token.encode() + b'","useDynamicSigningKey":true}'
+        lineages[lineage] = _token_in(await driver.call("POST", "/recipe/session/refresh", body), "refreshToken")
 
     def prepare_creates(start: int) -> None:  # bodies made before a profiled run, so their JSON is not counted
         for i in range(start, start + count):
@@ -139,6 +146,23 @@ async def _per_request_after_idle_s(call: Call, count: int, start: int) -> float
         await call(start + i)
         spent += time.perf_counter() - began
     return spent / count
+
+
+IN_FLIGHT = 16  # as many requests at once as the HTTP benchmark's connections
+
+
+async def _cpu_per_request_in_flight_s(call: Call, count: int, start: int) -> float:
+    """The process's CPU time (every thread's, user and system) per request, ``IN_FLIGHT`` requests at once: a
+    signature is then made on a signing thread, as over HTTP, and its hand-offs are counted."""
+
+    async def client(first: int) -> None:  # client k sends requests k, k + IN_FLIGHT, ...: one lineage each
+        for i in range(first, start + count, IN_FLIGHT):
+            await call(i)
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.gather(*(client(start + k) for k in range(IN_FLIGHT)))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / count
 
 
 class SignatureClock:
@@ -184,6 +208,9 @@ async def _profile(operations: dict[str, Call], count: int, runs: int) -> list[l
         after_idle = min(
             [await _per_request_after_idle_s(call, count // 2, base + 5_000_000 + r * count) for r in range(runs)]
         )
+        in_flight = min(
+            [await _cpu_per_request_in_flight_s(call, count, base + 7_000_000 + r * count) for r in range(runs)]
+        )
         prepare = getattr(call, "prepare", None)
         if prepare is not None:
             prepare(base + 9_000_000)
@@ -194,7 +221,8 @@ async def _profile(operations: dict[str, Call], count: int, runs: int) -> list[l
         profiler.disable()
         shares = _shares(pstats.Stats(profiler), SIGNATURES.seconds - signed_before)
         shares_text = [f"{shares[bucket] * 100:.0f} %" for bucket in BUCKETS]
-        rows.append([name, f"{per_request * 1e6:.0f}", f"{after_idle * 1e6:.0f}", *shares_text])
+        times = [f"{value * 1e6:.0f}" for value in (per_request, after_idle, in_flight)]
+        rows.append([name, *times, *shares_text])
         print(name, rows[-1][1:], flush=True)
     return rows
 
@@ -215,13 +243,17 @@ def main() -> None:
                 rows = asyncio.run(_async_main(driver, args.requests, args.runs))
             finally:
                 runtime.close()
-    header = ["operation", "µs per request (no profiler)", IDLE_COLUMN, *(f"{bucket} (share)" for bucket in BUCKETS)]
+    header = ["operation", "µs per request (no profiler)", IDLE_COLUMN, IN_FLIGHT_COLUMN]
+    header += [f"{bucket} (share)" for bucket in BUCKETS]
     intro = (
         f"The core's ASGI app called in-process (no uvicorn, no sockets) on SQLite with its default logging to a "
         f"file: the best of {args.runs} runs of {args.requests:,} requests each without a profiler, back to back; "
         f"the best of {args.runs} runs of {args.requests // 2:,} requests each, the thread idle for 0.3 ms before "
         "each (the sleep not counted: what a request costs on a core that has just been idle, as a server's is "
-        "between its clients' requests, where the composed floor's parts are all measured in hot loops); then "
+        "between its clients' requests, where the composed floor's parts are all measured in hot loops); the "
+        f"process's CPU time per request (every thread's, user and system), best of {args.runs} runs of "
+        f"{args.requests:,} with {IN_FLIGHT} at once, as over HTTP, so that signatures are made on signing threads "
+        "and their hand-offs count; then "
         f"{args.requests:,} under cProfile, whose per-function own times are summed into the buckets below "
         "(`RSA`: OpenSSL's signing or verifying; `SQLite`: statements and commits; `log line`: the lifecycle line "
         "of security checklist 34; `Starlette`: request and response objects). cProfile slows Python "
