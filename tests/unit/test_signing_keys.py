@@ -40,6 +40,15 @@ def test_public_jwk_has_public_parameters_only() -> None:
     assert int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "==")) == KEY.public_key.public_numbers().n
 
 
+def test_public_jwk_is_made_once_and_handed_out_as_a_fresh_dict() -> None:
+    first = KEY.public_jwk()
+    first["kid"], first["n"] = "tampered", "AAAA"  # what a caller does to its copy stays in its copy
+    again = KEY.public_jwk()
+    assert again["kid"] == "d-1000" and again == {**first, "kid": "d-1000", "n": again["n"]}
+    assert int.from_bytes(base64.urlsafe_b64decode(again["n"] + "==")) == KEY.public_key.public_numbers().n
+    assert again is not KEY.public_jwk()
+
+
 def test_jwks_round_trip() -> None:
     keys = verification_keys_from_jwks({"keys": [KEY.public_jwk(), OTHER.public_jwk()]})
     assert sorted(keys) == ["d-1000", "d-2000"]

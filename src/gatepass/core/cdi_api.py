@@ -115,10 +115,18 @@ def user_id(call: Call) -> Reply:
     return Reply.of(UnknownUserId())
 
 
-def jwks(call: Call) -> Reply:
-    """GET /.well-known/jwks.json (and /recipe/jwt/jwks): the public keys, cacheable until the next rotation."""
-    keys, max_age = call.ctx.keyring.jwks(call.ctx.config.key_times)
-    return Reply.of(JwksKeys(tuple(keys), max_age))
+def jwks(call: Call) -> Reply | Deferred:
+    """GET /.well-known/jwks.json (and /recipe/jwt/jwks): the public keys, cacheable until the next rotation;
+    answered inline when the keys are in memory and none is due (else a key may be read or made first)."""
+    keyring, times = call.ctx.keyring, call.ctx.config.key_times
+    published = keyring.jwks_without_io(times)
+    if published is None:
+        return Deferred(lambda: _jwks_reply(*keyring.jwks(times)))
+    return _jwks_reply(*published)
+
+
+def _jwks_reply(keys: list[dict[str, str]], max_age_s: int) -> Reply:
+    return Reply.of(JwksKeys(tuple(keys), max_age_s))
 
 
 def create_session(call: Call) -> Signing:
@@ -239,8 +247,8 @@ class Api:
 
 ROUTES: dict[str, dict[str, Api]] = {
     "/apiversion": {"GET": Api(api_version, needs_version=False, inline=True)},
-    "/.well-known/jwks.json": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
-    "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False)},
+    "/.well-known/jwks.json": {"GET": Api(jwks, needs_api_key=False, needs_version=False, inline=True)},
+    "/recipe/jwt/jwks": {"GET": Api(jwks, needs_api_key=False, needs_version=False, inline=True)},
     "/user/id": {"GET": Api(user_id, inline=True)},
     "/recipe/session": {"POST": Api(create_session, short=True), "GET": Api(session_information, short=True)},
     "/recipe/session/verify": {"POST": Api(verify_session, inline=True, failures="verify", short=True)},

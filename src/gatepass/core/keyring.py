@@ -160,10 +160,15 @@ class AppKeyring:
         """Public keys to publish (live dynamic keys, then the static key) and the cache max-age in seconds."""
         self.signing_key(times, static=False)
         static = self.static_key()
-        now = self._clock()
-        keys = [k.public_jwk() for k in self._dynamic if key_schedule.is_live(k, now, times)]
-        keys.append(static.public_jwk())
-        return keys, key_schedule.jwks_max_age_seconds(self._dynamic, now, times)
+        return _published(self._dynamic, static, self._clock(), times)
+
+    def jwks_without_io(self, times: KeyTimes) -> tuple[list[dict[str, str]], int] | None:
+        """``jwks`` when it needs no database (the keys in memory, the static one too, and none due: at one reading
+        of the clock), else ``None``; what an event loop may answer."""
+        static, dynamic, now = self._static, self._dynamic, self._clock()
+        if static is None or not dynamic or key_schedule.needs_new_key(dynamic, now, times):
+            return None
+        return _published(dynamic, static, now, times)
 
     # refresh-token secret ------------------------------------------------------------------------------------
     def refresh_token_key(self) -> bytes:
@@ -179,3 +184,12 @@ class AppKeyring:
                 assert value is not None
                 self._refresh_key = base64.b64decode(value)
             return self._refresh_key
+
+
+def _published(
+    dynamic: list[SigningKey], static: SigningKey, now: int, times: KeyTimes
+) -> tuple[list[dict[str, str]], int]:
+    """The JWKS entries (live dynamic keys, then the static key) and the cache max-age in seconds, at ``now``."""
+    keys = [k.public_jwk() for k in dynamic if key_schedule.is_live(k, now, times)]
+    keys.append(static.public_jwk())
+    return keys, key_schedule.jwks_max_age_seconds(dynamic, now, times)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -65,7 +66,11 @@ class SigningKey:
         return self.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
 
     def public_jwk(self) -> dict[str, Any]:
-        """The JWKS entry: public parameters only (kty, kid, n, e, alg, use)."""
+        """The JWKS entry: public parameters only (kty, kid, n, e, alg, use); a fresh dict each time."""
+        return dict(self._public_jwk)
+
+    @cached_property
+    def _public_jwk(self) -> dict[str, Any]:  # made once per key: the JWK encoding costs more than serving a JWKS
         jwk = RSAKey.import_key(self.public_key).as_dict(private=False)
         return {
             "kty": "RSA",
