@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.core_profile import IDLE_COLUMN, IN_FLIGHT_COLUMN  # noqa: E402
 from bench.report import markdown_table, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,7 @@ def _profile_us(t: dict[str, Table], operation: str, column: str = "µs per requ
 
 
 def _after_idle_us(t: dict[str, Table], operation: str) -> float:
-    return _profile_us(t, operation, "µs per request after 0.3 ms idle")
+    return _profile_us(t, operation, IDLE_COLUMN)
 
 
 def _verify_distance(t: dict[str, Table]) -> str:
@@ -107,7 +108,7 @@ def _sign_distance(operation: str) -> Callable[[dict[str, Table]], str]:
             f"{_after_idle_us(t, operation):.0f} µs after 0.3 ms idle (this machine's cost of a core that was "
             f"idle, which the composed floor's parts, measured in hot loops, do not pay); 16 at once, its "
             "signature is made on a signing thread and the process spends "
-            f"{_profile_us(t, operation, 'CPU µs per request, 16 at once'):.0f} µs of CPU per {operation} (the "
+            f"{_profile_us(t, operation, IN_FLIGHT_COLUMN):.0f} µs of CPU per {operation} (the "
             f"thread switches of the hand-offs). Over HTTP the server spends {cpu_ms:.2f} ms of CPU per "
             f"{operation}, so {CORES} cores could give at most {bound:,.0f} req/s even with no load client "
             f"on them, {bound / number(measured['composed floor req/s']):.2f} of the composed floor. Profile of one "

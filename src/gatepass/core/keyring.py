@@ -54,8 +54,7 @@ class AppKeyring:
         """Whether signing with a dynamic key answers without making one: keys loaded and none due. An event loop
         signs only then (``CoreHttpApp``), as generating an RSA key takes tens of milliseconds; the static key is
         made on its first use wherever that is (once per database)."""
-        keys = self._dynamic
-        return bool(keys) and not key_schedule.needs_new_key(keys, self._clock(), times)
+        return _ready(self._dynamic, self._clock(), times)
 
     def load_keys(self) -> None:
         """Read the dynamic keys if none are loaded yet (never writes: a refused request leaves the database as
@@ -166,7 +165,7 @@ class AppKeyring:
         """``jwks`` when it needs no database (the keys in memory, the static one too, and none due: at one reading
         of the clock), else ``None``; what an event loop may answer."""
         static, dynamic, now = self._static, self._dynamic, self._clock()
-        if static is None or not dynamic or key_schedule.needs_new_key(dynamic, now, times):
+        if static is None or not _ready(dynamic, now, times):
             return None
         return _published(dynamic, static, now, times)
 
@@ -184,6 +183,11 @@ class AppKeyring:
                 assert value is not None
                 self._refresh_key = base64.b64decode(value)
             return self._refresh_key
+
+
+def _ready(dynamic: list[SigningKey], now: int, times: KeyTimes) -> bool:
+    """Dynamic keys in memory and none due at ``now``: signing or publishing needs no database and no new key."""
+    return bool(dynamic) and not key_schedule.needs_new_key(dynamic, now, times)
 
 
 def _published(
