@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from gatepass.core.http_app import CoreHttpApp
 from gatepass.core.runtime import CoreRuntime
+from tests.core.conftest import db_snapshot
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "HEAD", "PUT", "PATCH", "TRACE", "PROPFIND"])
@@ -75,3 +77,41 @@ def test_a_websocket_is_closed(runtime: CoreRuntime) -> None:
     scope = {"type": "websocket", "path": "/recipe/session", "headers": [], "query_string": b"", "root_path": ""}
     asyncio.run(app(scope, receive, send))
     assert [message["type"] for message in sent] == ["websocket.close"]
+
+
+HOSTILE_PATHS = [
+    "/" + "9" * 5000 + "/recipe/session",
+    "/1e309/recipe/session",
+    "/appid-1e309/recipe/session",
+    "/%ED%A0%80/recipe/session",  # a lone surrogate, UTF-8-encoded as no valid text can be
+    "/appid-%ED%A0%80/recipe/session",
+    "/recipe/session%00",
+    "/%00/recipe/session",
+    "/" + "x" * 60_000 + "/recipe/session",  # near httpx's own limit for a URL; 1 MB goes over a raw socket below
+    "/a" * 5000 + "/recipe/session",
+    "/appid-" + "%5B" * 5000 + "/recipe/session",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS, ids=lambda p: p[:24])
+@pytest.mark.parametrize("method", ["POST", "GET", "OPTIONS", "PROPFIND"])
+def test_a_hostile_path_is_a_4xx_and_writes_nothing(
+    client: httpx.Client, runtime: CoreRuntime, method: str, path: str
+) -> None:
+    before = db_snapshot(runtime)
+    for _ in range(2):  # fresh, then with the resolution kept, if it was
+        response = client.request(method, path, content=b'{"userId": "u"}')
+        assert 400 <= response.status_code < 500, (method, path[:60], response.status_code, response.text[:200])
+        assert "sqlite" not in response.text.lower() and "psycopg" not in response.text.lower()
+    assert db_snapshot(runtime) == before
+
+
+def test_a_one_megabyte_path_is_refused_and_writes_nothing(client: httpx.Client, runtime: CoreRuntime) -> None:
+    before = db_snapshot(runtime)
+    url = client.base_url
+    with socket.create_connection((url.host, url.port), timeout=30) as sock:
+        path = b"/" + b"x" * 1_000_000 + b"/recipe/session"
+        sock.sendall(b"POST " + path + b" HTTP/1.1\r\nhost: core\r\ncontent-length: 2\r\n\r\n{}")
+        status_line = sock.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 4"), status_line[:80]
+    assert db_snapshot(runtime) == before

@@ -99,3 +99,42 @@ async def test_the_jwks_of_a_core_that_has_not_read_its_static_key_goes_to_a_wor
             reader.close()
     finally:
         maker.close()
+
+
+@pytest.mark.asyncio
+async def test_across_the_timeline_the_jwks_holds_the_signing_key_and_only_live_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever path answers it, at every moment (steps within an interval, across rotations, and idle gaps long
+    enough for every key to die): the JWKS is what the keyring publishes at that moment, it holds the key a token
+    would be signed with then, it holds no dead dynamic key, and no key is ever generated on the loop."""
+    from gatepass.tokens import key_schedule
+
+    made_on_loop = _spy_key_generation(monkeypatch)
+    now = [1_800_000_000_000]
+    config = AppConfig(access_token_dynamic_signing_key_update_interval=3 / 3600, access_token_validity=2)
+    runtime = CoreRuntime(SpiedSqlite(str(tmp_path / "timeline.db"), local=True), config, clock=lambda: now[0])
+    times = config.key_times
+    step = times.update_interval_ms // 7
+    gaps = [step] * 20 + [times.update_interval_ms] * 3 + [50 * times.update_interval_ms] + [step] * 10
+    gaps += [3 * times.access_validity_ms, times.update_interval_ms - 1, 1, 1, 10 * 3600 * 1000] + [step] * 8
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=CoreHttpApp(runtime)),  # type: ignore[arg-type]
+            base_url="http://core",
+        ) as client:
+            for gap in [0, *gaps]:
+                now[0] += gap
+                answer = await client.get("/.well-known/jwks.json")
+                assert answer.status_code == 200
+                kids = [key["kid"] for key in answer.json()["keys"]]
+                keyring = runtime.apps.get("public").keyring
+                published, _ = keyring.jwks(times)  # the clock has not moved: nothing is due now
+                assert kids == [key["kid"] for key in published], now[0]
+                signing_kid = keyring.signing_key(times, static=False).kid
+                assert signing_kid in kids and kids[-1].startswith("s-")
+                dynamic = {key.kid: key for key in keyring._dynamic}
+                assert all(key_schedule.is_live(dynamic[kid], now[0], times) for kid in kids[:-1]), now[0]
+        assert made_on_loop and not any(made_on_loop)
+    finally:
+        runtime.close()

@@ -1,14 +1,17 @@
 """``dispatch.resolve`` keeps the resolutions callers repeat: the same answers as without the memo, refusals
-never kept, the memo bounded in entries and in path length."""
+never kept, the memo bounded in entries and in path length; hostile methods and paths are refusals, never errors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatepass.core import dispatch
 from gatepass.errors import MethodNotAllowed, NotFound
+from tests.fuzz_settings import fuzz_settings
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +63,44 @@ def test_the_memo_is_bounded_in_entries_and_in_path_length() -> None:
     dispatch._RESOLVED.clear()
     assert dispatch.resolve("POST", long_path).app_id == "a" * dispatch.MAX_KEPT_PATH
     assert dispatch._RESOLVED == {}
+
+
+HOSTILE_PATHS = [
+    "/" + "9" * 5000,
+    "/1e309/recipe/session",
+    "/appid-1e309/recipe/session",
+    "/\ud800/recipe/session",
+    "/appid-\ud800/recipe/session",
+    "/recipe/session\x00",
+    "/\x00/recipe/session",
+    "/" + "x" * 1_000_000 + "/recipe/session",
+    "/a" * 5000 + "/recipe/session",
+    "/appid-" + "[" * 5000 + "/recipe/session",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS, ids=lambda p: repr(p[:24]))
+@pytest.mark.parametrize("method", ["POST", "GET", "PROPFIND", "\x00", "\ud800"])
+def test_a_hostile_path_or_method_is_a_refusal_or_a_route_never_anything_else(method: str, path: str) -> None:
+    for _ in range(2):  # fresh, then (if it resolved) from the memo: the same outcome
+        try:
+            resolved = dispatch.resolve(method, path)
+        except (NotFound, MethodNotAllowed):
+            continue
+        assert resolved.api_path == "/recipe/session" and method in ("POST", "GET")
+    assert all(len(kept_path) <= dispatch.MAX_KEPT_PATH for _, kept_path in dispatch._RESOLVED)
+
+
+@fuzz_settings()
+@given(method=st.text(max_size=12), path=st.text(max_size=300).map(lambda text: "/" + text))
+def test_any_text_resolves_or_is_refused_and_the_memo_agrees_with_a_fresh_answer(method: str, path: str) -> None:
+    outcomes = []
+    for clear in (True, False, True):
+        if clear:
+            dispatch._RESOLVED.clear()
+        try:
+            outcomes.append(dispatch.resolve(method, path))
+        except (NotFound, MethodNotAllowed) as refusal:
+            outcomes.append(type(refusal))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert len(dispatch._RESOLVED) <= 1
